@@ -1,0 +1,82 @@
+# xtrunk — XDP media relay for SIP trunking.
+# make            build the BPF objects, their skeletons, the library and the tools
+# make check      run every test (needs root: BPF, network namespaces)
+# make bench      run the benchmarks
+# make deps       install the Debian packages the build and tests need
+# make format     format the sources (kernel style); make format-check verifies
+
+BUILD    ?= build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+MACHINE  := $(shell uname -m)
+BPF_ARCH := $(subst x86_64,x86,$(subst aarch64,arm64,$(MACHINE)))
+
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
+	-I/usr/include/$(MACHINE)-linux-gnu -Ibpf -Wall -Werror
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror \
+	-I$(BUILD) -Ibpf -Iuserspace/lib
+LDLIBS   := -lxdp -lbpf -lelf -lz
+
+ifeq ($(SANITIZE),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+BPF_HDRS := $(wildcard bpf/*.h)
+LIB_SRCS := $(wildcard userspace/lib/*.c)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+CTL_SRCS := $(wildcard ctl/*.c)
+CTL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))
+SKELS    := $(BUILD)/xtrunk.skel.h $(BUILD)/bench.skel.h
+
+PROGS := $(BUILD)/xtrunkctl $(BUILD)/test_packets $(BUILD)/bench_xdp
+
+.PHONY: all check bench deps format format-check clean
+.SECONDARY:
+all: $(PROGS)
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(BUILD)/%.o: %.c $(SKELS) $(wildcard userspace/lib/*.h ctl/*.h tests/pkt/*.h) bpf/xtrunk_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libxtrunk.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/xtrunkctl: $(CTL_OBJS) $(BUILD)/libxtrunk.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test_packets: $(BUILD)/tests/pkt/test_packets.o $(BUILD)/libxtrunk.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench_xdp: $(BUILD)/tools/bench_xdp.o $(BUILD)/libxtrunk.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD):
+	@mkdir -p $@
+
+check: all
+	tests/run.sh
+
+bench: all
+	tools/bench.sh
+
+deps:
+	tools/deps.sh
+
+FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')
+format:
+	clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	clang-format --dry-run -Werror $(FORMAT_SRCS)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The relay's maps. Pin paths are set by the loader, not here, so that tests
+ * and benchmarks can load private copies. */
+#ifndef XTRUNK_MAPS_H
+#define XTRUNK_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xtrunk_abi.h"
+
+/* Relay-local address -> slot; tiny, read on every packet, so always hot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XT_MAX_SLOTS);
+	__type(key, struct xt_addr_key);
+	__type(value, struct xt_addr_slot);
+} xt_relay_addrs SEC(".maps");
+
+/* slot * 65536 + local port -> flow. max_entries is set by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XT_DEFAULT_SLOTS * XT_PORTS_PER_SLOT);
+	__type(key, __u32);
+	__type(value, struct xt_flow);
+} xt_flows SEC(".maps");
+
+/* Devices a relayed packet may be redirected to: every attached interface. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, XT_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, __u32);
+} xt_tx_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XT_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} xt_stats SEC(".maps");
+
+static __always_inline void stat_inc(__u32 reason)
+{
+	__u64 *count = bpf_map_lookup_elem(&xt_stats, &reason);
+
+	if (count)
+		*count += 1;
+}
+
+#endif /* XTRUNK_MAPS_H */

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Header parsing for the relay: Ethernet (up to two VLAN tags), IPv4/IPv6, UDP. */
+#ifndef XTRUNK_PARSING_H
+#define XTRUNK_PARSING_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/in.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "xtrunk_abi.h"
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD 0x88A8
+#endif
+
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1FFF
+
+struct vlan_tag {
+	__be16 tci;
+	__be16 proto;
+};
+
+/* Where the headers of one packet are, and what they say. */
+struct pkt {
+	void *data;
+	void *data_end;
+	struct ethhdr *eth;
+	void *l3;	     /* struct iphdr or struct ipv6hdr, as family says */
+	struct udphdr *udp;
+	__u32 l3_len;	     /* IP header + payload, as the IP header says */
+	__u8 family;
+};
+
+/*
+ * Parse up to the UDP header. Returns XT_STAT_MAX when the packet is a
+ * well-formed, unfragmented UDP datagram the relay may handle, otherwise the
+ * reason (enum xt_stat) it must be passed to the stack.
+ */
+static __always_inline int parse_udp_packet(struct pkt *p)
+{
+	void *data = p->data, *data_end = p->data_end;
+	struct ethhdr *eth = data;
+	__u16 proto;
+	void *l3;
+	int i;
+
+	if ((void *)(eth + 1) > data_end)
+		return XT_STAT_PASS_MALFORMED;
+	p->eth = eth;
+	proto = eth->h_proto;
+	l3 = eth + 1;
+
+#pragma unroll
+	for (i = 0; i < 2; i++) {
+		struct vlan_tag *tag = l3;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(tag + 1) > data_end)
+			return XT_STAT_PASS_MALFORMED;
+		proto = tag->proto;
+		l3 = tag + 1;
+	}
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = l3;
+		__u32 tot_len;
+
+		if ((void *)(ip + 1) > data_end)
+			return XT_STAT_PASS_MALFORMED;
+		if (ip->version != 4 || ip->ihl < 5)
+			return XT_STAT_PASS_MALFORMED;
+		if (ip->ihl != 5)
+			return XT_STAT_PASS_IP_OPTIONS;
+		if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+			return XT_STAT_PASS_FRAGMENT;
+		if (ip->protocol != IPPROTO_UDP)
+			return XT_STAT_PASS_NOT_UDP;
+		tot_len = bpf_ntohs(ip->tot_len);
+		if (tot_len < sizeof(*ip) + sizeof(struct udphdr) ||
+		    (void *)ip + tot_len > data_end)
+			return XT_STAT_PASS_MALFORMED;
+		p->l3 = ip;
+		p->l3_len = tot_len;
+		p->family = XT_AF_INET;
+		p->udp = (void *)(ip + 1);
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = l3;
+		__u32 tot_len;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return XT_STAT_PASS_MALFORMED;
+		if (ip6->version != 6)
+			return XT_STAT_PASS_MALFORMED;
+		switch (ip6->nexthdr) {
+		case IPPROTO_UDP:
+			break;
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_FRAGMENT:
+		case IPPROTO_DSTOPTS:
+		case IPPROTO_AH:
+		case IPPROTO_ESP:
+		case 135: /* Mobility */
+		case 139: /* HIP */
+		case 140: /* Shim6 */
+			return XT_STAT_PASS_IPV6_EXT;
+		default:
+			return XT_STAT_PASS_NOT_UDP;
+		}
+		tot_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+		if (tot_len < sizeof(*ip6) + sizeof(struct udphdr) ||
+		    (void *)ip6 + tot_len > data_end)
+			return XT_STAT_PASS_MALFORMED;
+		p->l3 = ip6;
+		p->l3_len = tot_len;
+		p->family = XT_AF_INET6;
+		p->udp = (void *)(ip6 + 1);
+	} else {
+		return XT_STAT_PASS_NOT_IP;
+	}
+
+	if ((void *)(p->udp + 1) > data_end)
+		return XT_STAT_PASS_MALFORMED;
+	/* The UDP length must cover exactly what the IP header says it carries. */
+	{
+		__u32 l4_len = p->l3_len - (p->family == XT_AF_INET ? sizeof(struct iphdr)
+								     : sizeof(struct ipv6hdr));
+
+		if (bpf_ntohs(p->udp->len) != l4_len)
+			return XT_STAT_PASS_MALFORMED;
+	}
+	return XT_STAT_MAX;
+}
+
+#endif /* XTRUNK_PARSING_H */

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The relay itself: find the flow a UDP packet arrived for, check who sent it,
+ * rewrite it as if the relay had sent it to the flow's peer, and send it on.
+ * Kept in a header so the benchmark runs exactly this code.
+ */
+#ifndef XTRUNK_RELAY_H
+#define XTRUNK_RELAY_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "xtrunk_abi.h"
+#include "parsing.h"
+#include "csum.h"
+#include "maps.h"
+
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+#ifndef AF_INET6
+#define AF_INET6 10
+#endif
+
+#define XT_RELAY_TTL 64
+
+static __always_inline int addr_eq(const __u8 *a, const __u8 *b, int family)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	if (family == XT_AF_INET)
+		return x[0] == y[0];
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/* Source check: the security boundary. Only the signalled peer may send. */
+static __always_inline int source_ok(const struct xt_flow *flow, const struct pkt *p)
+{
+	__u8 saddr[16] = {};
+
+	if (p->family == XT_AF_INET)
+		__builtin_memcpy(saddr, &((struct iphdr *)p->l3)->saddr, 4);
+	else
+		__builtin_memcpy(saddr, &((struct ipv6hdr *)p->l3)->saddr, 16);
+	if ((flow->flags & XT_FLOW_F_CHECK_SRC_ADDR) && !addr_eq(saddr, flow->src_addr, p->family))
+		return 0;
+	if ((flow->flags & XT_FLOW_F_CHECK_SRC_PORT) && p->udp->source != flow->src_port)
+		return 0;
+	return 1;
+}
+
+static __always_inline struct xt_flow *flow_lookup(const struct pkt *p)
+{
+	struct xt_addr_key key = { .family = p->family };
+	struct xt_addr_slot *slot;
+	struct xt_flow *flow;
+	__u32 index;
+
+	if (p->family == XT_AF_INET)
+		__builtin_memcpy(key.addr, &((struct iphdr *)p->l3)->daddr, 4);
+	else
+		__builtin_memcpy(key.addr, &((struct ipv6hdr *)p->l3)->daddr, 16);
+	slot = bpf_map_lookup_elem(&xt_relay_addrs, &key);
+	if (!slot)
+		return NULL;
+	index = slot->slot * XT_PORTS_PER_SLOT + bpf_ntohs(p->udp->dest);
+	flow = bpf_map_lookup_elem(&xt_flows, &index);
+	return flow;
+}
+
+static __always_inline int fib_lookup(struct xdp_md *ctx, const struct pkt *p,
+				      const struct xt_flow *flow, struct bpf_fib_lookup *fib)
+{
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->ifindex = ctx->ingress_ifindex;
+	fib->l4_protocol = IPPROTO_UDP;
+	fib->sport = flow->relay_port;
+	fib->dport = flow->peer_port;
+	fib->tot_len = p->l3_len;
+	if (p->family == XT_AF_INET) {
+		fib->family = AF_INET;
+		fib->tos = flow->dscp << 2;
+		__builtin_memcpy(&fib->ipv4_src, flow->relay_addr, 4);
+		__builtin_memcpy(&fib->ipv4_dst, flow->peer_addr, 4);
+	} else {
+		fib->family = AF_INET6;
+		__builtin_memcpy(fib->ipv6_src, flow->relay_addr, 16);
+		__builtin_memcpy(fib->ipv6_dst, flow->peer_addr, 16);
+	}
+	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+}
+
+static __always_inline void rewrite_ipv4(struct pkt *p, const struct xt_flow *flow)
+{
+	struct iphdr *ip = p->l3;
+	struct udphdr *udp = p->udp;
+	__u32 new_saddr, new_daddr;
+
+	__builtin_memcpy(&new_saddr, flow->relay_addr, 4);
+	__builtin_memcpy(&new_daddr, flow->peer_addr, 4);
+
+	/* A zero UDP checksum over IPv4 means "none" and stays so (RFC 768). */
+	if (udp->check) {
+		__u32 sum = (__u16)~udp->check;
+
+		sum = csum_replace32(sum, ip->saddr, new_saddr);
+		sum = csum_replace32(sum, ip->daddr, new_daddr);
+		sum = csum_replace16(sum, udp->source, flow->relay_port);
+		sum = csum_replace16(sum, udp->dest, flow->peer_port);
+		udp->check = csum_fold(sum) ?: 0xffff;
+	}
+	udp->source = flow->relay_port;
+	udp->dest = flow->peer_port;
+
+	ip->saddr = new_saddr;
+	ip->daddr = new_daddr;
+	ip->tos = (flow->dscp << 2) | (ip->tos & 0x3);
+	ip->ttl = XT_RELAY_TTL;
+	ip->check = ipv4_header_csum(ip);
+}
+
+static __always_inline void rewrite_ipv6(struct pkt *p, const struct xt_flow *flow)
+{
+	struct ipv6hdr *ip6 = p->l3;
+	struct udphdr *udp = p->udp;
+	__u32 *old_s = (__u32 *)&ip6->saddr, *old_d = (__u32 *)&ip6->daddr;
+	const __u32 *new_s = (const __u32 *)flow->relay_addr;
+	const __u32 *new_d = (const __u32 *)flow->peer_addr;
+	__u32 sum = (__u16)~udp->check;
+	__be32 *first = (__be32 *)ip6;
+	__u32 word;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 4; i++) {
+		sum = csum_replace32(sum, old_s[i], new_s[i]);
+		sum = csum_replace32(sum, old_d[i], new_d[i]);
+	}
+	sum = csum_replace16(sum, udp->source, flow->relay_port);
+	sum = csum_replace16(sum, udp->dest, flow->peer_port);
+	/* IPv6 UDP always carries a checksum; a computed 0 goes out as 0xffff. */
+	udp->check = csum_fold(sum) ?: 0xffff;
+	udp->source = flow->relay_port;
+	udp->dest = flow->peer_port;
+
+#pragma unroll
+	for (i = 0; i < 4; i++) {
+		old_s[i] = new_s[i];
+		old_d[i] = new_d[i];
+	}
+	/* version(4) | traffic class(8) | flow label(20); keep the ECN bits. */
+	word = bpf_ntohl(*first);
+	word = (word & ~(0xfcu << 20)) | ((__u32)flow->dscp << 22);
+	*first = bpf_htonl(word);
+	ip6->hop_limit = XT_RELAY_TTL;
+}
+
+static __always_inline int xt_relay(struct xdp_md *ctx)
+{
+	struct pkt p = {
+		.data = (void *)(long)ctx->data,
+		.data_end = (void *)(long)ctx->data_end,
+	};
+	struct bpf_fib_lookup fib;
+	struct xt_flow *flow;
+	int reason, rc, action;
+
+	stat_inc(XT_STAT_RX);
+	reason = parse_udp_packet(&p);
+	if (reason != XT_STAT_MAX)
+		goto pass;
+
+	flow = flow_lookup(&p);
+	if (!flow) {
+		reason = XT_STAT_PASS_NO_ADDR;
+		goto pass;
+	}
+	if (!(flow->flags & XT_FLOW_F_ACTIVE)) {
+		reason = XT_STAT_PASS_NO_FLOW;
+		goto pass;
+	}
+	if (flow->family != p.family) {
+		reason = XT_STAT_PASS_FAMILY;
+		goto pass;
+	}
+	if (!source_ok(flow, &p)) {
+		__sync_fetch_and_add(&flow->src_drops, 1);
+		stat_inc(XT_STAT_DROP_SRC);
+		return XDP_DROP;
+	}
+
+	rc = fib_lookup(ctx, &p, flow, &fib);
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		/* Userspace relays it; its send resolves the neighbour. */
+		reason = XT_STAT_PASS_NO_NEIGH;
+		goto pass;
+	}
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
+		reason = XT_STAT_PASS_NO_ROUTE;
+		goto pass;
+	}
+
+	if (fib.ifindex == ctx->ingress_ifindex) {
+		action = XDP_TX;
+	} else {
+		/* Decide before rewriting: a packet we pass must stay untouched. */
+		action = bpf_redirect_map(&xt_tx_ports, fib.ifindex, XDP_PASS);
+		if (action != XDP_REDIRECT) {
+			reason = XT_STAT_PASS_NO_TXPORT;
+			goto pass;
+		}
+	}
+
+	if (p.family == XT_AF_INET)
+		rewrite_ipv4(&p, flow);
+	else
+		rewrite_ipv6(&p, flow);
+	__builtin_memcpy(p.eth->h_dest, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(p.eth->h_source, fib.smac, ETH_ALEN);
+
+	__sync_fetch_and_add(&flow->packets, 1);
+	__sync_fetch_and_add(&flow->bytes, p.l3_len);
+	flow->last_seen_ns = bpf_ktime_get_ns();
+	stat_inc(action == XDP_TX ? XT_STAT_TX : XT_STAT_REDIRECT);
+	return action;
+
+pass:
+	stat_inc(reason);
+	return XDP_PASS;
+}
+
+#endif /* XTRUNK_RELAY_H */

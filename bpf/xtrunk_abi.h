@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The ABI between the XDP relay and userspace: every struct and constant that
+ * crosses the kernel/user boundary is defined here and only here.
+ *
+ * Flow table layout: the relay owns its ports, so a flow is found without
+ * hashing. Each relay-local address the controller uses gets a small "slot"
+ * number (map xt_relay_addrs, hashed but tiny and always cache-hot); the flow
+ * itself lives in an array at index slot * 65536 + local port. At a million
+ * flows this costs one cold cache line per packet instead of a hash bucket
+ * walk plus a key compare.
+ */
+#ifndef XTRUNK_ABI_H
+#define XTRUNK_ABI_H
+
+#ifdef __BPF__
+#include <linux/types.h>
+#else
+#include <linux/types.h>
+#include <stdint.h>
+#endif
+
+#define XT_PORTS_PER_SLOT 65536u
+#define XT_DEFAULT_SLOTS 8u	/* relay-local addresses; 8 * 65536 flows */
+#define XT_MAX_SLOTS 64u
+#define XT_MAX_IFACES 64u
+
+#define XT_PIN_DIR "/sys/fs/bpf/xtrunk"
+#define XT_PROG_NAME "xtrunk_relay"
+
+/* Address families as carried in keys (values of AF_INET / AF_INET6). */
+#define XT_AF_INET 2
+#define XT_AF_INET6 10
+
+/* Key of xt_relay_addrs: a relay-local address. IPv4 uses addr[0..3]. */
+struct xt_addr_key {
+	__u8 family;
+	__u8 pad[3];
+	__u8 addr[16];
+};
+
+/* Value of xt_relay_addrs. */
+struct xt_addr_slot {
+	__u32 slot;
+};
+
+/* Flow flags. */
+#define XT_FLOW_F_ACTIVE (1u << 0)	  /* entry in use */
+#define XT_FLOW_F_CHECK_SRC_ADDR (1u << 1) /* drop unless saddr == src_addr */
+#define XT_FLOW_F_CHECK_SRC_PORT (1u << 2) /* drop unless sport == src_port */
+
+/*
+ * One direction of one media stream: a UDP packet arriving at
+ * (slot address, index port) [from src_addr:src_port] leaves from
+ * relay_addr:relay_port to peer_addr:peer_port with DSCP dscp.
+ *
+ * The first 64 bytes hold everything one packet reads and writes for an
+ * IPv4 flow: flags, ports, addresses' first words, and the counters.
+ * Addresses are in network byte order; IPv4 addresses use the first 4 bytes.
+ */
+struct xt_flow {
+	__u16 flags;
+	__u8 dscp;
+	__u8 family; /* of the key, repeated so a dump is self-describing */
+	__be16 relay_port;
+	__be16 peer_port;
+	__be16 src_port;
+	__u16 pad0;
+	__u32 pad1;
+	/* counters, written through the lookup pointer (atomic adds) */
+	__u64 packets;
+	__u64 bytes;
+	__u64 last_seen_ns; /* bpf_ktime_get_ns() of the last relayed packet */
+	__u64 src_drops;    /* packets dropped by the source check */
+	__u8 relay_addr[16];
+	__u8 peer_addr[16];
+	__u8 src_addr[16];
+	__u8 reserved[16]; /* room for a cached next hop and RTP statistics */
+};
+
+/* Global per-CPU counters, indexed by enum xt_stat. */
+enum xt_stat {
+	XT_STAT_RX = 0,		 /* every packet the program saw */
+	XT_STAT_TX,		 /* relayed with XDP_TX */
+	XT_STAT_REDIRECT,	 /* relayed with bpf_redirect_map */
+	XT_STAT_DROP_SRC,	 /* dropped: flow's source check failed */
+	XT_STAT_PASS_NOT_IP,	 /* passed: not IPv4/IPv6 (ARP, LLDP, ...) */
+	XT_STAT_PASS_NOT_UDP,	 /* passed: IP but not UDP */
+	XT_STAT_PASS_FRAGMENT,	 /* passed: IPv4 fragment */
+	XT_STAT_PASS_IP_OPTIONS, /* passed: IPv4 header with options */
+	XT_STAT_PASS_IPV6_EXT,	 /* passed: IPv6 extension header */
+	XT_STAT_PASS_MALFORMED,	 /* passed: truncated or inconsistent headers */
+	XT_STAT_PASS_NO_ADDR,	 /* passed: destination is not a relay address */
+	XT_STAT_PASS_NO_FLOW,	 /* passed: relay address, but no flow on the port */
+	XT_STAT_PASS_NO_NEIGH,	 /* passed: next hop's neighbour not resolved */
+	XT_STAT_PASS_NO_ROUTE,	 /* passed: fib lookup found no usable route */
+	XT_STAT_PASS_NO_TXPORT,	 /* passed: egress device has no xtrunk attached */
+	XT_STAT_PASS_FAMILY,	 /* passed: flow's family differs from the packet's */
+	XT_STAT_MAX,
+};
+
+#ifndef __BPF__
+static const char *const xt_stat_names[XT_STAT_MAX] = {
+	[XT_STAT_RX] = "rx",
+	[XT_STAT_TX] = "tx",
+	[XT_STAT_REDIRECT] = "redirect",
+	[XT_STAT_DROP_SRC] = "drop_source_check",
+	[XT_STAT_PASS_NOT_IP] = "pass_not_ip",
+	[XT_STAT_PASS_NOT_UDP] = "pass_not_udp",
+	[XT_STAT_PASS_FRAGMENT] = "pass_fragment",
+	[XT_STAT_PASS_IP_OPTIONS] = "pass_ip_options",
+	[XT_STAT_PASS_IPV6_EXT] = "pass_ipv6_ext_header",
+	[XT_STAT_PASS_MALFORMED] = "pass_malformed",
+	[XT_STAT_PASS_NO_ADDR] = "pass_no_relay_addr",
+	[XT_STAT_PASS_NO_FLOW] = "pass_no_flow",
+	[XT_STAT_PASS_NO_NEIGH] = "pass_no_neighbour",
+	[XT_STAT_PASS_NO_ROUTE] = "pass_no_route",
+	[XT_STAT_PASS_NO_TXPORT] = "pass_no_tx_port",
+	[XT_STAT_PASS_FAMILY] = "pass_family_mismatch",
+};
+#endif
+
+#endif /* XTRUNK_ABI_H */

@@ -31,7 +31,7 @@ CTL_SRCS := $(wildcard ctl/*.c)
 CTL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))
 SKELS    := $(BUILD)/xtrunk.skel.h $(BUILD)/bench.skel.h
 
-PROGS := $(BUILD)/xtrunkctl $(BUILD)/test_packets $(BUILD)/bench_xdp
+PROGS := $(BUILD)/xtrunkctl $(BUILD)/test_packets $(BUILD)/bench_xdp $(BUILD)/udp_peer
 
 .PHONY: all check bench deps format format-check clean
 .SECONDARY:
@@ -54,6 +54,9 @@ $(BUILD)/xtrunkctl: $(CTL_OBJS) $(BUILD)/libxtrunk.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/test_packets: $(BUILD)/tests/pkt/test_packets.o $(BUILD)/libxtrunk.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/udp_peer: $(BUILD)/tests/e2e/udp_peer.o $(BUILD)/libxtrunk.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench_xdp: $(BUILD)/tools/bench_xdp.o $(BUILD)/libxtrunk.a

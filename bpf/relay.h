@@ -70,26 +70,57 @@ static __always_inline struct xt_flow *flow_lookup(const struct pkt *p)
 	return flow;
 }
 
-static __always_inline int fib_lookup(struct xdp_md *ctx, const struct pkt *p,
-				      const struct xt_flow *flow, struct bpf_fib_lookup *fib)
+struct nexthop {
+	__u32 ifindex;
+	__u8 smac[ETH_ALEN];
+	__u8 dmac[ETH_ALEN];
+};
+
+/* Where the packet goes next: the flow's cached next hop, or the FIB's answer. */
+static __always_inline int nexthop_find(struct xdp_md *ctx, const struct pkt *p,
+					const struct xt_flow *flow, struct nexthop *nh)
 {
-	__builtin_memset(fib, 0, sizeof(*fib));
-	fib->ifindex = ctx->ingress_ifindex;
-	fib->l4_protocol = IPPROTO_UDP;
-	fib->sport = flow->relay_port;
-	fib->dport = flow->peer_port;
-	fib->tot_len = p->l3_len;
-	if (p->family == XT_AF_INET) {
-		fib->family = AF_INET;
-		fib->tos = flow->dscp << 2;
-		__builtin_memcpy(&fib->ipv4_src, flow->relay_addr, 4);
-		__builtin_memcpy(&fib->ipv4_dst, flow->peer_addr, 4);
-	} else {
-		fib->family = AF_INET6;
-		__builtin_memcpy(fib->ipv6_src, flow->relay_addr, 16);
-		__builtin_memcpy(fib->ipv6_dst, flow->peer_addr, 16);
+	struct bpf_fib_lookup fib = {};
+	int rc;
+
+	if (flow->flags & XT_FLOW_F_NEXTHOP) {
+		nh->ifindex = flow->nh_ifindex;
+		__builtin_memcpy(nh->smac, flow->nh_smac, ETH_ALEN);
+		__builtin_memcpy(nh->dmac, flow->nh_dmac, ETH_ALEN);
+		return XT_STAT_MAX;
 	}
-	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+
+	fib.ifindex = ctx->ingress_ifindex;
+	fib.l4_protocol = IPPROTO_UDP;
+	fib.sport = flow->relay_port;
+	fib.dport = flow->peer_port;
+	fib.tot_len = p->l3_len;
+	if (p->family == XT_AF_INET) {
+		fib.family = AF_INET;
+		fib.tos = flow->dscp << 2;
+		__builtin_memcpy(&fib.ipv4_src, flow->relay_addr, 4);
+		__builtin_memcpy(&fib.ipv4_dst, flow->peer_addr, 4);
+	} else {
+		fib.family = AF_INET6;
+		__builtin_memcpy(fib.ipv6_src, flow->relay_addr, 16);
+		__builtin_memcpy(fib.ipv6_dst, flow->peer_addr, 16);
+	}
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	switch (rc) {
+	case BPF_FIB_LKUP_RET_SUCCESS:
+		break;
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		/* Userspace relays it; its send resolves the neighbour. */
+		return XT_STAT_PASS_NO_NEIGH;
+	case BPF_FIB_LKUP_RET_FWD_DISABLED:
+		return XT_STAT_PASS_FWD_DISABLED;
+	default:
+		return XT_STAT_PASS_NO_ROUTE;
+	}
+	nh->ifindex = fib.ifindex;
+	__builtin_memcpy(nh->smac, fib.smac, ETH_ALEN);
+	__builtin_memcpy(nh->dmac, fib.dmac, ETH_ALEN);
+	return XT_STAT_MAX;
 }
 
 static __always_inline void rewrite_ipv4(struct pkt *p, const struct xt_flow *flow)
@@ -163,9 +194,9 @@ static __always_inline int xt_relay(struct xdp_md *ctx)
 		.data = (void *)(long)ctx->data,
 		.data_end = (void *)(long)ctx->data_end,
 	};
-	struct bpf_fib_lookup fib;
+	struct nexthop nh;
 	struct xt_flow *flow;
-	int reason, rc, action;
+	int reason, action;
 
 	stat_inc(XT_STAT_RX);
 	reason = parse_udp_packet(&p);
@@ -191,22 +222,15 @@ static __always_inline int xt_relay(struct xdp_md *ctx)
 		return XDP_DROP;
 	}
 
-	rc = fib_lookup(ctx, &p, flow, &fib);
-	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
-		/* Userspace relays it; its send resolves the neighbour. */
-		reason = XT_STAT_PASS_NO_NEIGH;
+	reason = nexthop_find(ctx, &p, flow, &nh);
+	if (reason != XT_STAT_MAX)
 		goto pass;
-	}
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
-		reason = XT_STAT_PASS_NO_ROUTE;
-		goto pass;
-	}
 
-	if (fib.ifindex == ctx->ingress_ifindex) {
+	if (nh.ifindex == ctx->ingress_ifindex) {
 		action = XDP_TX;
 	} else {
 		/* Decide before rewriting: a packet we pass must stay untouched. */
-		action = bpf_redirect_map(&xt_tx_ports, fib.ifindex, XDP_PASS);
+		action = bpf_redirect_map(&xt_tx_ports, nh.ifindex, XDP_PASS);
 		if (action != XDP_REDIRECT) {
 			reason = XT_STAT_PASS_NO_TXPORT;
 			goto pass;
@@ -217,8 +241,8 @@ static __always_inline int xt_relay(struct xdp_md *ctx)
 		rewrite_ipv4(&p, flow);
 	else
 		rewrite_ipv6(&p, flow);
-	__builtin_memcpy(p.eth->h_dest, fib.dmac, ETH_ALEN);
-	__builtin_memcpy(p.eth->h_source, fib.smac, ETH_ALEN);
+	__builtin_memcpy(p.eth->h_dest, nh.dmac, ETH_ALEN);
+	__builtin_memcpy(p.eth->h_source, nh.smac, ETH_ALEN);
 
 	__sync_fetch_and_add(&flow->packets, 1);
 	__sync_fetch_and_add(&flow->bytes, p.l3_len);

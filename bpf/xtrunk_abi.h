@@ -48,6 +48,7 @@ struct xt_addr_slot {
 #define XT_FLOW_F_ACTIVE (1u << 0)	  /* entry in use */
 #define XT_FLOW_F_CHECK_SRC_ADDR (1u << 1) /* drop unless saddr == src_addr */
 #define XT_FLOW_F_CHECK_SRC_PORT (1u << 2) /* drop unless sport == src_port */
+#define XT_FLOW_F_NEXTHOP (1u << 3)	  /* nh_* hold the resolved next hop */
 
 /*
  * One direction of one media stream: a UDP packet arriving at
@@ -75,7 +76,15 @@ struct xt_flow {
 	__u8 relay_addr[16];
 	__u8 peer_addr[16];
 	__u8 src_addr[16];
-	__u8 reserved[16]; /* room for a cached next hop and RTP statistics */
+	/*
+	 * The next hop as the controller resolved it (route + neighbour), so the
+	 * data path needs no bpf_fib_lookup per packet. bpf_fib_lookup also refuses
+	 * to work unless the ingress device forwards, and a relay is an endpoint,
+	 * not a router. Without XT_FLOW_F_NEXTHOP the program asks the FIB.
+	 */
+	__u32 nh_ifindex;
+	__u8 nh_smac[6];
+	__u8 nh_dmac[6];
 };
 
 /* Global per-CPU counters, indexed by enum xt_stat. */
@@ -94,6 +103,7 @@ enum xt_stat {
 	XT_STAT_PASS_NO_FLOW,	 /* passed: relay address, but no flow on the port */
 	XT_STAT_PASS_NO_NEIGH,	 /* passed: next hop's neighbour not resolved */
 	XT_STAT_PASS_NO_ROUTE,	 /* passed: fib lookup found no usable route */
+	XT_STAT_PASS_FWD_DISABLED, /* passed: fib lookup refused, forwarding off */
 	XT_STAT_PASS_NO_TXPORT,	 /* passed: egress device has no xtrunk attached */
 	XT_STAT_PASS_FAMILY,	 /* passed: flow's family differs from the packet's */
 	XT_STAT_MAX,
@@ -115,6 +125,7 @@ static const char *const xt_stat_names[XT_STAT_MAX] = {
 	[XT_STAT_PASS_NO_FLOW] = "pass_no_flow",
 	[XT_STAT_PASS_NO_NEIGH] = "pass_no_neighbour",
 	[XT_STAT_PASS_NO_ROUTE] = "pass_no_route",
+	[XT_STAT_PASS_FWD_DISABLED] = "pass_fib_forwarding_disabled",
 	[XT_STAT_PASS_NO_TXPORT] = "pass_no_tx_port",
 	[XT_STAT_PASS_FAMILY] = "pass_family_mismatch",
 };

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* xtrunkctl flow { add | del | list | show } */
+#include <errno.h>
+#include <net/if.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "xtrunk_abi.h"
+#include "flow_table.h"
+#include "relay_maps.h"
+#include "main.h"
+
+static int parse_endpoint(const char *what, const char *text, struct xt_endpoint *ep)
+{
+	char err[256];
+
+	if (xt_endpoint_parse(text, ep, err, sizeof(err)))
+		return p_err("%s %s", what, err);
+	return 0;
+}
+
+static int open_maps(struct xt_maps *maps)
+{
+	int rc = xt_maps_open_pinned(maps, pin_dir);
+
+	if (rc == -ENOENT)
+		return p_err("no relay maps under %s: attach xtrunk to an interface first "
+			     "(%s iface attach DEV)",
+			     pin_dir, bin_name);
+	if (rc)
+		return p_err("cannot open the maps under %s: %s", pin_dir, strerror(-rc));
+	return 0;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void print_flow(const struct xt_flow_entry *entry, uint64_t now_ns)
+{
+	char local[XT_ENDPOINT_STRLEN], to[XT_ENDPOINT_STRLEN], via[XT_ENDPOINT_STRLEN];
+	char from[XT_ENDPOINT_STRLEN] = "";
+	char nh_dev[IF_NAMESIZE] = "", nh_mac[18] = "";
+	const struct xt_flow *flow = &entry->flow;
+	struct xt_flow_spec spec;
+
+	xt_flow_spec_from_entry(entry, &spec);
+	xt_endpoint_format(&spec.local, local, sizeof(local));
+	xt_endpoint_format(&spec.peer, to, sizeof(to));
+	xt_endpoint_format(&spec.relay, via, sizeof(via));
+	if (spec.has_src) {
+		xt_endpoint_format(&spec.src, from, sizeof(from));
+		if (!spec.src.port) /* address-only check: any port */
+			strcpy(strrchr(from, ':') + 1, "*");
+	}
+
+	if (spec.has_nexthop) {
+		const uint8_t *m = spec.nexthop.dmac;
+
+		if (!if_indextoname(spec.nexthop.ifindex, nh_dev))
+			snprintf(nh_dev, sizeof(nh_dev), "if%u", spec.nexthop.ifindex);
+		snprintf(nh_mac, sizeof(nh_mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+			 m[3], m[4], m[5]);
+	}
+
+	if (json_output) {
+		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "local", local);
+		jsonw_string_field(json_wtr, "to", to);
+		jsonw_string_field(json_wtr, "via", via);
+		if (spec.has_src)
+			jsonw_string_field(json_wtr, "from", from);
+		else
+			jsonw_null_field(json_wtr, "from");
+		jsonw_uint_field(json_wtr, "dscp", flow->dscp);
+		jsonw_uint_field(json_wtr, "packets", flow->packets);
+		jsonw_uint_field(json_wtr, "bytes", flow->bytes);
+		jsonw_uint_field(json_wtr, "drops", flow->src_drops);
+		if (flow->last_seen_ns)
+			jsonw_uint_field(json_wtr, "idle_ms",
+					 now_ns > flow->last_seen_ns
+						 ? (now_ns - flow->last_seen_ns) / 1000000
+						 : 0);
+		else
+			jsonw_null_field(json_wtr, "idle_ms");
+		if (spec.has_nexthop) {
+			jsonw_name(json_wtr, "nexthop");
+			jsonw_start_object(json_wtr);
+			jsonw_string_field(json_wtr, "dev", nh_dev);
+			jsonw_uint_field(json_wtr, "ifindex", spec.nexthop.ifindex);
+			jsonw_string_field(json_wtr, "lladdr", nh_mac);
+			jsonw_end_object(json_wtr);
+		} else {
+			jsonw_null_field(json_wtr, "nexthop");
+		}
+		jsonw_end_object(json_wtr);
+		return;
+	}
+	printf("%s -> %s via %s", local, to, via);
+	if (spec.has_src)
+		printf(" from %s", from);
+	printf(" dscp %u\n", flow->dscp);
+	if (spec.has_nexthop)
+		printf("\tnexthop dev %s lladdr %s\n", nh_dev, nh_mac);
+	else
+		printf("\tnexthop unresolved (FIB lookup per packet)\n");
+	printf("\tpackets %" PRIu64 "  bytes %" PRIu64 "  drops %" PRIu64, (uint64_t)flow->packets,
+	       (uint64_t)flow->bytes, (uint64_t)flow->src_drops);
+	if (flow->last_seen_ns)
+		printf("  idle %.1fs",
+		       now_ns > flow->last_seen_ns ? (double)(now_ns - flow->last_seen_ns) / 1e9 : 0.0);
+	printf("\n");
+}
+
+/*
+ * Cache the next hop in the flow. No route is an error; an unresolved
+ * neighbour is not: the flow then asks the FIB per packet and passes packets
+ * up (to the controller's userspace path) until it resolves.
+ */
+static int resolve_nexthop(struct xt_flow_spec *spec)
+{
+	char peer[XT_ENDPOINT_STRLEN], relay[XT_ENDPOINT_STRLEN];
+	int rc = xt_nexthop_resolve(&spec->relay, &spec->peer, &spec->nexthop);
+
+	xt_endpoint_format(&spec->peer, peer, sizeof(peer));
+	xt_endpoint_format(&spec->relay, relay, sizeof(relay));
+	if (rc == 0) {
+		spec->has_nexthop = true;
+		return 0;
+	}
+	if (rc == -EAGAIN) {
+		if (!json_output)
+			fprintf(stderr, "Warning: next hop to %s not resolved yet (no neighbour "
+					"entry): the flow falls back to a FIB lookup per packet\n",
+				peer);
+		return 0;
+	}
+	if (rc == -ENETUNREACH)
+		return p_err("no route from %s to %s", relay, peer);
+	return p_err("cannot resolve the next hop from %s to %s: %s", relay, peer, strerror(-rc));
+}
+
+static int do_add(int argc, char **argv)
+{
+	struct xt_flow_spec spec = { .dscp = XT_DEFAULT_DSCP };
+	struct xt_maps maps;
+	char err[256];
+	int rc;
+
+	/* LOCAL to PEER via RELAY [from SRC] [dscp N] */
+	REQ_ARGS(5);
+	if (parse_endpoint("local", argv[0], &spec.local))
+		return -1;
+	NEXT_ARG();
+	if (!is_prefix(argv[0], "to"))
+		return p_err("expected 'to PEER' after LOCAL, got '%s'", argv[0]);
+	NEXT_ARG();
+	if (parse_endpoint("peer", argv[0], &spec.peer))
+		return -1;
+	NEXT_ARG();
+	if (!is_prefix(argv[0], "via"))
+		return p_err("expected 'via RELAY' after PEER, got '%s'", argv[0]);
+	NEXT_ARG();
+	REQ_ARGS(1);
+	if (parse_endpoint("relay", argv[0], &spec.relay))
+		return -1;
+	NEXT_ARG();
+	while (argc) {
+		if (is_prefix(argv[0], "from")) {
+			NEXT_ARG();
+			REQ_ARGS(1);
+			if (parse_endpoint("source", argv[0], &spec.src))
+				return -1;
+			spec.has_src = true;
+		} else if (is_prefix(argv[0], "dscp")) {
+			char *end;
+			unsigned long dscp;
+
+			NEXT_ARG();
+			REQ_ARGS(1);
+			dscp = strtoul(argv[0], &end, 0);
+			if (argv[0][0] < '0' || argv[0][0] > '9' || *end || dscp > 63)
+				return p_err("dscp '%s': expected a number from 0 to 63", argv[0]);
+			spec.dscp = (uint8_t)dscp;
+		} else {
+			return p_err("unexpected '%s' (expected from or dscp)", argv[0]);
+		}
+		NEXT_ARG();
+	}
+	if (xt_flow_spec_validate(&spec, err, sizeof(err)))
+		return p_err("%s", err);
+	if (resolve_nexthop(&spec))
+		return -1;
+
+	if (open_maps(&maps))
+		return -1;
+	rc = xt_flow_add(&maps, &spec);
+	if (!rc && json_output) {
+		struct xt_flow_entry entry;
+
+		if (!xt_flow_get(&maps, &spec.local, &entry))
+			print_flow(&entry, monotonic_ns());
+	}
+	xt_maps_close(&maps);
+	if (rc == -EEXIST)
+		return p_err("a flow already exists at that LOCAL address and port (delete it first)");
+	if (rc == -ENOSPC)
+		return p_err("no free relay-address slot for the local address: every slot is "
+			     "taken (attach with a larger 'slots')");
+	if (rc)
+		return p_err("cannot add the flow: %s", strerror(-rc));
+	return 0;
+}
+
+static int parse_local_only(int argc, char **argv, struct xt_endpoint *local)
+{
+	REQ_ARGS(1);
+	if (argc > 1)
+		return p_err("unexpected '%s' after LOCAL", argv[1]);
+	return parse_endpoint("local", argv[0], local);
+}
+
+static int do_del(int argc, char **argv)
+{
+	struct xt_endpoint local;
+	struct xt_maps maps;
+	int rc;
+
+	if (parse_local_only(argc, argv, &local) || open_maps(&maps))
+		return -1;
+	rc = xt_flow_del(&maps, &local);
+	xt_maps_close(&maps);
+	if (rc == -ENOENT)
+		return p_err("no flow at %s", argv[0]);
+	if (rc)
+		return p_err("cannot delete the flow at %s: %s", argv[0], strerror(-rc));
+	if (json_output) {
+		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "deleted", argv[0]);
+		jsonw_end_object(json_wtr);
+	}
+	return 0;
+}
+
+static int do_show(int argc, char **argv)
+{
+	struct xt_flow_entry entry;
+	struct xt_endpoint local;
+	struct xt_maps maps;
+	int rc;
+
+	if (parse_local_only(argc, argv, &local) || open_maps(&maps))
+		return -1;
+	rc = xt_flow_get(&maps, &local, &entry);
+	xt_maps_close(&maps);
+	if (rc == -ENOENT)
+		return p_err("no flow at %s", argv[0]);
+	if (rc)
+		return p_err("cannot read the flow at %s: %s", argv[0], strerror(-rc));
+	print_flow(&entry, monotonic_ns());
+	return 0;
+}
+
+static int list_one(const struct xt_flow_entry *entry, void *arg)
+{
+	print_flow(entry, *(uint64_t *)arg);
+	return 0;
+}
+
+static int do_list(int argc, char **argv)
+{
+	uint64_t now = monotonic_ns();
+	struct xt_maps maps;
+	int rc;
+
+	if (argc)
+		return p_err("unexpected '%s'", argv[0]);
+	rc = xt_maps_open_pinned(&maps, pin_dir);
+	if (rc == -ENOENT) {
+		/* Nothing attached: no flows, like an empty table. */
+		if (json_output) {
+			jsonw_start_array(json_wtr);
+			jsonw_end_array(json_wtr);
+		}
+		return 0;
+	}
+	if (rc)
+		return p_err("cannot open the maps under %s: %s", pin_dir, strerror(-rc));
+	if (json_output)
+		jsonw_start_array(json_wtr);
+	rc = xt_flow_foreach(&maps, list_one, &now);
+	if (json_output)
+		jsonw_end_array(json_wtr);
+	xt_maps_close(&maps);
+	if (rc)
+		return p_err("cannot read the flows: %s", strerror(-rc));
+	return 0;
+}
+
+const struct cmd flow_cmds[] = {
+	{ "add", do_add, "LOCAL to PEER via RELAY [from SRC] [dscp N]",
+	  "a UDP packet arriving at LOCAL (from SRC, when given; SRC port 0: any port)\n"
+	  "      leaves from RELAY to PEER, marked with DSCP N (default 46, EF)" },
+	{ "del", do_del, "LOCAL", "delete the flow at LOCAL" },
+	{ "list", do_list, NULL, "list every flow with its counters" },
+	{ "show", do_show, "LOCAL", "show the flow at LOCAL with its counters" },
+	{ 0 }
+};
+
+int do_flow(int argc, char **argv)
+{
+	return cmd_select(flow_cmds, "flow", argc, argv);
+}

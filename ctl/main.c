@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* xtrunkctl [-j|-p] [-v] [--pin-dir DIR] OBJECT COMMAND ... */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xtrunk_abi.h"
+#include "log.h"
+#include "main.h"
+
+bool json_output;
+struct json_writer *json_wtr;
+const char *pin_dir = XT_PIN_DIR;
+const char *bin_name = "xtrunkctl";
+
+static int do_help(int argc, char **argv);
+
+static const struct cmd objects[] = {
+	{ "iface", do_iface, NULL, "attach, detach and list the relay's interfaces" },
+	{ "flow", do_flow, NULL, "add, delete and inspect relay flows" },
+	{ "stats", do_stats, NULL, "global verdict and drop counters" },
+	{ "help", do_help, NULL, "this text" },
+	{ 0 }
+};
+
+static const struct {
+	const char *name;
+	const struct cmd *cmds;
+} object_tables[] = {
+	{ "iface", iface_cmds },
+	{ "flow", flow_cmds },
+	{ "stats", stats_cmds },
+};
+
+bool is_prefix(const char *word, const char *full)
+{
+	size_t len = strlen(word);
+
+	return len > 0 && !strncmp(word, full, len);
+}
+
+int p_err(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (json_output) {
+		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "error", msg);
+		jsonw_end_object(json_wtr);
+	} else {
+		fprintf(stderr, "Error: %s\n", msg);
+	}
+	return -1;
+}
+
+void print_object_help(const struct cmd *cmds, const char *object)
+{
+	FILE *out = json_output ? stderr : stdout;
+
+	fprintf(out, "Usage:\n");
+	for (const struct cmd *c = cmds; c->name; c++)
+		fprintf(out, "  %s [-j|-p] %s %s%s%s\n      %s\n", bin_name, object, c->name,
+			c->args ? " " : "", c->args ? c->args : "", c->help);
+}
+
+int cmd_select(const struct cmd *cmds, const char *object, int argc, char **argv)
+{
+	const struct cmd *match = NULL;
+
+	if (argc < 1 || !strcmp(argv[0], "help")) {
+		print_object_help(cmds, object);
+		return argc < 1 ? -1 : 0;
+	}
+	for (const struct cmd *c = cmds; c->name; c++) {
+		if (!strcmp(argv[0], c->name)) {
+			match = c;
+			break;
+		}
+		if (is_prefix(argv[0], c->name)) {
+			if (match)
+				return p_err("'%s' is ambiguous: %s or %s", argv[0], match->name,
+					     c->name);
+			match = c;
+		}
+	}
+	if (!match)
+		return object ? p_err("unknown %s command '%s' (try: %s %s help)", object,
+				      argv[0], bin_name, object)
+			      : p_err("unknown object '%s' (try: %s help)", argv[0], bin_name);
+	return match->fn(argc - 1, argv + 1);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n"
+		"OBJECT := { iface | flow | stats }\n"
+		"OPTIONS := { -j|--json | -p|--pretty | -v|--verbose | --pin-dir DIR | -h|--help }\n\n",
+		bin_name);
+	for (const struct cmd *o = objects; o->name; o++)
+		fprintf(out, "  %-6s %s\n", o->name, o->help);
+	fprintf(out, "\n");
+	for (size_t i = 0; i < sizeof(object_tables) / sizeof(object_tables[0]); i++)
+		for (const struct cmd *c = object_tables[i].cmds; c->name; c++)
+			fprintf(out, "  %s %s %s%s%s\n", bin_name, object_tables[i].name,
+				c->name, c->args ? " " : "", c->args ? c->args : "");
+	fprintf(out, "\nMaps are pinned under %s. Exit status: 0 on success, 1 on error.\n",
+		XT_PIN_DIR);
+}
+
+static int do_help(int argc, char **argv)
+{
+	usage(json_output ? stderr : stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "pin-dir", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	bool pretty = false;
+	int opt, rc, verbosity = 0;
+
+	while ((opt = getopt_long(argc, argv, "+jpvhP:", options, NULL)) >= 0) {
+		switch (opt) {
+		case 'j':
+			json_output = true;
+			break;
+		case 'p':
+			json_output = pretty = true;
+			break;
+		case 'v':
+			verbosity++;
+			break;
+		case 'P':
+			pin_dir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	xt_log_set_level(verbosity >= 2 ? XT_LOG_DEBUG : verbosity ? XT_LOG_INFO : XT_LOG_WARN);
+	xt_log_route_libraries();
+	if (json_output) {
+		json_wtr = jsonw_new(stdout, pretty);
+		if (!json_wtr) {
+			fprintf(stderr, "Error: out of memory\n");
+			return 1;
+		}
+	}
+	if (argc < 1) {
+		usage(stderr);
+		rc = -1;
+	} else if (is_prefix(argv[0], "help")) {
+		rc = do_help(argc - 1, argv + 1);
+	} else {
+		rc = cmd_select(objects, NULL, argc, argv);
+	}
+	if (json_output)
+		jsonw_destroy(&json_wtr);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# End to end: caller, relay and callee hosts in network namespaces joined by
+# veth pairs; xtrunk attached natively on the relay's two interfaces with
+# xtrunkctl; flows for both directions; real UDP sockets at both ends. The
+# relay namespace has no socket and no IP forwarding, so only the XDP program
+# can have relayed what arrives.
+set -uo pipefail
+source "$(dirname "$0")/../lib.sh"
+require_root
+ensure_bpffs
+
+PIN=/sys/fs/bpf/xtrunk
+if [[ -e $PIN ]]; then
+	echo "$0: $PIN exists: xtrunk is in use on this machine; not touching it" >&2
+	exit 1
+fi
+
+TAG=$$
+NS_C=xt-caller-$TAG
+NS_R=xt-relay-$TAG
+NS_E=xt-callee-$TAG
+COUNT=200
+DSCP_EF_TOS=0xb8 # DSCP 46 << 2, ECN 0
+
+ctl() { in_ns "$NS_R" "$XTRUNKCTL" "$@"; }
+
+setup() {
+	make_netns "$NS_C"
+	make_netns "$NS_R"
+	make_netns "$NS_E"
+	veth_pair "$NS_C" c0 "$NS_R" r1
+	veth_pair "$NS_R" r2 "$NS_E" e0
+
+	ip -n "$NS_C" addr add 10.99.1.2/24 dev c0
+	ip -n "$NS_C" addr add fd99:1::2/64 dev c0 nodad
+	ip -n "$NS_R" addr add 10.99.1.1/24 dev r1
+	ip -n "$NS_R" addr add fd99:1::1/64 dev r1 nodad
+	ip -n "$NS_R" addr add 10.99.2.1/24 dev r2
+	ip -n "$NS_R" addr add fd99:2::1/64 dev r2 nodad
+	ip -n "$NS_E" addr add 10.99.2.2/24 dev e0
+	ip -n "$NS_E" addr add fd99:2::2/64 dev e0 nodad
+
+	# No forwarding anywhere on the relay: it is an endpoint, not a router.
+	ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
+
+	local mc mr1 mr2 me
+	mc=$(mac_of "$NS_C" c0)
+	mr1=$(mac_of "$NS_R" r1)
+	mr2=$(mac_of "$NS_R" r2)
+	me=$(mac_of "$NS_E" e0)
+	ip -n "$NS_R" neigh replace 10.99.1.2 lladdr "$mc" dev r1 nud permanent
+	ip -n "$NS_R" neigh replace fd99:1::2 lladdr "$mc" dev r1 nud permanent
+	ip -n "$NS_R" neigh replace 10.99.2.2 lladdr "$me" dev r2 nud permanent
+	ip -n "$NS_R" neigh replace fd99:2::2 lladdr "$me" dev r2 nud permanent
+	ip -n "$NS_C" neigh replace 10.99.1.1 lladdr "$mr1" dev c0 nud permanent
+	ip -n "$NS_C" neigh replace fd99:1::1 lladdr "$mr1" dev c0 nud permanent
+	ip -n "$NS_E" neigh replace 10.99.2.1 lladdr "$mr2" dev e0 nud permanent
+	ip -n "$NS_E" neigh replace fd99:2::1 lladdr "$mr2" dev e0 nud permanent
+
+	# Senders compute full checksums; receivers of XDP-sent frames need NAPI.
+	for d in "$NS_C c0" "$NS_E e0"; do
+		set -- $d
+		ip netns exec "$1" ethtool -K "$2" tx off >/dev/null
+		ip netns exec "$1" ethtool -K "$2" gro on >/dev/null
+	done
+
+	on_exit "in_ns $NS_R $XTRUNKCTL iface detach r1; in_ns $NS_R $XTRUNKCTL iface detach r2; rm -rf $PIN"
+}
+
+# send_and_receive SRC_NS SRC_EP DST_EP RCV_NS RCV_EP COUNT OUTFILE
+send_and_receive() {
+	local out=$7 fifo
+	ip netns exec "$4" "$UDP_PEER" recv "$5" "$6" 1500 >"$out" &
+	local rpid=$!
+	for _ in $(seq 50); do grep -q listening "$out" 2>/dev/null && break; sleep 0.05; done
+	ip netns exec "$1" "$UDP_PEER" send "$2" "$3" "$6" 500 >/dev/null
+	wait "$rpid"
+}
+
+received() { awk '/^received/ {print $2}' "$1"; }
+# Lines whose source, TOS and payload are all as expected.
+good_lines() { grep -cxF "from $2 tos $3 len 172 payload ok" "$1"; }
+
+flow_field() { ctl -j flow show "$1" | jq -r ".$2"; }
+stat_field() { ctl -j stats | jq -r ".$1"; }
+
+# relay_direction NAME SRC_NS SRC_EP LOCAL RCV_NS RCV_EP VIA IP_PACKET_BYTES
+relay_direction() {
+	local name=$1 out
+	out=$(mktemp)
+	on_exit "rm -f $out"
+	send_and_receive "$2" "$3" "$4" "$5" "$6" "$COUNT" "$out"
+	check_eq "$name: callee receives every packet" "$COUNT" "$(received "$out")"
+	check_eq "$name: every packet comes from the relay's $7 with DSCP 46 and its payload intact" \
+		"$COUNT" "$(good_lines "$out" "$7" "$DSCP_EF_TOS")"
+	check_eq "$name: the flow counted every packet" "$COUNT" "$(flow_field "$4" packets)"
+	check_eq "$name: the flow counted the IP bytes ($8 B each)" "$((COUNT * $8))" \
+		"$(flow_field "$4" bytes)"
+	[[ $(good_lines "$out" "$7" "$DSCP_EF_TOS") == "$COUNT" ]] || head -3 "$out"
+}
+
+setup
+
+# --- the relay is attached with xtrunkctl, natively, maps pinned ---
+check "iface attach r1 (native)" ctl iface attach r1 mode native
+check "iface attach r2 (native)" ctl iface attach r2
+check "maps are pinned under $PIN" test -e $PIN/xt_flows -a -e $PIN/xt_relay_addrs -a -e $PIN/xt_stats
+check_eq "iface list shows both interfaces in native mode" "r1 native,r2 native" \
+	"$(ctl -j iface list | jq -r '[.[] | "\(.ifname) \(.mode)"] | sort | join(",")')"
+out=$(ctl -j iface attach r1)
+check "attaching twice is an error" test $? -ne 0
+check_eq "... reported as JSON" "interface r1: xtrunk is already attached" "$(jq -r .error <<<"$out")"
+
+# --- the relay has no socket and no forwarding ---
+check_eq "relay namespace has no UDP socket" "0" \
+	"$(ip netns exec "$NS_R" ss -Huan | wc -l)"
+check_eq "relay namespace does not forward IPv4" "0" \
+	"$(ip netns exec "$NS_R" sysctl -n net.ipv4.conf.r1.forwarding)"
+
+# --- flows for both directions, IPv4 and IPv6 ---
+check "flow add caller->callee (IPv4)" ctl flow add 10.99.1.1:20000 to 10.99.2.2:6000 via 10.99.2.1:30000 from 10.99.1.2:5000
+check "flow add callee->caller (IPv4)" ctl flow add 10.99.2.1:30000 to 10.99.1.2:5000 via 10.99.1.1:20000 from 10.99.2.2:6000 dscp 46
+check "flow add caller->callee (IPv6)" ctl flow add [fd99:1::1]:20002 to [fd99:2::2]:6002 via [fd99:2::1]:30002 from [fd99:1::2]:5002
+check "flow add callee->caller (IPv6)" ctl flow add [fd99:2::1]:30002 to [fd99:1::2]:5002 via [fd99:1::1]:20002 from [fd99:2::2]:6002
+check_eq "flow list shows the four flows" "4" "$(ctl -j flow list | jq length)"
+check_eq "flow list JSON carries local, to, via, from, dscp and counters" \
+	"10.99.1.1:20000 10.99.2.2:6000 10.99.2.1:30000 10.99.1.2:5000 46 0 0 0" \
+	"$(ctl -j flow list | jq -r '.[] | select(.local == "10.99.1.1:20000") | "\(.local) \(.to) \(.via) \(.from) \(.dscp) \(.packets) \(.bytes) \(.drops)"')"
+out=$(ctl -j flow add 10.99.1.1:20000 to 10.99.2.2:6000 via 10.99.2.1:30000)
+check "adding a flow twice is an error" test $? -ne 0
+check "... reported as a JSON error" json_true .error "$out"
+
+relay_direction "IPv4 caller->callee" "$NS_C" 10.99.1.2:5000 10.99.1.1:20000 "$NS_E" 10.99.2.2:6000 10.99.2.1:30000 200
+relay_direction "IPv4 callee->caller" "$NS_E" 10.99.2.2:6000 10.99.2.1:30000 "$NS_C" 10.99.1.2:5000 10.99.1.1:20000 200
+relay_direction "IPv6 caller->callee" "$NS_C" [fd99:1::2]:5002 [fd99:1::1]:20002 "$NS_E" [fd99:2::2]:6002 [fd99:2::1]:30002 220
+relay_direction "IPv6 callee->caller" "$NS_E" [fd99:2::2]:6002 [fd99:2::1]:30002 "$NS_C" [fd99:1::2]:5002 [fd99:1::1]:20002 220
+check_eq "stats: every relayed packet was redirected" "$((COUNT * 4))" "$(stat_field redirect)"
+
+# --- media injection: a wrong source port is dropped and counted ---
+out=$(mktemp)
+on_exit "rm -f $out"
+drops_before=$(stat_field drop_source_check)
+send_and_receive "$NS_C" 10.99.1.2:5999 10.99.1.1:20000 "$NS_E" 10.99.2.2:6000 20 "$out"
+check_eq "packets from a wrong source port never reach the callee" "0" "$(received "$out")"
+check_eq "the flow counted the 20 source-check drops" "20" "$(flow_field 10.99.1.1:20000 drops)"
+check_eq "stats counted the 20 source-check drops" "$((drops_before + 20))" "$(stat_field drop_source_check)"
+check_eq "the flow's packet count is unchanged by the drops" "$COUNT" "$(flow_field 10.99.1.1:20000 packets)"
+
+# --- flow del stops the relaying ---
+check "flow del caller->callee" ctl flow del 10.99.1.1:20000
+check_eq "flow list no longer shows it" "3" "$(ctl -j flow list | jq length)"
+no_flow_before=$(stat_field pass_no_flow)
+send_and_receive "$NS_C" 10.99.1.2:5000 10.99.1.1:20000 "$NS_E" 10.99.2.2:6000 20 "$out"
+check_eq "after flow del nothing reaches the callee" "0" "$(received "$out")"
+check_eq "stats counted the 20 packets as passed for no flow" "$((no_flow_before + 20))" "$(stat_field pass_no_flow)"
+out2=$(ctl -j flow show 10.99.1.1:20000)
+check "flow show of a deleted flow is an error" test $? -ne 0
+check_eq "... saying so" "no flow at 10.99.1.1:20000" "$(jq -r .error <<<"$out2")"
+
+# --- bad arguments are explained and exit non-zero ---
+out2=$(ctl -j flow add 10.99.1.1:20000 to 10.99.2.2 via 10.99.2.1:30000)
+check "a peer without a port is rejected" test $? -ne 0
+check_eq "... with the reason" "peer '10.99.2.2': expected IP:PORT (write IPv6 as [ADDR]:PORT)" "$(jq -r .error <<<"$out2")"
+out2=$(ctl -j flow add 10.99.1.1:20010 to [fd99:2::2]:6000 via 10.99.2.1:30010)
+check "mixing IPv4 and IPv6 in one flow is rejected" test $? -ne 0
+check "... with a JSON error naming the family" json_true '.error | test("family")' "$out2"
+out2=$(ctl flow add 10.99.1.1:20010 to 10.99.2.2:6000 via 10.99.2.1:30010 dscp 64 2>&1)
+check "dscp 64 is rejected" test $? -ne 0
+check_eq "... with the reason" "Error: dscp '64': expected a number from 0 to 63" "$out2"
+
+# --- detach: the last interface removes the pins ---
+check "iface detach r1" ctl iface detach r1
+check "iface detach r2" ctl iface detach r2
+check "after the last detach the pins are gone" test ! -e $PIN
+check_eq "no XDP program is left on r1" "" "$(ip -n "$NS_R" -j link show r1 | jq -r '.[0].xdp.prog.id // empty')"
+
+finish_tests e2e-relay

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * udp_peer: the media endpoints of the end-to-end tests.
+ *
+ *   udp_peer send BIND_EP TO_EP COUNT [INTERVAL_US]
+ *       sends COUNT G.711-sized RTP packets (172-byte UDP payload: RTP header,
+ *       sequence i, timestamp 160*i, then a pattern derived from i)
+ *   udp_peer recv BIND_EP COUNT TIMEOUT_MS
+ *       receives until COUNT packets or TIMEOUT_MS of silence; prints one line
+ *       per packet: "from EP tos 0xNN len N payload ok|bad", then "received N"
+ *
+ * Endpoints are IP:PORT or [IPv6]:PORT. The TOS/traffic class is read with
+ * IP_RECVTOS / IPV6_RECVTCLASS, so the test sees the DSCP the packet carried.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "endpoint.h"
+#include "xtrunk_abi.h"
+
+#define RTP_PAYLOAD 172
+#define RTP_HEADER 12
+#define RTP_SSRC 0x78747275u /* "xtru" */
+
+static socklen_t to_sockaddr(const struct xt_endpoint *ep, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ep->family == XT_AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, ep->addr, 16);
+		s6->sin6_port = htons(ep->port);
+		return sizeof(*s6);
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+	s4->sin_family = AF_INET;
+	memcpy(&s4->sin_addr, ep->addr, 4);
+	s4->sin_port = htons(ep->port);
+	return sizeof(*s4);
+}
+
+static void from_sockaddr(const struct sockaddr_storage *ss, struct xt_endpoint *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		ep->family = XT_AF_INET6;
+		memcpy(ep->addr, &s6->sin6_addr, 16);
+		ep->port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		ep->family = XT_AF_INET;
+		memcpy(ep->addr, &s4->sin_addr, 4);
+		ep->port = ntohs(s4->sin_port);
+	}
+}
+
+static int open_bound(const char *text, int *family)
+{
+	struct sockaddr_storage ss;
+	struct xt_endpoint ep;
+	char err[256];
+	int fd, one = 1;
+	socklen_t len;
+
+	if (xt_endpoint_parse(text, &ep, err, sizeof(err))) {
+		fprintf(stderr, "udp_peer: %s\n", err);
+		return -1;
+	}
+	*family = ep.family == XT_AF_INET6 ? AF_INET6 : AF_INET;
+	fd = socket(*family, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		perror("udp_peer: socket");
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	len = to_sockaddr(&ep, &ss);
+	if (bind(fd, (struct sockaddr *)&ss, len)) {
+		fprintf(stderr, "udp_peer: bind %s: %s\n", text, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void fill_rtp(uint8_t *buf, uint32_t seq)
+{
+	uint32_t ts = htonl(seq * 160), ssrc = htonl(RTP_SSRC);
+	uint16_t seq16 = htons((uint16_t)seq);
+
+	buf[0] = 0x80; /* V=2 */
+	buf[1] = 0;    /* PT 0, PCMU */
+	memcpy(buf + 2, &seq16, 2);
+	memcpy(buf + 4, &ts, 4);
+	memcpy(buf + 8, &ssrc, 4);
+	for (int i = RTP_HEADER; i < RTP_PAYLOAD; i++)
+		buf[i] = (uint8_t)(seq * 7 + i);
+}
+
+static int payload_ok(const uint8_t *buf, ssize_t len)
+{
+	uint8_t expect[RTP_PAYLOAD];
+	uint16_t seq16;
+
+	if (len != RTP_PAYLOAD)
+		return 0;
+	memcpy(&seq16, buf + 2, 2);
+	fill_rtp(expect, ntohs(seq16));
+	return !memcmp(buf, expect, RTP_PAYLOAD);
+}
+
+static int do_send(int argc, char **argv)
+{
+	struct sockaddr_storage to;
+	struct xt_endpoint to_ep;
+	uint8_t buf[RTP_PAYLOAD];
+	long count, interval_us;
+	char err[256];
+	int fd, family;
+	socklen_t len;
+
+	if (argc < 3)
+		return 2;
+	count = strtol(argv[2], NULL, 10);
+	interval_us = argc > 3 ? strtol(argv[3], NULL, 10) : 1000;
+	if (xt_endpoint_parse(argv[1], &to_ep, err, sizeof(err))) {
+		fprintf(stderr, "udp_peer: %s\n", err);
+		return 2;
+	}
+	fd = open_bound(argv[0], &family);
+	if (fd < 0)
+		return 1;
+	len = to_sockaddr(&to_ep, &to);
+	for (long i = 0; i < count; i++) {
+		fill_rtp(buf, (uint32_t)i);
+		if (sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&to, len) < 0) {
+			fprintf(stderr, "udp_peer: send: %s\n", strerror(errno));
+			close(fd);
+			return 1;
+		}
+		if (interval_us)
+			usleep((useconds_t)interval_us);
+	}
+	close(fd);
+	printf("sent %ld\n", count);
+	return 0;
+}
+
+static int read_tos(struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS)
+			return *(uint8_t *)CMSG_DATA(c);
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS) {
+			int tclass;
+
+			memcpy(&tclass, CMSG_DATA(c), sizeof(tclass));
+			return tclass;
+		}
+	}
+	return -1;
+}
+
+static int do_recv(int argc, char **argv)
+{
+	long count, timeout_ms, received = 0;
+	int fd, family, one = 1;
+
+	if (argc < 3)
+		return 2;
+	count = strtol(argv[1], NULL, 10);
+	timeout_ms = strtol(argv[2], NULL, 10);
+	fd = open_bound(argv[0], &family);
+	if (fd < 0)
+		return 1;
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof(one));
+	else
+		setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
+	/* Tell the test we are listening. */
+	printf("listening\n");
+	fflush(stdout);
+
+	while (received < count) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		char cbuf[256], from_text[XT_ENDPOINT_STRLEN];
+		struct sockaddr_storage from;
+		struct xt_endpoint from_ep;
+		uint8_t buf[2048];
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr msg = {
+			.msg_name = &from,
+			.msg_namelen = sizeof(from),
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = cbuf,
+			.msg_controllen = sizeof(cbuf),
+		};
+		ssize_t n;
+
+		if (poll(&pfd, 1, (int)timeout_ms) <= 0)
+			break;
+		n = recvmsg(fd, &msg, 0);
+		if (n < 0)
+			continue;
+		from_sockaddr(&from, &from_ep);
+		xt_endpoint_format(&from_ep, from_text, sizeof(from_text));
+		printf("from %s tos 0x%02x len %zd payload %s\n", from_text, read_tos(&msg) & 0xff,
+		       n, payload_ok(buf, n) ? "ok" : "bad");
+		received++;
+	}
+	close(fd);
+	printf("received %ld\n", received);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = 2;
+
+	if (argc >= 2 && !strcmp(argv[1], "send"))
+		rc = do_send(argc - 2, argv + 2);
+	else if (argc >= 2 && !strcmp(argv[1], "recv"))
+		rc = do_recv(argc - 2, argv + 2);
+	if (rc == 2)
+		fprintf(stderr, "usage: udp_peer send BIND TO COUNT [INTERVAL_US]\n"
+				"       udp_peer recv BIND COUNT TIMEOUT_MS\n");
+	return rc;
+}

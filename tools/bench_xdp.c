@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * bench_xdp: ns per packet of the XDP relay against a baseline that only
+ * parses and bounces the packet, with 1, 10,000 and 1,000,000 flows installed
+ * and the packets spread over all of them (bpf/bench.bpf.c aims each packet at
+ * the next flow of a scattered sequence).
+ *
+ * Both programs run through BPF_PROG_TEST_RUN on the same CPU, interleaved,
+ * round after round; each figure is the median over the rounds. A round's
+ * figure is the thread's CPU time over the run divided by its repetitions:
+ * the kernel's own duration field is whole nanoseconds, too coarse for a
+ * program that costs a few of them, and CPU time, like that field, leaves out
+ * the time the thread was preempted.
+ *
+ * Must run in the network namespace of the interface given with -i, whose
+ * routes send the peer subnet through a gateway with a resolved neighbour
+ * (tools/bench.sh builds one): the relay's fib lookup runs for real.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xtrunk_abi.h"
+#include "bench.skel.h"
+#include "log.h"
+
+#define RELAY_GOAL 1.50 /* relay / baseline */
+#define SCALE_GOAL 1.30 /* relay at the most flows / relay at the fewest */
+
+/* The same odd multiplier as bench_aim() in bpf/bench.bpf.c. */
+#define AIM_STRIDE 2654435761u
+
+/* A G.711 20 ms RTP packet: 160 bytes of audio behind a 12-byte RTP header. */
+#define RTP_HDR_LEN 12
+#define G711_PAYLOAD_LEN 160
+#define FRAME_LEN (ETH_HLEN + sizeof(struct iphdr) + sizeof(struct udphdr) + RTP_HDR_LEN + \
+		   G711_PAYLOAD_LEN)
+
+#define FIRST_PORT 2000		/* relay ports of every slot start here */
+#define PEER_FIRST_PORT 16384	/* peers' RTP ports, even, from here */
+#define SRC_PORT 40000		/* the sending PBX's port */
+#define DSCP_EF 46
+
+struct bench_config {
+	const char *ifname;
+	unsigned int ifindex;
+	__u32 relay_base;	/* host order: slot s's relay address is relay_base + s */
+	__u32 peer_net;		/* host order */
+	__u32 peer_hosts;	/* usable host addresses in the peer subnet */
+	__u32 src_addr;		/* host order */
+	int repeat;
+	int rounds;
+	__u32 flow_counts[8];
+	int ncases;
+};
+
+/* Where the flows of one case live in the table. */
+struct flow_layout {
+	__u32 nflows;
+	__u32 nslots;
+	__u32 ports_per_slot;
+};
+
+struct bench_result {
+	__u32 nflows;
+	double baseline_ns;
+	double relay_ns;
+};
+
+static void layout_plan(struct flow_layout *lay, __u32 nflows)
+{
+	__u32 max_ports = XT_PORTS_PER_SLOT - FIRST_PORT;
+
+	lay->nflows = nflows;
+	lay->nslots = (nflows + max_ports - 1) / max_ports;
+	lay->ports_per_slot = (nflows + lay->nslots - 1) / lay->nslots;
+}
+
+static __u32 flow_index(const struct flow_layout *lay, __u32 flow)
+{
+	__u32 slot = flow / lay->ports_per_slot;
+
+	return slot * XT_PORTS_PER_SLOT + FIRST_PORT + flow % lay->ports_per_slot;
+}
+
+/* The flow bench_aim() sends the packet of the given cursor to. */
+static __u32 aimed_flow(const struct flow_layout *lay, __u32 cursor)
+{
+	return (__u32)((__u64)cursor * AIM_STRIDE % lay->nflows);
+}
+
+static void flow_fill(struct xt_flow *flow, const struct bench_config *cfg,
+		      const struct flow_layout *lay, __u32 i)
+{
+	__u32 slot = i / lay->ports_per_slot;
+	__be32 relay = htonl(cfg->relay_base + slot);
+	__be32 peer = htonl(cfg->peer_net + 1 + i % cfg->peer_hosts);
+
+	memset(flow, 0, sizeof(*flow));
+	/* No source check: the aiming rewrites the source of every packet anyway. */
+	flow->flags = XT_FLOW_F_ACTIVE;
+	flow->family = XT_AF_INET;
+	flow->dscp = DSCP_EF;
+	flow->relay_port = htons(FIRST_PORT + i % lay->ports_per_slot);
+	flow->peer_port = htons(PEER_FIRST_PORT + 2 * (i % 16384));
+	memcpy(flow->relay_addr, &relay, sizeof(relay));
+	memcpy(flow->peer_addr, &peer, sizeof(peer));
+}
+
+static int install_relay_addrs(struct bench_bpf *skel, const struct bench_config *cfg,
+			       const struct flow_layout *lay)
+{
+	int fd = bpf_map__fd(skel->maps.xt_relay_addrs);
+	__u32 s;
+
+	for (s = 0; s < lay->nslots; s++) {
+		struct xt_addr_key key = { .family = XT_AF_INET };
+		struct xt_addr_slot value = { .slot = s };
+		__be32 addr = htonl(cfg->relay_base + s);
+
+		memcpy(key.addr, &addr, sizeof(addr));
+		if (bpf_map_update_elem(fd, &key, &value, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/* One batch per slot: a million single updates would take longer than the benchmark. */
+static int install_flows(struct bench_bpf *skel, const struct bench_config *cfg,
+			 const struct flow_layout *lay)
+{
+	int fd = bpf_map__fd(skel->maps.xt_flows);
+	struct xt_flow *values;
+	__u32 *keys, first, i;
+	int err = 0;
+
+	keys = calloc(lay->ports_per_slot, sizeof(*keys));
+	values = calloc(lay->ports_per_slot, sizeof(*values));
+	if (!keys || !values) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (first = 0; first < lay->nflows; first += lay->ports_per_slot) {
+		__u32 count = 0;
+
+		for (i = first; i < lay->nflows && i < first + lay->ports_per_slot; i++) {
+			keys[count] = flow_index(lay, i);
+			flow_fill(&values[count], cfg, lay, i);
+			count++;
+		}
+		if (bpf_map_update_batch(fd, keys, values, &count, NULL)) {
+			err = -errno;
+			goto out;
+		}
+	}
+out:
+	free(keys);
+	free(values);
+	return err;
+}
+
+static __u16 ip_checksum(const void *data, size_t len)
+{
+	const __u16 *word = data;
+	__u32 sum = 0;
+
+	for (; len > 1; len -= 2)
+		sum += *word++;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/* A well-formed IPv4/UDP RTP frame; bench_aim() fills in addresses and ports. */
+static void frame_build(__u8 *frame, const struct bench_config *cfg)
+{
+	struct ethhdr *eth = (struct ethhdr *)frame;
+	struct iphdr *ip = (struct iphdr *)(eth + 1);
+	struct udphdr *udp = (struct udphdr *)(ip + 1);
+	__u8 *rtp = (__u8 *)(udp + 1);
+
+	memset(frame, 0, FRAME_LEN);
+	memcpy(eth->h_dest, "\x02\x00\x00\x00\x00\x01", ETH_ALEN);
+	memcpy(eth->h_source, "\x02\x00\x00\x00\x00\x02", ETH_ALEN);
+	eth->h_proto = htons(ETH_P_IP);
+
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons(FRAME_LEN - ETH_HLEN);
+	ip->frag_off = htons(0x4000); /* DF */
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	ip->saddr = htonl(cfg->src_addr);
+	ip->daddr = htonl(cfg->relay_base);
+	ip->check = ip_checksum(ip, sizeof(*ip));
+
+	udp->source = htons(SRC_PORT);
+	udp->dest = htons(FIRST_PORT);
+	udp->len = htons(FRAME_LEN - ETH_HLEN - sizeof(*ip));
+	/* Any non-zero value: the relay updates it incrementally, it never verifies it. */
+	udp->check = htons(0x1234);
+
+	rtp[0] = 0x80;				 /* version 2 */
+	rtp[1] = 0;				 /* payload type 0: PCMU */
+	memset(rtp + RTP_HDR_LEN, 0xff, G711_PAYLOAD_LEN); /* mu-law silence */
+}
+
+static int prog_run(const struct bpf_program *prog, const struct bench_config *cfg,
+		    const __u8 *frame, void *frame_out, int repeat, __u32 *retval, double *ns)
+{
+	struct xdp_md md = {
+		.data_end = FRAME_LEN,
+		.ingress_ifindex = cfg->ifindex,
+	};
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		    .data_in = frame,
+		    .data_size_in = FRAME_LEN,
+		    .data_out = frame_out,
+		    .data_size_out = frame_out ? FRAME_LEN : 0,
+		    .ctx_in = &md,
+		    .ctx_size_in = sizeof(md),
+		    .repeat = repeat);
+	struct timespec start, end;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
+		return -errno;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end);
+	*retval = opts.retval;
+	*ns = ((end.tv_sec - start.tv_sec) * 1e9 + (end.tv_nsec - start.tv_nsec)) / repeat;
+	return 0;
+}
+
+static bool relayed(__u32 action)
+{
+	return action == XDP_TX || action == XDP_REDIRECT;
+}
+
+static int stats_read(struct bench_bpf *skel, __u64 *totals)
+{
+	int fd = bpf_map__fd(skel->maps.xt_stats);
+	int ncpus = libbpf_num_possible_cpus();
+	__u64 *percpu;
+	__u32 stat;
+	int cpu;
+
+	if (ncpus < 0)
+		return ncpus;
+	percpu = calloc(ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (stat = 0; stat < XT_STAT_MAX; stat++) {
+		if (bpf_map_lookup_elem(fd, &stat, percpu)) {
+			free(percpu);
+			return -errno;
+		}
+		totals[stat] = 0;
+		for (cpu = 0; cpu < ncpus; cpu++)
+			totals[stat] += percpu[cpu];
+	}
+	free(percpu);
+	return 0;
+}
+
+/* Name the counters that moved between two snapshots: why the relay did not relay. */
+static void stats_explain(const __u64 *before, const __u64 *after)
+{
+	int stat;
+
+	for (stat = XT_STAT_TX; stat < XT_STAT_MAX; stat++)
+		if (after[stat] != before[stat])
+			pr_warn("  counter %s +%llu\n", xt_stat_names[stat],
+				(unsigned long long)(after[stat] - before[stat]));
+	if (after[XT_STAT_PASS_NO_ROUTE] != before[XT_STAT_PASS_NO_ROUTE])
+		pr_warn("  the fib lookup failed: is there a route to the peer subnet, and is "
+			"forwarding enabled on the ingress device?\n");
+	if (after[XT_STAT_PASS_NO_NEIGH] != before[XT_STAT_PASS_NO_NEIGH])
+		pr_warn("  the gateway to the peer subnet needs a resolved (permanent) "
+			"neighbour entry\n");
+}
+
+/*
+ * A benchmark of a program that passes everything measures nothing: relay one
+ * packet first and check the verdict, the flow's counters and the new address.
+ */
+static int relay_check(struct bench_bpf *skel, const struct bench_config *cfg,
+		       const struct flow_layout *lay, const __u8 *frame)
+{
+	int fd = bpf_map__fd(skel->maps.xt_flows);
+	__u32 index = flow_index(lay, aimed_flow(lay, skel->bss->bench_cursor));
+	struct xt_flow before, after;
+	__u64 stats_before[XT_STAT_MAX], stats_after[XT_STAT_MAX];
+	__u8 out[FRAME_LEN];
+	const struct iphdr *ip = (const struct iphdr *)(out + ETH_HLEN);
+	__u32 action;
+	double ns;
+	int err;
+
+	err = stats_read(skel, stats_before);
+	if (!err && bpf_map_lookup_elem(fd, &index, &before))
+		err = -errno;
+	if (!err)
+		err = prog_run(skel->progs.bench_relay, cfg, frame, out, 1, &action, &ns);
+	if (!err)
+		err = stats_read(skel, stats_after);
+	if (!err && bpf_map_lookup_elem(fd, &index, &after))
+		err = -errno;
+	if (err) {
+		pr_warn("flows=%u: test run of bench_relay failed: %s\n", lay->nflows,
+			strerror(-err));
+		return err;
+	}
+	if (!relayed(action)) {
+		pr_warn("flows=%u: bench_relay does not relay (verdict %u, want XDP_TX or "
+			"XDP_REDIRECT): refusing to time it\n", lay->nflows, action);
+		stats_explain(stats_before, stats_after);
+		return -EINVAL;
+	}
+	if (after.packets != before.packets + 1 || memcmp(&ip->daddr, after.peer_addr, 4)) {
+		pr_warn("flows=%u: bench_relay returned %u but flow %u was not counted or the "
+			"packet not sent to its peer\n", lay->nflows, action, index);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *values, int count)
+{
+	qsort(values, count, sizeof(*values), cmp_double);
+	if (count % 2)
+		return values[count / 2];
+	return (values[count / 2 - 1] + values[count / 2]) / 2;
+}
+
+/* Baseline and relay in turn, round after round, so drift hits both alike. */
+static int measure(struct bench_bpf *skel, const struct bench_config *cfg,
+		   const struct flow_layout *lay, const __u8 *frame, struct bench_result *res)
+{
+	double baseline[cfg->rounds], relay[cfg->rounds], ns;
+	__u64 before[XT_STAT_MAX], after[XT_STAT_MAX], sent;
+	__u32 action;
+	int round, err;
+
+	err = stats_read(skel, before);
+	for (round = -1; !err && round < cfg->rounds; round++) {
+		/* Round -1 warms caches and the flow table; it is not counted. */
+		err = prog_run(skel->progs.bench_baseline, cfg, frame, NULL, cfg->repeat,
+			       &action, &ns);
+		if (err)
+			break;
+		if (action != XDP_TX) {
+			pr_warn("flows=%u: bench_baseline returned %u, want XDP_TX\n", lay->nflows,
+				action);
+			return -EINVAL;
+		}
+		if (round >= 0)
+			baseline[round] = ns;
+
+		err = prog_run(skel->progs.bench_relay, cfg, frame, NULL, cfg->repeat, &action,
+			       &ns);
+		if (err)
+			break;
+		if (round >= 0)
+			relay[round] = ns;
+	}
+	if (!err)
+		err = stats_read(skel, after);
+	if (err) {
+		pr_warn("flows=%u: test run failed: %s\n", lay->nflows, strerror(-err));
+		return err;
+	}
+
+	/* Every timed packet must have been relayed, not only the checked one. */
+	sent = (__u64)(cfg->rounds + 1) * cfg->repeat;
+	if (after[XT_STAT_TX] + after[XT_STAT_REDIRECT] - before[XT_STAT_TX] -
+		    before[XT_STAT_REDIRECT] != sent) {
+		pr_warn("flows=%u: bench_relay relayed only part of the %llu packets it ran\n",
+			lay->nflows, (unsigned long long)sent);
+		stats_explain(before, after);
+		return -EINVAL;
+	}
+
+	res->nflows = lay->nflows;
+	res->baseline_ns = median(baseline, cfg->rounds);
+	res->relay_ns = median(relay, cfg->rounds);
+	return 0;
+}
+
+static int bench_case(const struct bench_config *cfg, __u32 nflows, struct bench_result *res)
+{
+	struct flow_layout lay;
+	struct bench_bpf *skel;
+	__u8 frame[FRAME_LEN];
+	int err;
+
+	layout_plan(&lay, nflows);
+	skel = bench_bpf__open();
+	if (!skel) {
+		err = -errno;
+		pr_warn("flows=%u: opening the bench skeleton failed: %s\n", nflows, strerror(-err));
+		return err;
+	}
+	skel->rodata->bench_nflows = lay.nflows;
+	skel->rodata->bench_ports_per_slot = lay.ports_per_slot;
+	skel->rodata->bench_first_port = FIRST_PORT;
+	skel->rodata->bench_addr_base = cfg->relay_base;
+	skel->rodata->bench_src_addr = htonl(cfg->src_addr);
+	skel->rodata->bench_src_port = htons(SRC_PORT);
+	err = bpf_map__set_max_entries(skel->maps.xt_flows, lay.nslots * XT_PORTS_PER_SLOT);
+	if (err) {
+		pr_warn("flows=%u: sizing the flow table failed: %s\n", nflows, strerror(-err));
+		goto out;
+	}
+	err = bench_bpf__load(skel);
+	if (err) {
+		pr_warn("flows=%u: loading the bench programs failed: %s (-v shows libbpf's log)\n",
+			nflows, strerror(-err));
+		goto out;
+	}
+	err = install_relay_addrs(skel, cfg, &lay);
+	if (!err)
+		err = install_flows(skel, cfg, &lay);
+	if (err) {
+		pr_warn("flows=%u: installing the flows failed: %s\n", nflows, strerror(-err));
+		goto out;
+	}
+
+	frame_build(frame, cfg);
+	err = relay_check(skel, cfg, &lay, frame);
+	if (!err)
+		err = measure(skel, cfg, &lay, frame, res);
+out:
+	bench_bpf__destroy(skel);
+	return err;
+}
+
+static const char *goal_verdict(double ratio, double goal)
+{
+	return ratio <= goal ? "met" : "MISSED";
+}
+
+static void result_print(const struct bench_result *res)
+{
+	double ratio = res->relay_ns / res->baseline_ns;
+
+	printf("relay  flows=%-8u baseline %5.1f ns/pkt (%5.2f Mpps)  relay %5.1f ns/pkt "
+	       "(%5.2f Mpps)  ratio %.2f (goal <= %.2f) %s\n",
+	       res->nflows, res->baseline_ns, 1e3 / res->baseline_ns, res->relay_ns,
+	       1e3 / res->relay_ns, ratio, RELAY_GOAL, goal_verdict(ratio, RELAY_GOAL));
+	fflush(stdout);
+}
+
+static void scale_print(const struct bench_result *few, const struct bench_result *many)
+{
+	double ratio = many->relay_ns / few->relay_ns;
+
+	printf("scale  %u flows vs %u flow%s: relay %.1f vs %.1f ns/pkt, ratio %.2f "
+	       "(goal <= %.2f) %s\n",
+	       many->nflows, few->nflows, few->nflows == 1 ? "" : "s", many->relay_ns,
+	       few->relay_ns, ratio, SCALE_GOAL, goal_verdict(ratio, SCALE_GOAL));
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: bench_xdp -i DEV [OPTIONS]\n"
+		"Time the XDP relay against a parse-and-XDP_TX baseline (BPF_PROG_TEST_RUN).\n"
+		"Run it in DEV's network namespace, with a route to the peer subnet.\n"
+		"\n"
+		"  -i, --interface DEV   ingress device the packets arrive on (required)\n"
+		"  -a, --relay-addr A    first relay address; slot s uses A + s (10.200.1.1)\n"
+		"  -p, --peer-net A/LEN  subnet the peers live in (10.201.0.0/16)\n"
+		"  -s, --source A        address the packets come from (10.202.0.10)\n"
+		"  -f, --flows N,...     flow counts, fewest first (1,10000,1000000)\n"
+		"  -n, --repeat N        packets per timed run (2000000)\n"
+		"  -r, --rounds N        timed runs of each program per case (7)\n"
+		"  -v, --verbose         show libbpf's messages\n"
+		"  -h, --help            this text\n");
+}
+
+static int parse_addr(const char *text, __u32 *addr)
+{
+	struct in_addr in;
+
+	if (inet_pton(AF_INET, text, &in) != 1)
+		return -EINVAL;
+	*addr = ntohl(in.s_addr);
+	return 0;
+}
+
+static int parse_subnet(const char *text, __u32 *net, __u32 *hosts)
+{
+	char buf[INET_ADDRSTRLEN + 4], *slash, *end;
+	unsigned long len;
+
+	if (strlen(text) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, text);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	len = strtoul(slash + 1, &end, 10);
+	if (*end || len < 8 || len > 30 || parse_addr(buf, net))
+		return -EINVAL;
+	*net &= ~0u << (32 - len);
+	*hosts = (1u << (32 - len)) - 2;
+	return 0;
+}
+
+static int parse_flow_counts(char *text, struct bench_config *cfg)
+{
+	char *item, *end;
+	unsigned long n;
+
+	cfg->ncases = 0;
+	for (item = strtok(text, ","); item; item = strtok(NULL, ",")) {
+		n = strtoul(item, &end, 10);
+		if (*end || n < 1 || n > XT_MAX_SLOTS * (XT_PORTS_PER_SLOT - FIRST_PORT) ||
+		    cfg->ncases == (int)(sizeof(cfg->flow_counts) / sizeof(cfg->flow_counts[0])))
+			return -EINVAL;
+		cfg->flow_counts[cfg->ncases++] = n;
+	}
+	return cfg->ncases ? 0 : -EINVAL;
+}
+
+static int parse_positive(const char *text, int *value)
+{
+	char *end;
+	long n = strtol(text, &end, 10);
+
+	if (*end || n < 1 || n > 1000000000)
+		return -EINVAL;
+	*value = n;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct bench_config *cfg)
+{
+	static const struct option long_opts[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "relay-addr", required_argument, NULL, 'a' },
+		{ "peer-net", required_argument, NULL, 'p' },
+		{ "source", required_argument, NULL, 's' },
+		{ "flows", required_argument, NULL, 'f' },
+		{ "repeat", required_argument, NULL, 'n' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	char default_flows[] = "1,10000,1000000";
+	int opt, err = 0;
+
+	parse_addr("10.200.1.1", &cfg->relay_base);
+	parse_subnet("10.201.0.0/16", &cfg->peer_net, &cfg->peer_hosts);
+	parse_addr("10.202.0.10", &cfg->src_addr);
+	parse_flow_counts(default_flows, cfg);
+	cfg->repeat = 2000000;
+	cfg->rounds = 7;
+
+	while (!err && (opt = getopt_long(argc, argv, "i:a:p:s:f:n:r:vh", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			cfg->ifname = optarg;
+			break;
+		case 'a':
+			err = parse_addr(optarg, &cfg->relay_base);
+			break;
+		case 'p':
+			err = parse_subnet(optarg, &cfg->peer_net, &cfg->peer_hosts);
+			break;
+		case 's':
+			err = parse_addr(optarg, &cfg->src_addr);
+			break;
+		case 'f':
+			err = parse_flow_counts(optarg, cfg);
+			break;
+		case 'n':
+			err = parse_positive(optarg, &cfg->repeat);
+			break;
+		case 'r':
+			err = parse_positive(optarg, &cfg->rounds);
+			break;
+		case 'v':
+			xt_log_set_level(XT_LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			err = -EINVAL;
+		}
+		if (err && opt != '?')
+			pr_warn("bench_xdp: bad value for -%c: %s\n", opt, optarg);
+	}
+	if (!err && (!cfg->ifname || optind != argc)) {
+		pr_warn("bench_xdp: %s\n", cfg->ifname ? "unexpected argument" : "-i DEV is required");
+		err = -EINVAL;
+	}
+	if (err)
+		usage(stderr);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_config cfg = {};
+	struct bench_result results[8];
+	int i, err;
+
+	xt_log_route_libraries();
+	if (parse_args(argc, argv, &cfg))
+		return 2;
+	cfg.ifindex = if_nametoindex(cfg.ifname);
+	if (!cfg.ifindex) {
+		pr_warn("interface %s: %s (run bench_xdp in its network namespace)\n", cfg.ifname,
+			strerror(errno));
+		return 1;
+	}
+
+	printf("xdp relay vs baseline (parse + XDP_TX): BPF_PROG_TEST_RUN on %s, %zu-byte "
+	       "IPv4/UDP G.711 frames spread over all flows, median of %d rounds x %d packets\n",
+	       cfg.ifname, (size_t)FRAME_LEN, cfg.rounds, cfg.repeat);
+	fflush(stdout);
+	for (i = 0; i < cfg.ncases; i++) {
+		err = bench_case(&cfg, cfg.flow_counts[i], &results[i]);
+		if (err)
+			return 1;
+		result_print(&results[i]);
+	}
+	if (cfg.ncases > 1)
+		scale_print(&results[0], &results[cfg.ncases - 1]);
+	return 0;
+}

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "flow_table.h"
+
+#define FLOW_BATCH 4096u
+
+static size_t addr_len(uint8_t family)
+{
+	return family == XT_AF_INET6 ? 16 : 4;
+}
+
+static void addr_key(const struct xt_endpoint *ep, struct xt_addr_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->family = ep->family;
+	memcpy(key->addr, ep->addr, addr_len(ep->family));
+}
+
+int xt_flow_spec_validate(const struct xt_flow_spec *spec, char *err, size_t errlen)
+{
+	const struct xt_endpoint *eps[] = { &spec->peer, &spec->relay, &spec->src };
+	const char *names[] = { "peer", "relay", "source" };
+
+	for (unsigned int i = 0; i < 3; i++) {
+		if (i == 2 && !spec->has_src)
+			continue;
+		if (eps[i]->family != spec->local.family) {
+			snprintf(err, errlen,
+				 "%s address family differs from the local address's: the relay "
+				 "does not translate between IPv4 and IPv6",
+				 names[i]);
+			return -EINVAL;
+		}
+	}
+	if (spec->local.port == 0 || spec->peer.port == 0 || spec->relay.port == 0) {
+		snprintf(err, errlen, "UDP port 0 is not a valid local, peer or relay port");
+		return -EINVAL;
+	}
+	if (spec->dscp > 63) {
+		snprintf(err, errlen, "DSCP %u out of range 0-63", spec->dscp);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Slot of a relay address, or -ENOENT. */
+static int slot_find(const struct xt_maps *maps, const struct xt_endpoint *ep, uint32_t *slot)
+{
+	struct xt_addr_key key;
+	struct xt_addr_slot value;
+
+	addr_key(ep, &key);
+	if (bpf_map_lookup_elem(maps->relay_addrs_fd, &key, &value))
+		return -errno;
+	*slot = value.slot;
+	return 0;
+}
+
+/* Slot of a relay address, allocating the lowest free one on first use. */
+static int slot_get_or_alloc(const struct xt_maps *maps, const struct xt_endpoint *ep,
+			     uint32_t *slot)
+{
+	struct xt_addr_key key, next, *prev = NULL;
+	struct xt_addr_slot value;
+	uint64_t used = 0;
+	int err;
+
+	err = slot_find(maps, ep, slot);
+	if (err != -ENOENT)
+		return err;
+
+	while (!bpf_map_get_next_key(maps->relay_addrs_fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(maps->relay_addrs_fd, &next, &value) &&
+		    value.slot < 64)
+			used |= 1ull << value.slot;
+		key = next;
+		prev = &key;
+	}
+	for (uint32_t s = 0; s < maps->nslots && s < XT_MAX_SLOTS; s++) {
+		if (used & (1ull << s))
+			continue;
+		addr_key(ep, &key);
+		value.slot = s;
+		if (bpf_map_update_elem(maps->relay_addrs_fd, &key, &value, BPF_NOEXIST)) {
+			if (errno == EEXIST) /* someone else just added it */
+				return slot_find(maps, ep, slot);
+			return -errno;
+		}
+		*slot = s;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+static uint32_t flow_index(uint32_t slot, uint16_t port)
+{
+	return slot * XT_PORTS_PER_SLOT + port;
+}
+
+int xt_flow_add(const struct xt_maps *maps, const struct xt_flow_spec *spec)
+{
+	struct xt_flow flow = {};
+	size_t alen = addr_len(spec->local.family);
+	uint32_t slot, index;
+	int err;
+
+	err = slot_get_or_alloc(maps, &spec->local, &slot);
+	if (err)
+		return err;
+	index = flow_index(slot, spec->local.port);
+	if (bpf_map_lookup_elem(maps->flows_fd, &index, &flow))
+		return -errno;
+	if (flow.flags & XT_FLOW_F_ACTIVE)
+		return -EEXIST;
+
+	memset(&flow, 0, sizeof(flow));
+	flow.flags = XT_FLOW_F_ACTIVE;
+	flow.family = spec->local.family;
+	flow.dscp = spec->dscp;
+	flow.relay_port = htons(spec->relay.port);
+	flow.peer_port = htons(spec->peer.port);
+	memcpy(flow.relay_addr, spec->relay.addr, alen);
+	memcpy(flow.peer_addr, spec->peer.addr, alen);
+	if (spec->has_src) {
+		flow.flags |= XT_FLOW_F_CHECK_SRC_ADDR;
+		memcpy(flow.src_addr, spec->src.addr, alen);
+		if (spec->src.port) {
+			flow.flags |= XT_FLOW_F_CHECK_SRC_PORT;
+			flow.src_port = htons(spec->src.port);
+		}
+	}
+	if (spec->has_nexthop) {
+		flow.flags |= XT_FLOW_F_NEXTHOP;
+		flow.nh_ifindex = spec->nexthop.ifindex;
+		memcpy(flow.nh_smac, spec->nexthop.smac, sizeof(flow.nh_smac));
+		memcpy(flow.nh_dmac, spec->nexthop.dmac, sizeof(flow.nh_dmac));
+	}
+	if (bpf_map_update_elem(maps->flows_fd, &index, &flow, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int xt_flow_get(const struct xt_maps *maps, const struct xt_endpoint *local,
+		struct xt_flow_entry *entry)
+{
+	uint32_t slot, index;
+	int err;
+
+	err = slot_find(maps, local, &slot);
+	if (err)
+		return err;
+	index = flow_index(slot, local->port);
+	if (bpf_map_lookup_elem(maps->flows_fd, &index, &entry->flow))
+		return -errno;
+	if (!(entry->flow.flags & XT_FLOW_F_ACTIVE))
+		return -ENOENT;
+	entry->local = *local;
+	return 0;
+}
+
+int xt_flow_del(const struct xt_maps *maps, const struct xt_endpoint *local)
+{
+	struct xt_flow_entry entry;
+	struct xt_flow empty = {};
+	uint32_t slot, index;
+	int err;
+
+	err = xt_flow_get(maps, local, &entry);
+	if (err)
+		return err;
+	err = slot_find(maps, local, &slot);
+	if (err)
+		return err;
+	index = flow_index(slot, local->port);
+	if (bpf_map_update_elem(maps->flows_fd, &index, &empty, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+struct slot_addr {
+	uint32_t slot;
+	struct xt_addr_key key;
+};
+
+static int compare_slot_addr(const void *a, const void *b)
+{
+	const struct slot_addr *x = a, *y = b;
+
+	if (x->key.family != y->key.family)
+		return x->key.family - y->key.family;
+	return memcmp(x->key.addr, y->key.addr, sizeof(x->key.addr));
+}
+
+/* Visit the active flows of one slot, reading its 65536 entries in batches. */
+static int foreach_in_slot(const struct xt_maps *maps, const struct slot_addr *sa,
+			   struct xt_flow *values, uint32_t *keys, xt_flow_visit_fn visit, void *arg)
+{
+	uint32_t first = sa->slot * XT_PORTS_PER_SLOT;
+
+	for (uint32_t done = 0; done < XT_PORTS_PER_SLOT;) {
+		__u32 count = FLOW_BATCH, in_batch = first + done - 1, out_batch;
+		int err;
+
+		/* For arrays the batch cursor is the last index read. */
+		err = bpf_map_lookup_batch(maps->flows_fd, done || first ? &in_batch : NULL,
+					   &out_batch, keys, values, &count, NULL);
+		if (err && errno != ENOENT)
+			return -errno;
+		for (__u32 i = 0; i < count && done + i < XT_PORTS_PER_SLOT; i++) {
+			struct xt_flow_entry entry;
+			int rc;
+
+			if (!(values[i].flags & XT_FLOW_F_ACTIVE))
+				continue;
+			entry.local.family = sa->key.family;
+			memcpy(entry.local.addr, sa->key.addr, sizeof(entry.local.addr));
+			entry.local.port = (uint16_t)(keys[i] - first);
+			entry.flow = values[i];
+			rc = visit(&entry, arg);
+			if (rc)
+				return rc;
+		}
+		if (err || !count)
+			break;
+		done += count;
+	}
+	return 0;
+}
+
+int xt_flow_foreach(const struct xt_maps *maps, xt_flow_visit_fn visit, void *arg)
+{
+	struct slot_addr slots[XT_MAX_SLOTS];
+	struct xt_addr_key key, next, *prev = NULL;
+	struct xt_flow *values;
+	uint32_t *keys;
+	unsigned int n = 0;
+	int err = 0;
+
+	while (n < XT_MAX_SLOTS && !bpf_map_get_next_key(maps->relay_addrs_fd, prev, &next)) {
+		struct xt_addr_slot value;
+
+		if (!bpf_map_lookup_elem(maps->relay_addrs_fd, &next, &value) &&
+		    value.slot < maps->nslots) {
+			slots[n].slot = value.slot;
+			slots[n].key = next;
+			n++;
+		}
+		key = next;
+		prev = &key;
+	}
+	qsort(slots, n, sizeof(slots[0]), compare_slot_addr);
+
+	values = calloc(FLOW_BATCH, sizeof(*values));
+	keys = calloc(FLOW_BATCH, sizeof(*keys));
+	if (!values || !keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (unsigned int i = 0; i < n && !err; i++)
+		err = foreach_in_slot(maps, &slots[i], values, keys, visit, arg);
+out:
+	free(values);
+	free(keys);
+	return err;
+}
+
+void xt_flow_spec_from_entry(const struct xt_flow_entry *entry, struct xt_flow_spec *spec)
+{
+	const struct xt_flow *flow = &entry->flow;
+	size_t alen = addr_len(flow->family);
+
+	memset(spec, 0, sizeof(*spec));
+	spec->local = entry->local;
+	spec->peer.family = spec->relay.family = spec->src.family = flow->family;
+	memcpy(spec->peer.addr, flow->peer_addr, alen);
+	memcpy(spec->relay.addr, flow->relay_addr, alen);
+	spec->peer.port = ntohs(flow->peer_port);
+	spec->relay.port = ntohs(flow->relay_port);
+	spec->has_src = flow->flags & XT_FLOW_F_CHECK_SRC_ADDR;
+	if (spec->has_src) {
+		memcpy(spec->src.addr, flow->src_addr, alen);
+		if (flow->flags & XT_FLOW_F_CHECK_SRC_PORT)
+			spec->src.port = ntohs(flow->src_port);
+	}
+	spec->dscp = flow->dscp;
+	spec->has_nexthop = flow->flags & XT_FLOW_F_NEXTHOP;
+	if (spec->has_nexthop) {
+		spec->nexthop.ifindex = flow->nh_ifindex;
+		memcpy(spec->nexthop.smac, flow->nh_smac, sizeof(spec->nexthop.smac));
+		memcpy(spec->nexthop.dmac, flow->nh_dmac, sizeof(spec->nexthop.dmac));
+	}
+}

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xtrunk_abi.h"
+#include "relay_maps.h"
+
+static const char *const map_names[] = { "xt_relay_addrs", "xt_flows", "xt_tx_ports",
+					 "xt_stats" };
+
+static int *map_fd_slot(struct xt_maps *maps, unsigned int i)
+{
+	int *slots[] = { &maps->relay_addrs_fd, &maps->flows_fd, &maps->tx_ports_fd,
+			 &maps->stats_fd };
+
+	return slots[i];
+}
+
+static int read_nslots(struct xt_maps *maps)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(maps->flows_fd, &info, &len))
+		return -errno;
+	maps->nslots = info.max_entries / XT_PORTS_PER_SLOT;
+	return 0;
+}
+
+int xt_maps_open_pinned(struct xt_maps *maps, const char *dir)
+{
+	char path[PATH_MAX];
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < 4; i++)
+		*map_fd_slot(maps, i) = -1;
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, map_names[i]);
+		*map_fd_slot(maps, i) = bpf_obj_get(path);
+		if (*map_fd_slot(maps, i) < 0) {
+			err = -errno;
+			xt_maps_close(maps);
+			return err;
+		}
+	}
+	err = read_nslots(maps);
+	if (err)
+		xt_maps_close(maps);
+	return err;
+}
+
+int xt_maps_from_object(struct xt_maps *maps, struct bpf_object *obj)
+{
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, map_names[i]);
+
+		if (!map)
+			return -ENOENT;
+		/* dup so that xt_maps_close never closes the object's own fds */
+		*map_fd_slot(maps, i) = dup(bpf_map__fd(map));
+		if (*map_fd_slot(maps, i) < 0)
+			return -errno;
+	}
+	return read_nslots(maps);
+}
+
+void xt_maps_close(struct xt_maps *maps)
+{
+	for (unsigned int i = 0; i < 4; i++) {
+		int *fd = map_fd_slot(maps, i);
+
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+}
+
+int xt_stats_read(const struct xt_maps *maps, uint64_t *totals, unsigned int count)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t *percpu;
+
+	if (ncpus < 0)
+		return ncpus;
+	percpu = calloc((size_t)ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < count; i++) {
+		__u32 key = i;
+
+		totals[i] = 0;
+		if (bpf_map_lookup_elem(maps->stats_fd, &key, percpu)) {
+			int err = -errno;
+
+			free(percpu);
+			return err;
+		}
+		for (int cpu = 0; cpu < ncpus; cpu++)
+			totals[i] += percpu[cpu];
+	}
+	free(percpu);
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* File descriptors of the relay's maps, opened from their pins or from a loaded object. */
+#ifndef XTRUNK_RELAY_MAPS_H
+#define XTRUNK_RELAY_MAPS_H
+
+#include <stdint.h>
+
+struct bpf_object;
+
+struct xt_maps {
+	int relay_addrs_fd;
+	int flows_fd;
+	int tx_ports_fd;
+	int stats_fd;
+	uint32_t nslots; /* flows array size / 65536 */
+};
+
+/* Open the maps pinned under dir (XT_PIN_DIR). -ENOENT: xtrunk is not attached anywhere. */
+int xt_maps_open_pinned(struct xt_maps *maps, const char *dir);
+/* Borrow the maps of a loaded object (tests, benchmarks); closing does not close them. */
+int xt_maps_from_object(struct xt_maps *maps, struct bpf_object *obj);
+void xt_maps_close(struct xt_maps *maps);
+
+/* Sum of the per-CPU global counters, indexed by enum xt_stat. */
+int xt_stats_read(const struct xt_maps *maps, uint64_t *totals, unsigned int count);
+
+#endif

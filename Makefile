@@ -31,7 +31,7 @@ CTL_SRCS := $(wildcard ctl/*.c)
 CTL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))
 SKELS    := $(BUILD)/xtrunk.skel.h $(BUILD)/bench.skel.h
 
-PROGS := $(BUILD)/xtrunkctl $(BUILD)/test_packets $(BUILD)/bench_xdp $(BUILD)/udp_peer
+PROGS := $(BUILD)/xtrunkctl $(BUILD)/test_unit $(BUILD)/test_packets $(BUILD)/bench_xdp $(BUILD)/udp_peer
 
 .PHONY: all check bench deps format format-check clean
 .SECONDARY:
@@ -43,7 +43,7 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(BUILD)/%.o: %.c $(SKELS) $(wildcard userspace/lib/*.h ctl/*.h tests/pkt/*.h) bpf/xtrunk_abi.h
+$(BUILD)/%.o: %.c $(SKELS) $(wildcard userspace/lib/*.h ctl/*.h tests/*/*.h) bpf/xtrunk_abi.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -54,6 +54,9 @@ $(BUILD)/xtrunkctl: $(CTL_OBJS) $(BUILD)/libxtrunk.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/test_packets: $(BUILD)/tests/pkt/test_packets.o $(BUILD)/libxtrunk.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test_unit: $(BUILD)/tests/unit/test_lib.o $(BUILD)/libxtrunk.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/udp_peer: $(BUILD)/tests/e2e/udp_peer.o $(BUILD)/libxtrunk.a

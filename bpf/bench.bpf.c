@@ -15,9 +15,9 @@
 const volatile __u32 bench_nflows = 1;
 const volatile __u32 bench_ports_per_slot = 1;
 const volatile __u32 bench_first_port = 1024;
-const volatile __u32 bench_addr_base = 0;   /* host order: slot s is base + s */
-const volatile __u32 bench_src_addr = 0;    /* network order */
-const volatile __u16 bench_src_port = 0;    /* network order */
+const volatile __u32 bench_addr_base = 0; /* host order: slot s is base + s */
+const volatile __u32 bench_src_addr = 0;  /* network order */
+const volatile __u16 bench_src_port = 0;  /* network order */
 
 __u32 bench_cursor;
 

@@ -20,7 +20,7 @@ struct {
 /* slot * 65536 + local port -> flow. max_entries is set by the loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XT_DEFAULT_SLOTS * XT_PORTS_PER_SLOT);
+	__uint(max_entries, XT_DEFAULT_SLOTS *XT_PORTS_PER_SLOT);
 	__type(key, __u32);
 	__type(value, struct xt_flow);
 } xt_flows SEC(".maps");

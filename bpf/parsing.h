@@ -31,9 +31,9 @@ struct pkt {
 	void *data;
 	void *data_end;
 	struct ethhdr *eth;
-	void *l3;	     /* struct iphdr or struct ipv6hdr, as family says */
+	void *l3; /* struct iphdr or struct ipv6hdr, as family says */
 	struct udphdr *udp;
-	__u32 l3_len;	     /* IP header + payload, as the IP header says */
+	__u32 l3_len; /* IP header + payload, as the IP header says */
 	__u8 family;
 };
 
@@ -130,8 +130,8 @@ static __always_inline int parse_udp_packet(struct pkt *p)
 		return XT_STAT_PASS_MALFORMED;
 	/* The UDP length must cover exactly what the IP header says it carries. */
 	{
-		__u32 l4_len = p->l3_len - (p->family == XT_AF_INET ? sizeof(struct iphdr)
-								     : sizeof(struct ipv6hdr));
+		__u32 l4_len = p->l3_len - (p->family == XT_AF_INET ? sizeof(struct iphdr) :
+								      sizeof(struct ipv6hdr));
 
 		if (bpf_ntohs(p->udp->len) != l4_len)
 			return XT_STAT_PASS_MALFORMED;

@@ -21,7 +21,7 @@
 #endif
 
 #define XT_PORTS_PER_SLOT 65536u
-#define XT_DEFAULT_SLOTS 8u	/* relay-local addresses; 8 * 65536 flows */
+#define XT_DEFAULT_SLOTS 8u /* relay-local addresses; 8 * 65536 flows */
 #define XT_MAX_SLOTS 64u
 #define XT_MAX_IFACES 64u
 
@@ -45,10 +45,10 @@ struct xt_addr_slot {
 };
 
 /* Flow flags. */
-#define XT_FLOW_F_ACTIVE (1u << 0)	  /* entry in use */
+#define XT_FLOW_F_ACTIVE (1u << 0)	   /* entry in use */
 #define XT_FLOW_F_CHECK_SRC_ADDR (1u << 1) /* drop unless saddr == src_addr */
 #define XT_FLOW_F_CHECK_SRC_PORT (1u << 2) /* drop unless sport == src_port */
-#define XT_FLOW_F_NEXTHOP (1u << 3)	  /* nh_* hold the resolved next hop */
+#define XT_FLOW_F_NEXTHOP (1u << 3)	   /* nh_* hold the resolved next hop */
 
 /*
  * One direction of one media stream: a UDP packet arriving at
@@ -89,23 +89,23 @@ struct xt_flow {
 
 /* Global per-CPU counters, indexed by enum xt_stat. */
 enum xt_stat {
-	XT_STAT_RX = 0,		 /* every packet the program saw */
-	XT_STAT_TX,		 /* relayed with XDP_TX */
-	XT_STAT_REDIRECT,	 /* relayed with bpf_redirect_map */
-	XT_STAT_DROP_SRC,	 /* dropped: flow's source check failed */
-	XT_STAT_PASS_NOT_IP,	 /* passed: not IPv4/IPv6 (ARP, LLDP, ...) */
-	XT_STAT_PASS_NOT_UDP,	 /* passed: IP but not UDP */
-	XT_STAT_PASS_FRAGMENT,	 /* passed: IPv4 fragment */
-	XT_STAT_PASS_IP_OPTIONS, /* passed: IPv4 header with options */
-	XT_STAT_PASS_IPV6_EXT,	 /* passed: IPv6 extension header */
-	XT_STAT_PASS_MALFORMED,	 /* passed: truncated or inconsistent headers */
-	XT_STAT_PASS_NO_ADDR,	 /* passed: destination is not a relay address */
-	XT_STAT_PASS_NO_FLOW,	 /* passed: relay address, but no flow on the port */
-	XT_STAT_PASS_NO_NEIGH,	 /* passed: next hop's neighbour not resolved */
-	XT_STAT_PASS_NO_ROUTE,	 /* passed: fib lookup found no usable route */
+	XT_STAT_RX = 0,		   /* every packet the program saw */
+	XT_STAT_TX,		   /* relayed with XDP_TX */
+	XT_STAT_REDIRECT,	   /* relayed with bpf_redirect_map */
+	XT_STAT_DROP_SRC,	   /* dropped: flow's source check failed */
+	XT_STAT_PASS_NOT_IP,	   /* passed: not IPv4/IPv6 (ARP, LLDP, ...) */
+	XT_STAT_PASS_NOT_UDP,	   /* passed: IP but not UDP */
+	XT_STAT_PASS_FRAGMENT,	   /* passed: IPv4 fragment */
+	XT_STAT_PASS_IP_OPTIONS,   /* passed: IPv4 header with options */
+	XT_STAT_PASS_IPV6_EXT,	   /* passed: IPv6 extension header */
+	XT_STAT_PASS_MALFORMED,	   /* passed: truncated or inconsistent headers */
+	XT_STAT_PASS_NO_ADDR,	   /* passed: destination is not a relay address */
+	XT_STAT_PASS_NO_FLOW,	   /* passed: relay address, but no flow on the port */
+	XT_STAT_PASS_NO_NEIGH,	   /* passed: next hop's neighbour not resolved */
+	XT_STAT_PASS_NO_ROUTE,	   /* passed: fib lookup found no usable route */
 	XT_STAT_PASS_FWD_DISABLED, /* passed: fib lookup refused, forwarding off */
-	XT_STAT_PASS_NO_TXPORT,	 /* passed: egress device has no xtrunk attached */
-	XT_STAT_PASS_FAMILY,	 /* passed: flow's family differs from the packet's */
+	XT_STAT_PASS_NO_TXPORT,	   /* passed: egress device has no xtrunk attached */
+	XT_STAT_PASS_FAMILY,	   /* passed: flow's family differs from the packet's */
 	XT_STAT_MAX,
 };
 

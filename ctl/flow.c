@@ -85,9 +85,9 @@ static void print_flow(const struct xt_flow_entry *entry, uint64_t now_ns)
 		jsonw_uint_field(json_wtr, "drops", flow->src_drops);
 		if (flow->last_seen_ns)
 			jsonw_uint_field(json_wtr, "idle_ms",
-					 now_ns > flow->last_seen_ns
-						 ? (now_ns - flow->last_seen_ns) / 1000000
-						 : 0);
+					 now_ns > flow->last_seen_ns ?
+						 (now_ns - flow->last_seen_ns) / 1000000 :
+						 0);
 		else
 			jsonw_null_field(json_wtr, "idle_ms");
 		if (spec.has_nexthop) {
@@ -114,8 +114,9 @@ static void print_flow(const struct xt_flow_entry *entry, uint64_t now_ns)
 	printf("\tpackets %" PRIu64 "  bytes %" PRIu64 "  drops %" PRIu64, (uint64_t)flow->packets,
 	       (uint64_t)flow->bytes, (uint64_t)flow->src_drops);
 	if (flow->last_seen_ns)
-		printf("  idle %.1fs",
-		       now_ns > flow->last_seen_ns ? (double)(now_ns - flow->last_seen_ns) / 1e9 : 0.0);
+		printf("  idle %.1fs", now_ns > flow->last_seen_ns ?
+					       (double)(now_ns - flow->last_seen_ns) / 1e9 :
+					       0.0);
 	printf("\n");
 }
 
@@ -137,8 +138,9 @@ static int resolve_nexthop(struct xt_flow_spec *spec)
 	}
 	if (rc == -EAGAIN) {
 		if (!json_output)
-			fprintf(stderr, "Warning: next hop to %s not resolved yet (no neighbour "
-					"entry): the flow falls back to a FIB lookup per packet\n",
+			fprintf(stderr,
+				"Warning: next hop to %s not resolved yet (no neighbour "
+				"entry): the flow falls back to a FIB lookup per packet\n",
 				peer);
 		return 0;
 	}
@@ -210,7 +212,8 @@ static int do_add(int argc, char **argv)
 	}
 	xt_maps_close(&maps);
 	if (rc == -EEXIST)
-		return p_err("a flow already exists at that LOCAL address and port (delete it first)");
+		return p_err(
+			"a flow already exists at that LOCAL address and port (delete it first)");
 	if (rc == -ENOSPC)
 		return p_err("no free relay-address slot for the local address: every slot is "
 			     "taken (attach with a larger 'slots')");

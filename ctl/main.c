@@ -90,9 +90,9 @@ int cmd_select(const struct cmd *cmds, const char *object, int argc, char **argv
 		}
 	}
 	if (!match)
-		return object ? p_err("unknown %s command '%s' (try: %s %s help)", object,
-				      argv[0], bin_name, object)
-			      : p_err("unknown object '%s' (try: %s help)", argv[0], bin_name);
+		return object ? p_err("unknown %s command '%s' (try: %s %s help)", object, argv[0],
+				      bin_name, object) :
+				p_err("unknown object '%s' (try: %s help)", argv[0], bin_name);
 	return match->fn(argc - 1, argv + 1);
 }
 
@@ -108,8 +108,8 @@ static void usage(FILE *out)
 	fprintf(out, "\n");
 	for (size_t i = 0; i < sizeof(object_tables) / sizeof(object_tables[0]); i++)
 		for (const struct cmd *c = object_tables[i].cmds; c->name; c++)
-			fprintf(out, "  %s %s %s%s%s\n", bin_name, object_tables[i].name,
-				c->name, c->args ? " " : "", c->args ? c->args : "");
+			fprintf(out, "  %s %s %s%s%s\n", bin_name, object_tables[i].name, c->name,
+				c->args ? " " : "", c->args ? c->args : "");
 	fprintf(out, "\nMaps are pinned under %s. Exit status: 0 on success, 1 on error.\n",
 		XT_PIN_DIR);
 }
@@ -123,12 +123,9 @@ static int do_help(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "pin-dir", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+		{ "json", no_argument, NULL, 'j' },    { "pretty", no_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' }, { "pin-dir", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },    { 0 }
 	};
 	bool pretty = false;
 	int opt, rc, verbosity = 0;

@@ -32,14 +32,18 @@ int p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 bool is_prefix(const char *word, const char *full);
 
-#define NEXT_ARG() ({ argc--; argv++; })
-#define REQ_ARGS(n)                                                                     \
-	({                                                                              \
-		if (argc < (n)) {                                                       \
-			p_err("missing argument%s: expected %d more (see '%s help')",   \
-			      (n) - argc == 1 ? "" : "s", (n) - argc, bin_name);        \
-			return -1;                                                      \
-		}                                                                       \
+#define NEXT_ARG()      \
+	({              \
+		argc--; \
+		argv++; \
+	})
+#define REQ_ARGS(n)                                                                   \
+	({                                                                            \
+		if (argc < (n)) {                                                     \
+			p_err("missing argument%s: expected %d more (see '%s help')", \
+			      (n)-argc == 1 ? "" : "s", (n)-argc, bin_name);          \
+			return -1;                                                    \
+		}                                                                     \
 	})
 
 int do_iface(int argc, char **argv);

@@ -39,7 +39,8 @@ static int do_show(int argc, char **argv)
 }
 
 const struct cmd stats_cmds[] = {
-	{ "show", do_show, NULL, "print every counter (packets seen, relayed, passed and why, dropped)" },
+	{ "show", do_show, NULL,
+	  "print every counter (packets seen, relayed, passed and why, dropped)" },
 	{ 0 }
 };
 

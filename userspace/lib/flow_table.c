@@ -77,8 +77,7 @@ static int slot_get_or_alloc(const struct xt_maps *maps, const struct xt_endpoin
 		return err;
 
 	while (!bpf_map_get_next_key(maps->relay_addrs_fd, prev, &next)) {
-		if (!bpf_map_lookup_elem(maps->relay_addrs_fd, &next, &value) &&
-		    value.slot < 64)
+		if (!bpf_map_lookup_elem(maps->relay_addrs_fd, &next, &value) && value.slot < 64)
 			used |= 1ull << value.slot;
 		key = next;
 		prev = &key;
@@ -200,7 +199,8 @@ static int compare_slot_addr(const void *a, const void *b)
 
 /* Visit the active flows of one slot, reading its 65536 entries in batches. */
 static int foreach_in_slot(const struct xt_maps *maps, const struct slot_addr *sa,
-			   struct xt_flow *values, uint32_t *keys, xt_flow_visit_fn visit, void *arg)
+			   struct xt_flow *values, uint32_t *keys, xt_flow_visit_fn visit,
+			   void *arg)
 {
 	uint32_t first = sa->slot * XT_PORTS_PER_SLOT;
 

@@ -177,8 +177,7 @@ int xt_iface_attach(const char *ifname, enum xdp_attach_mode mode, const char *p
 	}
 	rc = set_pins(skel, pin_dir, nslots);
 	if (rc) {
-		snprintf(err, errlen, "cannot use the maps under %s: %s", pin_dir,
-			 strerror(-rc));
+		snprintf(err, errlen, "cannot use the maps under %s: %s", pin_dir, strerror(-rc));
 		goto out;
 	}
 	opts.obj = skel->obj;
@@ -195,9 +194,9 @@ int xt_iface_attach(const char *ifname, enum xdp_attach_mode mode, const char *p
 
 		libxdp_strerror(rc, buf, sizeof(buf));
 		snprintf(err, errlen, "interface %s: attach failed: %s%s", ifname, buf,
-			 mode == XDP_MODE_NATIVE && rc == -EOPNOTSUPP
-				 ? " (XDP native mode unavailable, retry with mode skb)"
-				 : "");
+			 mode == XDP_MODE_NATIVE && rc == -EOPNOTSUPP ?
+				 " (XDP native mode unavailable, retry with mode skb)" :
+				 "");
 		goto out;
 	}
 

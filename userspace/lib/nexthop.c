@@ -78,8 +78,8 @@ out:
 }
 
 /* The device and the next-hop address (gateway, or the peer itself when on-link). */
-static int route_get(const struct xt_endpoint *relay, const struct xt_endpoint *peer,
-		     uint32_t *oif, uint8_t *via)
+static int route_get(const struct xt_endpoint *relay, const struct xt_endpoint *peer, uint32_t *oif,
+		     uint8_t *via)
 {
 	struct nl_request req = {
 		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg)),
@@ -130,8 +130,8 @@ static int neigh_get(uint8_t family, const uint8_t *addr, uint32_t ifindex, uint
 		.nd.ndm_family = family,
 		.nd.ndm_ifindex = (int)ifindex,
 	};
-	const uint16_t valid = NUD_PERMANENT | NUD_REACHABLE | NUD_STALE | NUD_DELAY |
-			       NUD_PROBE | NUD_NOARP;
+	const uint16_t valid = NUD_PERMANENT | NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
+			       NUD_NOARP;
 	char buf[NL_BUF];
 	struct nlmsghdr *answer = (struct nlmsghdr *)buf;
 	struct ndmsg *nd;

@@ -12,8 +12,7 @@
 #include "xtrunk_abi.h"
 #include "relay_maps.h"
 
-static const char *const map_names[] = { "xt_relay_addrs", "xt_flows", "xt_tx_ports",
-					 "xt_stats" };
+static const char *const map_names[] = { "xt_relay_addrs", "xt_flows", "xt_tx_ports", "xt_stats" };
 
 static int *map_fd_slot(struct xt_maps *maps, unsigned int i)
 {

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# Unit tests of the userspace library (no privileges needed).
+set -uo pipefail
+exec "$(dirname "$0")/../../build/test_unit"

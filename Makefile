@@ -2,6 +2,7 @@
 # make            build the BPF objects, their skeletons, the library and the tools
 # make check      run every test (needs root: BPF, network namespaces)
 # make bench      run the benchmarks
+# make demo       set up the namespace lab, relay a call's media through XDP, tear down
 # make deps       install the Debian packages the build and tests need
 # make format     format the sources (kernel style); make format-check verifies
 
@@ -33,7 +34,7 @@ SKELS    := $(BUILD)/xtrunk.skel.h $(BUILD)/bench.skel.h
 
 PROGS := $(BUILD)/xtrunkctl $(BUILD)/test_unit $(BUILD)/test_packets $(BUILD)/bench_xdp $(BUILD)/udp_peer
 
-.PHONY: all check bench deps format format-check clean
+.PHONY: all check bench deps demo format format-check clean
 .SECONDARY:
 all: $(PROGS)
 
@@ -76,6 +77,12 @@ bench: all
 
 deps:
 	tools/deps.sh
+
+# The README's main command: installs what it needs, builds, runs the lab demo.
+demo:
+	tools/deps.sh
+	$(MAKE) all
+	tools/lab.sh demo
 
 FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')
 format:

@@ -64,12 +64,6 @@ finish_tests() {
 	[[ $TESTS_FAILED -eq 0 ]]
 }
 
-# A network namespace that is deleted on exit, pass or fail.
-make_netns() {
-	ip netns add "$1"
-	on_exit "ip netns del $1"
-	ip -n "$1" link set lo up
-}
 
 # Run a command in a namespace's network stack but the host's mounts, so the
 # pinned maps under /sys/fs/bpf stay visible (ip netns exec remounts /sys).
@@ -85,16 +79,7 @@ ensure_bpffs() {
 	fi
 }
 
-# veth_pair NS_A DEV_A NS_B DEV_B
-veth_pair() {
-	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
-	ip -n "$1" link set "$2" up
-	ip -n "$3" link set "$4" up
-}
 
-mac_of() {
-	ip -n "$1" -j link show "$2" | jq -r '.[0].address'
-}
 
 require_root() {
 	if [[ $(id -u) -ne 0 ]]; then

@@ -6,6 +6,7 @@
 # can have relayed what arrives.
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
+source "$XT_ROOT/tools/netns.sh"
 require_root
 ensure_bpffs
 
@@ -25,46 +26,9 @@ DSCP_EF_TOS=0xb8 # DSCP 46 << 2, ECN 0
 ctl() { in_ns "$NS_R" "$XTRUNKCTL" "$@"; }
 
 setup() {
-	make_netns "$NS_C"
-	make_netns "$NS_R"
-	make_netns "$NS_E"
-	veth_pair "$NS_C" c0 "$NS_R" r1
-	veth_pair "$NS_R" r2 "$NS_E" e0
-
-	ip -n "$NS_C" addr add 10.99.1.2/24 dev c0
-	ip -n "$NS_C" addr add fd99:1::2/64 dev c0 nodad
-	ip -n "$NS_R" addr add 10.99.1.1/24 dev r1
-	ip -n "$NS_R" addr add fd99:1::1/64 dev r1 nodad
-	ip -n "$NS_R" addr add 10.99.2.1/24 dev r2
-	ip -n "$NS_R" addr add fd99:2::1/64 dev r2 nodad
-	ip -n "$NS_E" addr add 10.99.2.2/24 dev e0
-	ip -n "$NS_E" addr add fd99:2::2/64 dev e0 nodad
-
-	# No forwarding anywhere on the relay: it is an endpoint, not a router.
-	ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
-
-	local mc mr1 mr2 me
-	mc=$(mac_of "$NS_C" c0)
-	mr1=$(mac_of "$NS_R" r1)
-	mr2=$(mac_of "$NS_R" r2)
-	me=$(mac_of "$NS_E" e0)
-	ip -n "$NS_R" neigh replace 10.99.1.2 lladdr "$mc" dev r1 nud permanent
-	ip -n "$NS_R" neigh replace fd99:1::2 lladdr "$mc" dev r1 nud permanent
-	ip -n "$NS_R" neigh replace 10.99.2.2 lladdr "$me" dev r2 nud permanent
-	ip -n "$NS_R" neigh replace fd99:2::2 lladdr "$me" dev r2 nud permanent
-	ip -n "$NS_C" neigh replace 10.99.1.1 lladdr "$mr1" dev c0 nud permanent
-	ip -n "$NS_C" neigh replace fd99:1::1 lladdr "$mr1" dev c0 nud permanent
-	ip -n "$NS_E" neigh replace 10.99.2.1 lladdr "$mr2" dev e0 nud permanent
-	ip -n "$NS_E" neigh replace fd99:2::1 lladdr "$mr2" dev e0 nud permanent
-
-	# Senders compute full checksums; receivers of XDP-sent frames need NAPI.
-	for d in "$NS_C c0" "$NS_E e0"; do
-		set -- $d
-		ip netns exec "$1" ethtool -K "$2" tx off >/dev/null
-		ip netns exec "$1" ethtool -K "$2" gro on >/dev/null
-	done
-
-	on_exit "in_ns $NS_R $XTRUNKCTL iface detach r1; in_ns $NS_R $XTRUNKCTL iface detach r2; rm -rf $PIN"
+	on_exit "ip netns del $NS_C; ip netns del $NS_R; ip netns del $NS_E"
+	three_hosts "$NS_C" "$NS_R" "$NS_E" 10.99.1 10.99.2 fd99:1 fd99:2
+	on_exit "in_ns $NS_R $XTRUNKCTL iface detach left0; in_ns $NS_R $XTRUNKCTL iface detach right0; rm -rf $PIN"
 }
 
 # send_and_receive SRC_NS SRC_EP DST_EP RCV_NS RCV_EP COUNT OUTFILE
@@ -102,20 +66,20 @@ relay_direction() {
 setup
 
 # --- the relay is attached with xtrunkctl, natively, maps pinned ---
-check "iface attach r1 (native)" ctl iface attach r1 mode native
-check "iface attach r2 (native)" ctl iface attach r2
+check "iface attach left0 (native)" ctl iface attach left0 mode native
+check "iface attach right0 (native)" ctl iface attach right0
 check "maps are pinned under $PIN" test -e $PIN/xt_flows -a -e $PIN/xt_relay_addrs -a -e $PIN/xt_stats
-check_eq "iface list shows both interfaces in native mode" "r1 native,r2 native" \
+check_eq "iface list shows both interfaces in native mode" "left0 native,right0 native" \
 	"$(ctl -j iface list | jq -r '[.[] | "\(.ifname) \(.mode)"] | sort | join(",")')"
-out=$(ctl -j iface attach r1)
+out=$(ctl -j iface attach left0)
 check "attaching twice is an error" test $? -ne 0
-check_eq "... reported as JSON" "interface r1: xtrunk is already attached" "$(jq -r .error <<<"$out")"
+check_eq "... reported as JSON" "interface left0: xtrunk is already attached" "$(jq -r .error <<<"$out")"
 
 # --- the relay has no socket and no forwarding ---
 check_eq "relay namespace has no UDP socket" "0" \
 	"$(ip netns exec "$NS_R" ss -Huan | wc -l)"
 check_eq "relay namespace does not forward IPv4" "0" \
-	"$(ip netns exec "$NS_R" sysctl -n net.ipv4.conf.r1.forwarding)"
+	"$(ip netns exec "$NS_R" sysctl -n net.ipv4.conf.left0.forwarding)"
 
 # --- flows for both directions, IPv4 and IPv6 ---
 check "flow add caller->callee (IPv4)" ctl flow add 10.99.1.1:20000 to 10.99.2.2:6000 via 10.99.2.1:30000 from 10.99.1.2:5000
@@ -169,9 +133,9 @@ check "dscp 64 is rejected" test $? -ne 0
 check_eq "... with the reason" "Error: dscp '64': expected a number from 0 to 63" "$out2"
 
 # --- detach: the last interface removes the pins ---
-check "iface detach r1" ctl iface detach r1
-check "iface detach r2" ctl iface detach r2
+check "iface detach left0" ctl iface detach left0
+check "iface detach right0" ctl iface detach right0
 check "after the last detach the pins are gone" test ! -e $PIN
-check_eq "no XDP program is left on r1" "" "$(ip -n "$NS_R" -j link show r1 | jq -r '.[0].xdp.prog.id // empty')"
+check_eq "no XDP program is left on left0" "" "$(ip -n "$NS_R" -j link show left0 | jq -r '.[0].xdp.prog.id // empty')"
 
 finish_tests e2e-relay

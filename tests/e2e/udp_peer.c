@@ -8,6 +8,9 @@
  *   udp_peer recv BIND_EP COUNT TIMEOUT_MS
  *       receives until COUNT packets or TIMEOUT_MS of silence; prints one line
  *       per packet: "from EP tos 0xNN len N payload ok|bad", then "received N"
+ *   udp_peer talk BIND_EP TO_EP COUNT INTERVAL_US TIMEOUT_MS
+ *       both at once on one socket, as a phone does: sends COUNT packets
+ *       every INTERVAL_US and prints what it receives, as recv does
  *
  * Endpoints are IP:PORT or [IPv6]:PORT. The TOS/traffic class is read with
  * IP_RECVTOS / IPV6_RECVTCLASS, so the test sees the DSCP the packet carried.
@@ -174,10 +177,47 @@ static int read_tos(struct msghdr *msg)
 	return -1;
 }
 
+static void enable_tos(int fd, int family)
+{
+	int one = 1;
+
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof(one));
+	else
+		setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
+}
+
+/* Read one datagram and print what the test checks. Returns 1, or 0 on error. */
+static int receive_one(int fd)
+{
+	char cbuf[256], from_text[XT_ENDPOINT_STRLEN];
+	struct sockaddr_storage from;
+	struct xt_endpoint from_ep;
+	uint8_t buf[2048];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr msg = {
+		.msg_name = &from,
+		.msg_namelen = sizeof(from),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf),
+	};
+	ssize_t n = recvmsg(fd, &msg, 0);
+
+	if (n < 0)
+		return 0;
+	from_sockaddr(&from, &from_ep);
+	xt_endpoint_format(&from_ep, from_text, sizeof(from_text));
+	printf("from %s tos 0x%02x len %zd payload %s\n", from_text, read_tos(&msg) & 0xff, n,
+	       payload_ok(buf, n) ? "ok" : "bad");
+	return 1;
+}
+
 static int do_recv(int argc, char **argv)
 {
 	long count, timeout_ms, received = 0;
-	int fd, family, one = 1;
+	int fd, family;
 
 	if (argc < 3)
 		return 2;
@@ -186,44 +226,84 @@ static int do_recv(int argc, char **argv)
 	fd = open_bound(argv[0], &family);
 	if (fd < 0)
 		return 1;
-	if (family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof(one));
-	else
-		setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
+	enable_tos(fd, family);
 	/* Tell the test we are listening. */
 	printf("listening\n");
 	fflush(stdout);
 
 	while (received < count) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		char cbuf[256], from_text[XT_ENDPOINT_STRLEN];
-		struct sockaddr_storage from;
-		struct xt_endpoint from_ep;
-		uint8_t buf[2048];
-		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-		struct msghdr msg = {
-			.msg_name = &from,
-			.msg_namelen = sizeof(from),
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-			.msg_control = cbuf,
-			.msg_controllen = sizeof(cbuf),
-		};
-		ssize_t n;
 
 		if (poll(&pfd, 1, (int)timeout_ms) <= 0)
 			break;
-		n = recvmsg(fd, &msg, 0);
-		if (n < 0)
-			continue;
-		from_sockaddr(&from, &from_ep);
-		xt_endpoint_format(&from_ep, from_text, sizeof(from_text));
-		printf("from %s tos 0x%02x len %zd payload %s\n", from_text, read_tos(&msg) & 0xff,
-		       n, payload_ok(buf, n) ? "ok" : "bad");
-		received++;
+		received += receive_one(fd);
 	}
 	close(fd);
 	printf("received %ld\n", received);
+	return 0;
+}
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * A media endpoint: one socket that sends COUNT paced packets to TO and
+ * receives whatever comes back, as an RTP phone does.
+ */
+static int do_talk(int argc, char **argv)
+{
+	long count, interval_us, timeout_ms, sent = 0, received = 0;
+	struct sockaddr_storage to;
+	struct xt_endpoint to_ep;
+	uint8_t buf[RTP_PAYLOAD];
+	int64_t next_send, last_activity;
+	char err[256];
+	int fd, family;
+	socklen_t len;
+
+	if (argc < 5)
+		return 2;
+	count = strtol(argv[2], NULL, 10);
+	interval_us = strtol(argv[3], NULL, 10);
+	timeout_ms = strtol(argv[4], NULL, 10);
+	if (xt_endpoint_parse(argv[1], &to_ep, err, sizeof(err))) {
+		fprintf(stderr, "udp_peer: %s\n", err);
+		return 2;
+	}
+	fd = open_bound(argv[0], &family);
+	if (fd < 0)
+		return 1;
+	enable_tos(fd, family);
+	len = to_sockaddr(&to_ep, &to);
+	next_send = last_activity = now_us();
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int64_t now = now_us(), wait_ms;
+
+		if (sent < count && now >= next_send) {
+			fill_rtp(buf, (uint32_t)sent);
+			if (sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&to, len) < 0)
+				fprintf(stderr, "udp_peer: send: %s\n", strerror(errno));
+			sent++;
+			next_send += interval_us;
+			last_activity = now;
+			continue;
+		}
+		if (sent == count && (received >= count || now - last_activity > timeout_ms * 1000))
+			break;
+		wait_ms = sent < count ? (next_send - now) / 1000 : timeout_ms;
+		if (poll(&pfd, 1, (int)(wait_ms > 0 ? wait_ms : 0)) > 0) {
+			received += receive_one(fd);
+			last_activity = now_us();
+		}
+	}
+	close(fd);
+	printf("sent %ld\nreceived %ld\n", sent, received);
 	return 0;
 }
 
@@ -235,8 +315,11 @@ int main(int argc, char **argv)
 		rc = do_send(argc - 2, argv + 2);
 	else if (argc >= 2 && !strcmp(argv[1], "recv"))
 		rc = do_recv(argc - 2, argv + 2);
+	else if (argc >= 2 && !strcmp(argv[1], "talk"))
+		rc = do_talk(argc - 2, argv + 2);
 	if (rc == 2)
 		fprintf(stderr, "usage: udp_peer send BIND TO COUNT [INTERVAL_US]\n"
-				"       udp_peer recv BIND COUNT TIMEOUT_MS\n");
+				"       udp_peer recv BIND COUNT TIMEOUT_MS\n"
+				"       udp_peer talk BIND TO COUNT INTERVAL_US TIMEOUT_MS\n");
 	return rc;
 }

@@ -69,10 +69,12 @@ $(BUILD)/bench_xdp: $(BUILD)/tools/bench_xdp.o $(BUILD)/libxtrunk.a
 $(BUILD):
 	@mkdir -p $@
 
-check: all
+check: deps
+	$(MAKE) all
 	tests/run.sh
 
-bench: all
+bench: deps
+	$(MAKE) all
 	tools/bench.sh
 
 deps:

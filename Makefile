@@ -19,6 +19,8 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror \
 	-I$(BUILD) -Ibpf -Iuserspace/lib
 LDLIBS   := -lxdp -lbpf -lelf -lz
+SOFIA_CFLAGS := $(shell pkg-config --cflags sofia-sip-ua 2>/dev/null)
+SOFIA_LIBS   := $(shell pkg-config --libs sofia-sip-ua 2>/dev/null)
 
 ifeq ($(SANITIZE),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -28,11 +30,13 @@ endif
 BPF_HDRS := $(wildcard bpf/*.h)
 LIB_SRCS := $(wildcard userspace/lib/*.c)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+DAEMON_SRCS := $(wildcard userspace/daemon/*.c)
+DAEMON_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(DAEMON_SRCS))
 CTL_SRCS := $(wildcard ctl/*.c)
 CTL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))
 SKELS    := $(BUILD)/xtrunk.skel.h $(BUILD)/bench.skel.h
 
-PROGS := $(BUILD)/xtrunkctl $(BUILD)/test_unit $(BUILD)/test_packets $(BUILD)/bench_xdp $(BUILD)/udp_peer
+PROGS := $(BUILD)/xtrunkd $(BUILD)/xtrunkctl $(BUILD)/test_unit $(BUILD)/test_packets $(BUILD)/bench_xdp $(BUILD)/udp_peer
 
 .PHONY: all check bench deps demo format format-check clean
 .SECONDARY:
@@ -47,6 +51,13 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/%.o: %.c $(SKELS) $(wildcard userspace/lib/*.h ctl/*.h tests/*/*.h) bpf/xtrunk_abi.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/userspace/daemon/%.o: userspace/daemon/%.c $(SKELS) $(wildcard userspace/lib/*.h userspace/daemon/*.h) bpf/xtrunk_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iuserspace/daemon $(SOFIA_CFLAGS) -c $< -o $@
+
+$(BUILD)/xtrunkd: $(DAEMON_OBJS) $(BUILD)/libxtrunk.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(SOFIA_LIBS) $(LDLIBS)
 
 $(BUILD)/libxtrunk.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^

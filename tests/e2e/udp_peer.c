@@ -28,48 +28,12 @@
 #include <unistd.h>
 
 #include "endpoint.h"
+#include "udp_socket.h"
 #include "xtrunk_abi.h"
 
 #define RTP_PAYLOAD 172
 #define RTP_HEADER 12
 #define RTP_SSRC 0x78747275u /* "xtru" */
-
-static socklen_t to_sockaddr(const struct xt_endpoint *ep, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (ep->family == XT_AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		memcpy(&s6->sin6_addr, ep->addr, 16);
-		s6->sin6_port = htons(ep->port);
-		return sizeof(*s6);
-	}
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-	s4->sin_family = AF_INET;
-	memcpy(&s4->sin_addr, ep->addr, 4);
-	s4->sin_port = htons(ep->port);
-	return sizeof(*s4);
-}
-
-static void from_sockaddr(const struct sockaddr_storage *ss, struct xt_endpoint *ep)
-{
-	memset(ep, 0, sizeof(*ep));
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-
-		ep->family = XT_AF_INET6;
-		memcpy(ep->addr, &s6->sin6_addr, 16);
-		ep->port = ntohs(s6->sin6_port);
-	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-
-		ep->family = XT_AF_INET;
-		memcpy(ep->addr, &s4->sin_addr, 4);
-		ep->port = ntohs(s4->sin_port);
-	}
-}
 
 static int open_bound(const char *text, int *family)
 {
@@ -90,7 +54,7 @@ static int open_bound(const char *text, int *family)
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	len = to_sockaddr(&ep, &ss);
+	len = xt_sockaddr_from_endpoint(&ep, &ss);
 	if (bind(fd, (struct sockaddr *)&ss, len)) {
 		fprintf(stderr, "udp_peer: bind %s: %s\n", text, strerror(errno));
 		close(fd);
@@ -146,7 +110,7 @@ static int do_send(int argc, char **argv)
 	fd = open_bound(argv[0], &family);
 	if (fd < 0)
 		return 1;
-	len = to_sockaddr(&to_ep, &to);
+	len = xt_sockaddr_from_endpoint(&to_ep, &to);
 	for (long i = 0; i < count; i++) {
 		fill_rtp(buf, (uint32_t)i);
 		if (sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&to, len) < 0) {
@@ -207,7 +171,7 @@ static int receive_one(int fd)
 
 	if (n < 0)
 		return 0;
-	from_sockaddr(&from, &from_ep);
+	xt_endpoint_from_sockaddr(&from, &from_ep);
 	xt_endpoint_format(&from_ep, from_text, sizeof(from_text));
 	printf("from %s tos 0x%02x len %zd payload %s\n", from_text, read_tos(&msg) & 0xff, n,
 	       payload_ok(buf, n) ? "ok" : "bad");
@@ -279,7 +243,7 @@ static int do_talk(int argc, char **argv)
 	if (fd < 0)
 		return 1;
 	enable_tos(fd, family);
-	len = to_sockaddr(&to_ep, &to);
+	len = xt_sockaddr_from_endpoint(&to_ep, &to);
 	next_send = last_activity = now_us();
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * xtrunkd's configuration: an INI file of a [relay] section and one
+ * [side NAME] section per side of the relay (the PBX and the trunk).
+ * Every value has a default that works in the demo lab (tools/lab.sh).
+ */
+#ifndef XTRUNKD_CONFIG_H
+#define XTRUNKD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "endpoint.h"
+
+#define XT_SIDE_PBX 0
+#define XT_SIDE_TRUNK 1
+#define XT_SIDES 2
+
+enum xt_xdp_mode { XT_XDP_NATIVE, XT_XDP_SKB, XT_XDP_OFF };
+
+struct xt_side_config {
+	char name[16];		      /* "pbx" or "trunk" */
+	char interface[16];	      /* IF_NAMESIZE */
+	struct xt_endpoint address;   /* relay's media address (IPv4), port unused */
+	struct xt_endpoint address6;  /* relay's media address (IPv6), family 0: none */
+	struct xt_endpoint advertise; /* put in SDP instead of address (NAT), family 0: none */
+	uint16_t port_min, port_max;  /* RTP port range, even..odd */
+	struct xt_endpoint sip;	      /* where xtrunkd listens for SIP on this side */
+	struct xt_endpoint peer;      /* the PBX / the provider's SIP address */
+};
+
+struct xt_config {
+	struct xt_side_config side[XT_SIDES];
+	enum xt_xdp_mode xdp;
+	uint8_t dscp;
+	unsigned int media_timeout_s;
+	unsigned int hold_timeout_s;
+	unsigned int slots;
+	char pin_dir[256];
+};
+
+/* The built-in configuration: the demo lab's. */
+void xt_config_defaults(struct xt_config *config);
+
+/*
+ * Read path over the defaults. Returns 0, or -EINVAL with err set to
+ * "FILE:LINE: what is wrong" (-errno with the reason when it cannot be read).
+ */
+int xt_config_load(struct xt_config *config, const char *path, char *err, size_t errlen);
+
+#endif

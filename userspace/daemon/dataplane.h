@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Where media is relayed: the XDP program's flow table when XDP is on, and
+ * always a userspace path on the relay port's socket, which relays whatever
+ * XDP passes up (first packets, unresolved neighbours) or everything when
+ * XDP is off. The media session installs and removes flows only through here.
+ */
+#ifndef XTRUNKD_DATAPLANE_H
+#define XTRUNKD_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sofia-sip/su_wait.h>
+
+#include "config.h"
+#include "flow_table.h"
+#include "relay_maps.h"
+
+struct xt_dataplane {
+	const struct xt_config *config;
+	su_root_t *root;
+	bool xdp;
+	bool attached[XT_SIDES];
+	struct xt_maps maps;
+	/* totals over every path, alive or gone */
+	uint64_t userspace_packets, userspace_bytes, userspace_drops;
+	uint64_t xdp_packets, xdp_bytes, xdp_drops;
+	unsigned int flows;
+};
+
+/* One direction of one stream, as installed. */
+struct xt_relay_path {
+	struct xt_dataplane *dp;
+	struct xt_flow_spec spec;
+	int in_fd;  /* socket bound to spec.local */
+	int out_fd; /* socket bound to spec.relay */
+	int registration;
+	bool in_xdp;
+	uint64_t packets, bytes, drops; /* userspace path's own */
+};
+
+int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, su_root_t *root,
+		      bool use_xdp);
+void xt_dataplane_close(struct xt_dataplane *dp);
+
+/* Install spec in XDP (when on) and the userspace path on in_fd. */
+int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,
+			 const struct xt_flow_spec *spec, int in_fd, int out_fd);
+/* Remove both; adds the path's final counters (XDP's and userspace's) to the totals. */
+void xt_dataplane_remove(struct xt_relay_path *path);
+
+#endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * A call's media, shared by every control front end (SIP today, the NG
+ * protocol later): SDP offer/answer rewriting, relay ports, and the flows of
+ * each stream. Neither front end rewrites SDP or touches the data path itself.
+ */
+#ifndef XTRUNKD_MEDIA_SESSION_H
+#define XTRUNKD_MEDIA_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "dataplane.h"
+#include "port_pool.h"
+
+#define XT_MAX_STREAMS 16 /* m= lines per SDP; more is refused, not truncated */
+
+struct xt_media_env {
+	const struct xt_config *config;
+	struct xt_dataplane *dp;
+	struct xt_port_pool pools[XT_SIDES];
+};
+
+struct xt_stream {
+	bool allocated;				/* relay ports held on both sides */
+	struct xt_port_pair relay[XT_SIDES];	/* our ports, one pair per side */
+	bool peer_known[XT_SIDES];		/* the side's SDP gave a port */
+	struct xt_endpoint peer_rtp[XT_SIDES];	/* where each side receives RTP */
+	struct xt_endpoint peer_rtcp[XT_SIDES]; /* ... and RTCP */
+	bool installed;				/* the four paths below are live */
+	struct xt_relay_path paths[4];		/* RTP a->b, RTP b->a, RTCP a->b, b->a */
+};
+
+struct xt_media_session {
+	struct xt_media_env *env;
+	char id[32]; /* for logs: the call's id */
+	uint8_t family;
+	unsigned int nstreams;
+	struct xt_stream streams[XT_MAX_STREAMS];
+	/* the o= line we present to each side, and the SDP last sent there */
+	uint64_t origin_id[XT_SIDES];
+	uint64_t origin_version[XT_SIDES];
+	char *last_sdp[XT_SIDES];
+};
+
+void xt_media_session_init(struct xt_media_session *ms, struct xt_media_env *env, const char *id);
+
+/*
+ * An SDP body arrived from side `from` (an offer or an answer). Allocates
+ * relay ports for new streams, learns the side's media addresses, installs
+ * the flows of every stream whose two ends are now known, and writes the SDP
+ * to send to the other side into *out (malloc'd, caller frees).
+ * Returns 0, or -EBADMSG (malformed SDP: 400), -EINVAL (SDP the relay cannot
+ * serve: 488), -ENOSPC (no relay port: 503), with the reason in err.
+ */
+int xt_media_session_sdp(struct xt_media_session *ms, int from, const char *sdp, size_t len,
+			 char **out, char *err, size_t errlen);
+
+/* Remove every flow and free every port. */
+void xt_media_session_end(struct xt_media_session *ms);
+
+/* Packets relayed so far by XDP and in userspace, over the session's live paths. */
+void xt_media_session_counters(struct xt_media_session *ms, uint64_t *xdp_packets,
+			       uint64_t *userspace_packets);
+
+#endif

@@ -128,6 +128,9 @@ static __always_inline int parse_udp_packet(struct pkt *p)
 
 	if ((void *)(p->udp + 1) > data_end)
 		return XT_STAT_PASS_MALFORMED;
+	/* IPv6 requires a UDP checksum (RFC 8200 8.1): a zero one is the stack's to drop. */
+	if (p->family == XT_AF_INET6 && !p->udp->check)
+		return XT_STAT_PASS_MALFORMED;
 	/* The UDP length must cover exactly what the IP header says it carries. */
 	{
 		__u32 l4_len = p->l3_len - (p->family == XT_AF_INET ? sizeof(struct iphdr) :

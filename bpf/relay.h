@@ -97,7 +97,7 @@ static __always_inline int nexthop_find(struct xdp_md *ctx, const struct pkt *p,
 	fib.tot_len = p->l3_len;
 	if (p->family == XT_AF_INET) {
 		fib.family = AF_INET;
-		fib.tos = flow->dscp << 2;
+		fib.tos = (flow->dscp & 0x3f) << 2;
 		__builtin_memcpy(&fib.ipv4_src, flow->relay_addr, 4);
 		__builtin_memcpy(&fib.ipv4_dst, flow->peer_addr, 4);
 	} else {
@@ -147,7 +147,7 @@ static __always_inline void rewrite_ipv4(struct pkt *p, const struct xt_flow *fl
 
 	ip->saddr = new_saddr;
 	ip->daddr = new_daddr;
-	ip->tos = (flow->dscp << 2) | (ip->tos & 0x3);
+	ip->tos = ((flow->dscp & 0x3f) << 2) | (ip->tos & 0x3);
 	ip->ttl = XT_RELAY_TTL;
 	ip->check = ipv4_header_csum(ip);
 }
@@ -183,7 +183,7 @@ static __always_inline void rewrite_ipv6(struct pkt *p, const struct xt_flow *fl
 	}
 	/* version(4) | traffic class(8) | flow label(20); keep the ECN bits. */
 	word = bpf_ntohl(*first);
-	word = (word & ~(0xfcu << 20)) | ((__u32)flow->dscp << 22);
+	word = (word & ~(0xfcu << 20)) | ((__u32)(flow->dscp & 0x3f) << 22);
 	*first = bpf_htonl(word);
 	ip6->hop_limit = XT_RELAY_TTL;
 }

@@ -61,7 +61,7 @@ struct xt_addr_slot {
  */
 struct xt_flow {
 	__u16 flags;
-	__u8 dscp;
+	__u8 dscp;   /* 0-63; the ECN bits of the packet are kept */
 	__u8 family; /* of the key, repeated so a dump is self-describing */
 	__be16 relay_port;
 	__be16 peer_port;

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
 # Benchmarks of xtrunk's data path (make bench). They run in a network
@@ -12,18 +12,19 @@
 set -euo pipefail
 
 BUILD=${BUILD:-build}
-BENCHMARKS=(xdp_relay)
+BENCHMARKS=(xdp_relay xdp_relay_fib)
 
 NS=xtbench$$
 RELAY_DEV=xtb0			# where the relay's packets arrive and leave
 GW_DEV=xtb1			# its veth peer: the next hop's side
 RELAY_NET_ADDR=10.200.0.1/24	# the relay host's address on RELAY_DEV
 GATEWAY=10.200.0.2		# next hop towards the peers; never assigned, only a neighbour
-RELAY_ADDR=10.200.1.1		# first relay (media) address; benchmarks add slots after it
+RELAY_NET=10.200.1.0/24		# the relay's media addresses, all local (AnyIP)
+RELAY_ADDR=10.200.1.1		# the first of them; bench_xdp uses one per slot after it
 PEER_NET=10.201.0.0/16		# where the peers live: routed through GATEWAY
 SOURCE_ADDR=10.202.0.10		# the sending PBX
 
-# One CPU for every timed run: the generator and the program share it anyway.
+# BPF_PROG_TEST_RUN runs the program on the calling CPU: keep every run on one.
 BENCH_CPU=$(($(nproc) - 1))
 
 die() {
@@ -50,21 +51,39 @@ lab_up() {
 	in_ns ip link set "$RELAY_DEV" up
 	in_ns ip link set "$GW_DEV" up
 	in_ns ip addr add "$RELAY_NET_ADDR" dev "$RELAY_DEV"
+	# Local, as on a real relay: resolving a next hop asks for a route from them.
+	in_ns ip route add local "$RELAY_NET" dev lo
 	gw_mac=$(in_ns cat "/sys/class/net/$GW_DEV/address")
-	# Permanent, so bpf_fib_lookup resolves every peer without ARP.
+	# Permanent, so the next hop of every peer resolves without ARP, for the
+	# controller's cache and bpf_fib_lookup alike.
 	in_ns ip neigh replace "$GATEWAY" lladdr "$gw_mac" dev "$RELAY_DEV" nud permanent
 	in_ns ip route add "$PEER_NET" via "$GATEWAY" dev "$RELAY_DEV"
-	# bpf_fib_lookup answers BPF_FIB_LKUP_RET_FWD_DISABLED unless forwarding
-	# is on for the ingress device; a new namespace starts with it off.
-	in_ns sysctl -q -w "net.ipv4.conf.$RELAY_DEV.forwarding=1"
+	# A relay is an endpoint, not a router: forwarding stays off unless a
+	# benchmark needs it.
+	in_ns sysctl -q -w net.ipv4.ip_forward=0
 }
 
 # --- xdp_relay: the relay program against a parse-and-XDP_TX baseline ----
 
-bench_xdp_relay() {
+bench_xdp() {
 	[ -x "$BUILD/bench_xdp" ] || die "$BUILD/bench_xdp is missing: run make first"
 	in_ns taskset -c "$BENCH_CPU" "$BUILD/bench_xdp" -i "$RELAY_DEV" \
-		--relay-addr "$RELAY_ADDR" --peer-net "$PEER_NET" --source "$SOURCE_ADDR"
+		--relay-addr "$RELAY_ADDR" --peer-net "$PEER_NET" --source "$SOURCE_ADDR" "$@"
+}
+
+# Flows as the controller installs them: next hop resolved once, cached in each.
+bench_xdp_relay() {
+	bench_xdp
+}
+
+# --- xdp_relay_fib: the same, flows without a next hop (bpf_fib_lookup) ---
+
+bench_xdp_relay_fib() {
+	# bpf_fib_lookup answers BPF_FIB_LKUP_RET_FWD_DISABLED unless forwarding
+	# is on for the ingress device (that device alone is enough).
+	in_ns sysctl -q -w "net.ipv4.conf.$RELAY_DEV.forwarding=1"
+	bench_xdp --fib
+	in_ns sysctl -q -w "net.ipv4.conf.$RELAY_DEV.forwarding=0"
 }
 
 # --- main ------------------------------------------------------------------
@@ -83,6 +102,7 @@ main() {
 	done
 
 	trap lab_down EXIT
+	trap 'exit 130' INT TERM
 	lab_up
 	for name in "$@"; do
 		"bench_$name"

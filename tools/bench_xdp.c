@@ -12,9 +12,11 @@
  * program that costs a few of them, and CPU time, like that field, leaves out
  * the time the thread was preempted.
  *
- * Must run in the network namespace of the interface given with -i, whose
- * routes send the peer subnet through a gateway with a resolved neighbour
- * (tools/bench.sh builds one): the relay's fib lookup runs for real.
+ * Flows carry the next hop resolved once, as the controller installs them;
+ * with --fib they carry none and the relay asks bpf_fib_lookup per packet, its
+ * fallback. Either way it must run in the network namespace of the interface
+ * given with -i, where the first relay address is local and the peer subnet
+ * is routed through a gateway with a resolved neighbour (tools/bench.sh).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,7 +36,9 @@
 
 #include "xtrunk_abi.h"
 #include "bench.skel.h"
+#include "endpoint.h"
 #include "log.h"
+#include "nexthop.h"
 
 #define RELAY_GOAL 1.50 /* relay / baseline */
 #define SCALE_GOAL 1.30 /* relay at the most flows / relay at the fewest */
@@ -45,21 +49,23 @@
 /* A G.711 20 ms RTP packet: 160 bytes of audio behind a 12-byte RTP header. */
 #define RTP_HDR_LEN 12
 #define G711_PAYLOAD_LEN 160
-#define FRAME_LEN (ETH_HLEN + sizeof(struct iphdr) + sizeof(struct udphdr) + RTP_HDR_LEN + \
-		   G711_PAYLOAD_LEN)
+#define FRAME_LEN \
+	(ETH_HLEN + sizeof(struct iphdr) + sizeof(struct udphdr) + RTP_HDR_LEN + G711_PAYLOAD_LEN)
 
-#define FIRST_PORT 2000		/* relay ports of every slot start here */
-#define PEER_FIRST_PORT 16384	/* peers' RTP ports, even, from here */
-#define SRC_PORT 40000		/* the sending PBX's port */
+#define FIRST_PORT 2000	      /* relay ports of every slot start here */
+#define PEER_FIRST_PORT 16384 /* peers' RTP ports, even, from here */
+#define SRC_PORT 40000	      /* the sending PBX's port */
 #define DSCP_EF 46
 
 struct bench_config {
 	const char *ifname;
 	unsigned int ifindex;
-	__u32 relay_base;	/* host order: slot s's relay address is relay_base + s */
-	__u32 peer_net;		/* host order */
-	__u32 peer_hosts;	/* usable host addresses in the peer subnet */
-	__u32 src_addr;		/* host order */
+	__u32 relay_base; /* host order: slot s's relay address is relay_base + s */
+	__u32 peer_net;	  /* host order */
+	__u32 peer_hosts; /* usable host addresses in the peer subnet */
+	__u32 src_addr;	  /* host order */
+	bool fib;	  /* flows without a next hop: bpf_fib_lookup per packet */
+	struct xt_nexthop nexthop;
 	int repeat;
 	int rounds;
 	__u32 flow_counts[8];
@@ -117,6 +123,40 @@ static void flow_fill(struct xt_flow *flow, const struct bench_config *cfg,
 	flow->peer_port = htons(PEER_FIRST_PORT + 2 * (i % 16384));
 	memcpy(flow->relay_addr, &relay, sizeof(relay));
 	memcpy(flow->peer_addr, &peer, sizeof(peer));
+	if (!cfg->fib) {
+		flow->flags |= XT_FLOW_F_NEXTHOP;
+		flow->nh_ifindex = cfg->nexthop.ifindex;
+		memcpy(flow->nh_smac, cfg->nexthop.smac, sizeof(flow->nh_smac));
+		memcpy(flow->nh_dmac, cfg->nexthop.dmac, sizeof(flow->nh_dmac));
+	}
+}
+
+/*
+ * What the controller does per flow, done once: every peer sits behind the
+ * same gateway, so they all share its answer.
+ */
+static int nexthop_resolve(struct bench_config *cfg)
+{
+	struct xt_endpoint relay = { .family = XT_AF_INET }, peer = { .family = XT_AF_INET };
+	__be32 relay_addr = htonl(cfg->relay_base), peer_addr = htonl(cfg->peer_net + 1);
+	char relay_text[XT_ENDPOINT_STRLEN], peer_text[XT_ENDPOINT_STRLEN];
+	int err;
+
+	memcpy(relay.addr, &relay_addr, sizeof(relay_addr));
+	memcpy(peer.addr, &peer_addr, sizeof(peer_addr));
+	err = xt_nexthop_resolve(&relay, &peer, &cfg->nexthop);
+	if (!err)
+		return 0;
+	xt_addr_format(XT_AF_INET, relay.addr, relay_text, sizeof(relay_text));
+	xt_addr_format(XT_AF_INET, peer.addr, peer_text, sizeof(peer_text));
+	if (err == -EAGAIN)
+		pr_warn("next hop from %s to %s: the gateway has no resolved neighbour entry\n",
+			relay_text, peer_text);
+	else
+		pr_warn("next hop from %s to %s: %s (the relay address must be local, the peer "
+			"subnet routed)\n",
+			relay_text, peer_text, strerror(-err));
+	return err;
 }
 
 static int install_relay_addrs(struct bench_bpf *skel, const struct bench_config *cfg,
@@ -212,9 +252,10 @@ static void frame_build(__u8 *frame, const struct bench_config *cfg)
 	/* Any non-zero value: the relay updates it incrementally, it never verifies it. */
 	udp->check = htons(0x1234);
 
-	rtp[0] = 0x80;				 /* version 2 */
-	rtp[1] = 0;				 /* payload type 0: PCMU */
-	memset(rtp + RTP_HDR_LEN, 0xff, G711_PAYLOAD_LEN); /* mu-law silence */
+	/* RTP version 2, payload type 0 (PCMU), carrying mu-law silence. */
+	rtp[0] = 0x80;
+	rtp[1] = 0;
+	memset(rtp + RTP_HDR_LEN, 0xff, G711_PAYLOAD_LEN);
 }
 
 static int prog_run(const struct bpf_program *prog, const struct bench_config *cfg,
@@ -224,14 +265,9 @@ static int prog_run(const struct bpf_program *prog, const struct bench_config *c
 		.data_end = FRAME_LEN,
 		.ingress_ifindex = cfg->ifindex,
 	};
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		    .data_in = frame,
-		    .data_size_in = FRAME_LEN,
-		    .data_out = frame_out,
-		    .data_size_out = frame_out ? FRAME_LEN : 0,
-		    .ctx_in = &md,
-		    .ctx_size_in = sizeof(md),
-		    .repeat = repeat);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = FRAME_LEN,
+		    .data_out = frame_out, .data_size_out = frame_out ? FRAME_LEN : 0,
+		    .ctx_in = &md, .ctx_size_in = sizeof(md), .repeat = repeat);
 	struct timespec start, end;
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
@@ -243,7 +279,7 @@ static int prog_run(const struct bpf_program *prog, const struct bench_config *c
 	return 0;
 }
 
-static bool relayed(__u32 action)
+static bool verdict_relays(__u32 action)
 {
 	return action == XDP_TX || action == XDP_REDIRECT;
 }
@@ -275,7 +311,7 @@ static int stats_read(struct bench_bpf *skel, __u64 *totals)
 }
 
 /* Name the counters that moved between two snapshots: why the relay did not relay. */
-static void stats_explain(const __u64 *before, const __u64 *after)
+static void stats_explain(const struct bench_config *cfg, const __u64 *before, const __u64 *after)
 {
 	int stat;
 
@@ -283,9 +319,12 @@ static void stats_explain(const __u64 *before, const __u64 *after)
 		if (after[stat] != before[stat])
 			pr_warn("  counter %s +%llu\n", xt_stat_names[stat],
 				(unsigned long long)(after[stat] - before[stat]));
+	if (after[XT_STAT_PASS_FWD_DISABLED] != before[XT_STAT_PASS_FWD_DISABLED])
+		pr_warn("  bpf_fib_lookup refuses while forwarding is off on the ingress device "
+			"(sysctl net.ipv4.conf.%s.forwarding=1)\n",
+			cfg->ifname);
 	if (after[XT_STAT_PASS_NO_ROUTE] != before[XT_STAT_PASS_NO_ROUTE])
-		pr_warn("  the fib lookup failed: is there a route to the peer subnet, and is "
-			"forwarding enabled on the ingress device?\n");
+		pr_warn("  bpf_fib_lookup found no route to the peer subnet\n");
 	if (after[XT_STAT_PASS_NO_NEIGH] != before[XT_STAT_PASS_NO_NEIGH])
 		pr_warn("  the gateway to the peer subnet needs a resolved (permanent) "
 			"neighbour entry\n");
@@ -322,15 +361,17 @@ static int relay_check(struct bench_bpf *skel, const struct bench_config *cfg,
 			strerror(-err));
 		return err;
 	}
-	if (!relayed(action)) {
+	if (!verdict_relays(action)) {
 		pr_warn("flows=%u: bench_relay does not relay (verdict %u, want XDP_TX or "
-			"XDP_REDIRECT): refusing to time it\n", lay->nflows, action);
-		stats_explain(stats_before, stats_after);
+			"XDP_REDIRECT): refusing to time it\n",
+			lay->nflows, action);
+		stats_explain(cfg, stats_before, stats_after);
 		return -EINVAL;
 	}
 	if (after.packets != before.packets + 1 || memcmp(&ip->daddr, after.peer_addr, 4)) {
-		pr_warn("flows=%u: bench_relay returned %u but flow %u was not counted or the "
-			"packet not sent to its peer\n", lay->nflows, action, index);
+		pr_warn("flows=%u: bench_relay returned %u but flow entry %u was not counted or the "
+			"packet not sent to its peer\n",
+			lay->nflows, action, index);
 		return -EINVAL;
 	}
 	return 0;
@@ -356,15 +397,15 @@ static int measure(struct bench_bpf *skel, const struct bench_config *cfg,
 		   const struct flow_layout *lay, const __u8 *frame, struct bench_result *res)
 {
 	double baseline[cfg->rounds], relay[cfg->rounds], ns;
-	__u64 before[XT_STAT_MAX], after[XT_STAT_MAX], sent;
+	__u64 before[XT_STAT_MAX], after[XT_STAT_MAX], sent, relayed;
 	__u32 action;
 	int round, err;
 
 	err = stats_read(skel, before);
 	for (round = -1; !err && round < cfg->rounds; round++) {
 		/* Round -1 warms caches and the flow table; it is not counted. */
-		err = prog_run(skel->progs.bench_baseline, cfg, frame, NULL, cfg->repeat,
-			       &action, &ns);
+		err = prog_run(skel->progs.bench_baseline, cfg, frame, NULL, cfg->repeat, &action,
+			       &ns);
 		if (err)
 			break;
 		if (action != XDP_TX) {
@@ -391,11 +432,12 @@ static int measure(struct bench_bpf *skel, const struct bench_config *cfg,
 
 	/* Every timed packet must have been relayed, not only the checked one. */
 	sent = (__u64)(cfg->rounds + 1) * cfg->repeat;
-	if (after[XT_STAT_TX] + after[XT_STAT_REDIRECT] - before[XT_STAT_TX] -
-		    before[XT_STAT_REDIRECT] != sent) {
-		pr_warn("flows=%u: bench_relay relayed only part of the %llu packets it ran\n",
-			lay->nflows, (unsigned long long)sent);
-		stats_explain(before, after);
+	relayed = after[XT_STAT_TX] - before[XT_STAT_TX];
+	relayed += after[XT_STAT_REDIRECT] - before[XT_STAT_REDIRECT];
+	if (relayed != sent) {
+		pr_warn("flows=%u: bench_relay relayed %llu of the %llu packets it ran\n",
+			lay->nflows, (unsigned long long)relayed, (unsigned long long)sent);
+		stats_explain(cfg, before, after);
 		return -EINVAL;
 	}
 
@@ -416,7 +458,8 @@ static int bench_case(const struct bench_config *cfg, __u32 nflows, struct bench
 	skel = bench_bpf__open();
 	if (!skel) {
 		err = -errno;
-		pr_warn("flows=%u: opening the bench skeleton failed: %s\n", nflows, strerror(-err));
+		pr_warn("flows=%u: opening the bench skeleton failed: %s\n", nflows,
+			strerror(-err));
 		return err;
 	}
 	skel->rodata->bench_nflows = lay.nflows;
@@ -458,43 +501,52 @@ static const char *goal_verdict(double ratio, double goal)
 	return ratio <= goal ? "met" : "MISSED";
 }
 
-static void result_print(const struct bench_result *res)
+/* "relay", or "fib" for the relay that asks the FIB per packet. */
+static const char *relay_label(const struct bench_config *cfg)
+{
+	return cfg->fib ? "fib" : "relay";
+}
+
+static void result_print(const struct bench_config *cfg, const struct bench_result *res)
 {
 	double ratio = res->relay_ns / res->baseline_ns;
 
-	printf("relay  flows=%-8u baseline %5.1f ns/pkt (%5.2f Mpps)  relay %5.1f ns/pkt "
+	printf("%-5s  flows=%-8u baseline %5.1f ns/pkt (%5.2f Mpps)  relay %5.1f ns/pkt "
 	       "(%5.2f Mpps)  ratio %.2f (goal <= %.2f) %s\n",
-	       res->nflows, res->baseline_ns, 1e3 / res->baseline_ns, res->relay_ns,
-	       1e3 / res->relay_ns, ratio, RELAY_GOAL, goal_verdict(ratio, RELAY_GOAL));
+	       relay_label(cfg), res->nflows, res->baseline_ns, 1e3 / res->baseline_ns,
+	       res->relay_ns, 1e3 / res->relay_ns, ratio, RELAY_GOAL,
+	       goal_verdict(ratio, RELAY_GOAL));
 	fflush(stdout);
 }
 
-static void scale_print(const struct bench_result *few, const struct bench_result *many)
+static void scale_print(const struct bench_config *cfg, const struct bench_result *few,
+			const struct bench_result *many)
 {
 	double ratio = many->relay_ns / few->relay_ns;
 
-	printf("scale  %u flows vs %u flow%s: relay %.1f vs %.1f ns/pkt, ratio %.2f "
+	printf("scale  %u flows vs %u flow%s: %s %.1f vs %.1f ns/pkt, ratio %.2f "
 	       "(goal <= %.2f) %s\n",
-	       many->nflows, few->nflows, few->nflows == 1 ? "" : "s", many->relay_ns,
-	       few->relay_ns, ratio, SCALE_GOAL, goal_verdict(ratio, SCALE_GOAL));
+	       many->nflows, few->nflows, few->nflows == 1 ? "" : "s", relay_label(cfg),
+	       many->relay_ns, few->relay_ns, ratio, SCALE_GOAL, goal_verdict(ratio, SCALE_GOAL));
 }
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: bench_xdp -i DEV [OPTIONS]\n"
-		"Time the XDP relay against a parse-and-XDP_TX baseline (BPF_PROG_TEST_RUN).\n"
-		"Run it in DEV's network namespace, with a route to the peer subnet.\n"
-		"\n"
-		"  -i, --interface DEV   ingress device the packets arrive on (required)\n"
-		"  -a, --relay-addr A    first relay address; slot s uses A + s (10.200.1.1)\n"
-		"  -p, --peer-net A/LEN  subnet the peers live in (10.201.0.0/16)\n"
-		"  -s, --source A        address the packets come from (10.202.0.10)\n"
-		"  -f, --flows N,...     flow counts, fewest first (1,10000,1000000)\n"
-		"  -n, --repeat N        packets per timed run (2000000)\n"
-		"  -r, --rounds N        timed runs of each program per case (7)\n"
-		"  -v, --verbose         show libbpf's messages\n"
-		"  -h, --help            this text\n");
+	fprintf(out, "Usage: bench_xdp -i DEV [OPTIONS]\n"
+		     "Time the XDP relay against a parse-and-XDP_TX baseline (BPF_PROG_TEST_RUN).\n"
+		     "Run it in DEV's network namespace, with a route to the peer subnet.\n"
+		     "\n"
+		     "  -i, --interface DEV   ingress device the packets arrive on (required)\n"
+		     "  -a, --relay-addr A    first relay address; slot s uses A + s (10.200.1.1)\n"
+		     "  -p, --peer-net A/LEN  subnet the peers live in (10.201.0.0/16)\n"
+		     "  -s, --source A        address the packets come from (10.202.0.10)\n"
+		     "  -f, --flows N,...     flow counts, fewest first (1,10000,1000000)\n"
+		     "  -n, --repeat N        packets per timed run (2000000)\n"
+		     "  -r, --rounds N        timed runs of each program per case (7)\n"
+		     "      --fib             install flows without a next hop: the relay asks\n"
+		     "                        bpf_fib_lookup per packet (its fallback)\n"
+		     "  -v, --verbose         show libbpf's messages\n"
+		     "  -h, --help            this text\n");
 }
 
 static int parse_addr(const char *text, __u32 *addr)
@@ -543,12 +595,12 @@ static int parse_flow_counts(char *text, struct bench_config *cfg)
 	return cfg->ncases ? 0 : -EINVAL;
 }
 
-static int parse_positive(const char *text, int *value)
+static int parse_positive(const char *text, int *value, long max)
 {
 	char *end;
 	long n = strtol(text, &end, 10);
 
-	if (*end || n < 1 || n > 1000000000)
+	if (*end || n < 1 || n > max)
 		return -EINVAL;
 	*value = n;
 	return 0;
@@ -564,9 +616,10 @@ static int parse_args(int argc, char **argv, struct bench_config *cfg)
 		{ "flows", required_argument, NULL, 'f' },
 		{ "repeat", required_argument, NULL, 'n' },
 		{ "rounds", required_argument, NULL, 'r' },
+		{ "fib", no_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
-		{}
+		{},
 	};
 	char default_flows[] = "1,10000,1000000";
 	int opt, err = 0;
@@ -596,10 +649,13 @@ static int parse_args(int argc, char **argv, struct bench_config *cfg)
 			err = parse_flow_counts(optarg, cfg);
 			break;
 		case 'n':
-			err = parse_positive(optarg, &cfg->repeat);
+			err = parse_positive(optarg, &cfg->repeat, 1000000000);
 			break;
 		case 'r':
-			err = parse_positive(optarg, &cfg->rounds);
+			err = parse_positive(optarg, &cfg->rounds, 1000);
+			break;
+		case 'F':
+			cfg->fib = true;
 			break;
 		case 'v':
 			xt_log_set_level(XT_LOG_DEBUG);
@@ -614,7 +670,8 @@ static int parse_args(int argc, char **argv, struct bench_config *cfg)
 			pr_warn("bench_xdp: bad value for -%c: %s\n", opt, optarg);
 	}
 	if (!err && (!cfg->ifname || optind != argc)) {
-		pr_warn("bench_xdp: %s\n", cfg->ifname ? "unexpected argument" : "-i DEV is required");
+		pr_warn("bench_xdp: %s\n",
+			cfg->ifname ? "unexpected argument" : "-i DEV is required");
 		err = -EINVAL;
 	}
 	if (err)
@@ -637,18 +694,23 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
+	if (!cfg.fib && nexthop_resolve(&cfg))
+		return 1;
 
-	printf("xdp relay vs baseline (parse + XDP_TX): BPF_PROG_TEST_RUN on %s, %zu-byte "
-	       "IPv4/UDP G.711 frames spread over all flows, median of %d rounds x %d packets\n",
-	       cfg.ifname, (size_t)FRAME_LEN, cfg.rounds, cfg.repeat);
+	printf("xdp %s vs baseline (parse + XDP_TX): BPF_PROG_TEST_RUN on %s, %zu-byte "
+	       "IPv4/UDP G.711 frames spread over all flows, next hop %s, median of %d rounds "
+	       "x %d packets\n",
+	       relay_label(&cfg), cfg.ifname, (size_t)FRAME_LEN,
+	       cfg.fib ? "from bpf_fib_lookup per packet" : "cached in the flow", cfg.rounds,
+	       cfg.repeat);
 	fflush(stdout);
 	for (i = 0; i < cfg.ncases; i++) {
 		err = bench_case(&cfg, cfg.flow_counts[i], &results[i]);
 		if (err)
 			return 1;
-		result_print(&results[i]);
+		result_print(&cfg, &results[i]);
 	}
 	if (cfg.ncases > 1)
-		scale_print(&results[0], &results[cfg.ncases - 1]);
+		scale_print(&cfg, &results[0], &results[cfg.ncases - 1]);
 	return 0;
 }

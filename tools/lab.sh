@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The demo lab: a PBX, the relay and a SIP trunk provider as network namespaces.
 #
-#   xt-pbx (10.77.1.2, fd77:1::2) == xt-relay (10.77.1.1 / 10.77.2.1) == xt-trunk (10.77.2.2, fd77:2::2)
+#   xt-pbx (10.77.1.2, fd77:1::2) == xt-relay (10.77.1.1 | 10.77.2.1) == xt-trunk (10.77.2.2, fd77:2::2)
 #
-#   tools/lab.sh up      create the lab (idempotent: recreates it)
-#   tools/lab.sh down    remove everything the lab made: flows, XDP, pins, namespaces
-#   tools/lab.sh demo    up, relay a G.711 stream both ways through XDP, show it, down
+#   tools/lab.sh up      create the three hosts (recreates them if they exist)
+#   tools/lab.sh down    stop the lab's xtrunkd, remove XDP, pins and namespaces
+#   tools/lab.sh demo    up; xtrunkd on the relay; a real SIP call from the PBX to the
+#                        trunk with SIPp, G.711 audio both ways and DTMF; show it; down
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/tools/netns.sh"
@@ -14,12 +15,22 @@ NS_PBX=xt-pbx
 NS_RELAY=xt-relay
 NS_TRUNK=xt-trunk
 PIN=/sys/fs/bpf/xtrunk
-XTRUNKCTL=${XTRUNKCTL:-$ROOT/build/xtrunkctl}
-UDP_PEER=${UDP_PEER:-$ROOT/build/udp_peer}
+PIDFILE=/run/xtrunk-lab.pid
+BUILD=${BUILD:-$ROOT/build}
+XTRUNKCTL=$BUILD/xtrunkctl
+XTRUNKD=$BUILD/xtrunkd
 
 relay() { nsenter --net="/run/netns/$NS_RELAY" "$@"; }
 
 down() {
+	if [[ -f $PIDFILE ]]; then
+		local pid
+		pid=$(cat "$PIDFILE")
+		if kill "$pid" 2>/dev/null; then
+			for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		fi
+		rm -f "$PIDFILE"
+	fi
 	if ip netns list | grep -qw "$NS_RELAY"; then
 		relay "$XTRUNKCTL" iface detach left0 2>/dev/null || true
 		relay "$XTRUNKCTL" iface detach right0 2>/dev/null || true
@@ -37,48 +48,73 @@ up() {
 	down
 	mount | grep -q ' /sys/fs/bpf type bpf' || mount -t bpf bpf /sys/fs/bpf
 	three_hosts "$NS_PBX" "$NS_RELAY" "$NS_TRUNK" 10.77.1 10.77.2 fd77:1 fd77:2
-	relay "$XTRUNKCTL" iface attach left0 mode native
-	relay "$XTRUNKCTL" iface attach right0 mode native
-	echo "lab: up (xtrunk attached to left0 and right0 in $NS_RELAY)"
+	echo "lab: up: $NS_PBX 10.77.1.2 | $NS_RELAY left0 10.77.1.1, right0 10.77.2.1 | $NS_TRUNK 10.77.2.2"
 }
 
-# One call's media, set up by hand as the controller will: PBX 10.77.1.2:40000
-# talks to the relay's PBX side 10.77.1.1:20000; the trunk 10.77.2.2:50000 to
-# the relay's trunk side 10.77.2.1:30000.
+# xtrunkd in the relay namespace with its built-in configuration (the lab's).
+start_xtrunkd() {
+	local log=$1
+	relay "$XTRUNKD" -v >"$log" 2>&1 &
+	echo $! >"$PIDFILE"
+	for _ in $(seq 100); do
+		grep -q 'xtrunkd: ready' "$log" && return 0
+		kill -0 "$(cat "$PIDFILE")" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "lab: xtrunkd did not start:" >&2
+	cat "$log" >&2
+	return 1
+}
+
 demo() {
-	local packets=250 out_trunk out_pbx
-	trap down EXIT
+	local work
+	work=$(mktemp -d)
+	trap 'down; rm -rf "$work"' EXIT
 	up
-	relay "$XTRUNKCTL" flow add 10.77.1.1:20000 to 10.77.2.2:50000 via 10.77.2.1:30000 from 10.77.1.2:40000
-	relay "$XTRUNKCTL" flow add 10.77.2.1:30000 to 10.77.1.2:40000 via 10.77.1.1:20000 from 10.77.2.2:50000
-	echo "lab: both ends talk: $packets G.711 packets (one every 20 ms) each way"
-	out_trunk=$(mktemp)
-	out_pbx=$(mktemp)
-	ip netns exec "$NS_TRUNK" "$UDP_PEER" talk 10.77.2.2:50000 10.77.2.1:30000 $packets 20000 1000 >"$out_trunk" &
-	local trunk_pid=$!
-	ip netns exec "$NS_PBX" "$UDP_PEER" talk 10.77.1.2:40000 10.77.1.1:20000 $packets 20000 1000 >"$out_pbx"
-	wait "$trunk_pid"
-	echo
-	echo "== xtrunkctl flow list"
-	relay "$XTRUNKCTL" flow list
-	echo
-	echo "== xtrunkctl stats (non-zero)"
-	relay "$XTRUNKCTL" stats | awk '$2 != 0'
-	echo
-	echo "== what arrived"
-	summarize "trunk" "$out_trunk"
-	summarize "PBX" "$out_pbx"
-	rm -f "$out_trunk" "$out_pbx"
-}
+	start_xtrunkd "$work/xtrunkd.log"
+	echo "lab: xtrunkd is up on the relay (SIP 10.77.1.1:5060 for the PBX, 10.77.2.1:5060 for the trunk)"
 
-summarize() {
-	local who=$1 file=$2 n ok sources tos
-	n=$(grep -c '^from' "$file" || true)
-	ok=$(grep -c ' payload ok$' "$file" || true)
-	sources=$(awk '/^from/ {print $2}' "$file" | sort -u | paste -sd, -)
-	tos=$(awk '/^from/ {print $4}' "$file" | sort -u | paste -sd, -)
-	echo "$who received $n packets ($ok with intact payload) from $sources, TOS $tos" \
-		"(DSCP $((${tos%%,*} >> 2)))"
+	# What the trunk receives from the relay: source, ports, DSCP.
+	ip netns exec "$NS_TRUNK" tshark -q -i eth0 -f "udp and src host 10.77.2.1 and not port 5060" \
+		-T fields -e ip.src -e udp.srcport -e ip.dsfield.dscp -w "$work/trunk.pcap" \
+		>/dev/null 2>&1 &
+	local tshark_pid=$!
+
+	ip netns exec "$NS_TRUNK" sipp -sf "$ROOT/tests/sip/uas_audio.xml" -i 10.77.2.2 -p 5060 \
+		-mi 10.77.2.2 -mp 50000 -m 1 -nostdin -trace_err -error_file "$work/uas.err" \
+		>"$work/uas.out" 2>&1 &
+	local uas_pid=$!
+	sleep 1
+	echo "lab: the PBX calls 1000 through the relay: G.711 audio both ways, then DTMF '1'"
+	ip netns exec "$NS_PBX" sipp -sf "$ROOT/tests/sip/uac_audio.xml" 10.77.1.1:5060 -s 1000 \
+		-i 10.77.1.2 -p 5060 -mi 10.77.1.2 -mp 40000 -m 1 -nostdin -trace_err \
+		-error_file "$work/uac.err" >"$work/uac.out" 2>&1 &
+	local uac_pid=$!
+
+	sleep 4
+	echo
+	echo "== during the call: xtrunkctl flow list (on the relay)"
+	relay "$XTRUNKCTL" flow list
+	wait "$uac_pid" && uac_rc=0 || uac_rc=$?
+	wait "$uas_pid" && uas_rc=0 || uas_rc=$?
+	sleep 0.5
+	kill "$tshark_pid" 2>/dev/null || true
+	wait "$tshark_pid" 2>/dev/null || true
+
+	echo
+	echo "== after the call: xtrunkctl flow list"
+	relay "$XTRUNKCTL" flow list
+	echo "(empty: the call's flows are gone)"
+	echo
+	echo "== summary"
+	echo "SIPp PBX (caller): exit $uac_rc ($([[ $uac_rc -eq 0 ]] && echo 'call completed' || echo 'call FAILED'))"
+	echo "SIPp trunk (callee): exit $uas_rc ($([[ $uas_rc -eq 0 ]] && echo 'call completed' || echo 'call FAILED'))"
+	grep -E 'call c[0-9]+:' "$work/xtrunkd.log" | sed 's/^/xtrunkd: /'
+	ip netns exec "$NS_TRUNK" tshark -r "$work/trunk.pcap" -T fields -e ip.src -e udp.srcport \
+		-e ip.dsfield.dscp 2>/dev/null | sort | uniq -c |
+		awk '{printf "trunk received %d packets from %s:%s with DSCP %s\n", $1, $2, $3, $4}'
+	relay "$XTRUNKCTL" stats | awk '$1 == "redirect" || $1 == "drop_source_check" {print "relay XDP " $1 ": " $2}'
+	[[ $uac_rc -eq 0 && $uas_rc -eq 0 ]]
 }
 
 case ${1:-} in

@@ -1,0 +1,2009 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Golden-packet tests of the XDP relay (xtrunk_relay), run through
+ * BPF_PROG_TEST_RUN with repeat = 1.
+ *
+ * Each case is one line of the specification: the packet as it arrives, the
+ * verdict, the packet as it must leave and the counter that must count it.
+ * The expected packet is built here, independently of the BPF code, by the
+ * same builder as the input with the rewritten fields, and every checksum in
+ * it is computed from scratch. A packet the relay passes must come out
+ * byte for byte as it went in.
+ *
+ * tests/pkt/run.sh builds the network namespace this runs in: the devices
+ * whose ifindexes are the arguments, the relay addresses, the routes and the
+ * permanent neighbours that bpf_fib_lookup() resolves. The addresses and
+ * neighbour MACs below are the ones it installs: change both files together.
+ *
+ * Usage: test_packets INGRESS EGRESS UNATTACHED NO_FORWARDING (ifindexes)
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xtrunk_abi.h"
+#include "xtrunk.skel.h"
+
+/* ---- The namespace, as tests/pkt/run.sh sets it up ---------------------- */
+
+/* Devices, in the order of the command line arguments. */
+enum test_device {
+	IFACE_INGRESS,	  /* where packets arrive; xtrunk attached; forwarding on */
+	IFACE_EGRESS,	  /* the other attached device (in xt_tx_ports) */
+	IFACE_UNATTACHED, /* a device without xtrunk (not in xt_tx_ports) */
+	IFACE_NO_FORWARD, /* forwarding disabled on it, no addresses */
+	IFACE_COUNT,
+};
+
+static const char *const iface_roles[IFACE_COUNT] = {
+	[IFACE_INGRESS] = "ingress",
+	[IFACE_EGRESS] = "egress",
+	[IFACE_UNATTACHED] = "unattached",
+	[IFACE_NO_FORWARD] = "no-forwarding",
+};
+
+#define RELAY_V4 "10.10.1.1" /* relay address on the ingress device */
+#define RELAY_V6 "fd10:1::1"
+#define RELAY_OUT_V4 "10.10.2.1" /* relay address on the egress device */
+#define RELAY_OUT_V6 "fd10:2::1"
+#define RELAY_BARE_V4 "10.10.3.1" /* relay address on the unattached device */
+#define RELAY_BARE_V6 "fd10:3::1"
+#define PBX_V4 "10.10.1.2" /* the media source the flows were signalled with */
+#define PBX_V6 "fd10:1::2"
+#define STRANGER_V4 "10.10.1.3" /* a host on the same link nobody signalled */
+#define STRANGER_V6 "fd10:1::3"
+#define TRUNK_V4 "10.30.0.5" /* the ITSP, routed via the gateway on the ingress link */
+#define TRUNK_V6 "fd10:30::5"
+#define PBX_B_V4 "10.10.2.2" /* a peer on the egress device's link */
+#define PBX_B_V6 "fd10:2::2"
+#define BARE_PEER_V4 "10.10.3.2" /* a peer on the unattached device's link */
+#define BARE_PEER_V6 "fd10:3::2"
+#define UNRESOLVED_V4 "10.10.1.9" /* on the ingress link, no neighbour entry */
+#define UNRESOLVED_V6 "fd10:1::9"
+#define UNROUTED_V4 "10.99.0.1" /* no route at all */
+#define UNROUTED_V6 "fd10:99::1"
+#define NOT_RELAY_V4 "10.10.1.77" /* on the relay's subnet, but not a relay address */
+#define NOT_RELAY_V6 "fd10:1::77"
+
+/* MACs a packet can carry: the devices' own, read at start-up, and neighbours'. */
+enum mac_id {
+	MAC_INGRESS_DEV, /* the devices' own, in the order of enum test_device */
+	MAC_EGRESS_DEV,
+	MAC_UNATTACHED_DEV,
+	MAC_NO_FORWARD_DEV,
+	MAC_PBX,     /* sender of arriving packets; not a next hop */
+	MAC_GATEWAY, /* permanent neighbour: the next hop to the trunk */
+	MAC_PBX_B,   /* permanent neighbour on the egress link */
+	MAC_COUNT,
+};
+
+static const __u8 pbx_mac[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x01, 0x00, 0x02 };
+static const __u8 gateway_mac[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x01, 0x00, 0xfe };
+static const __u8 pbx_b_mac[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x02, 0x00, 0x02 };
+
+/* ---- The flows ---------------------------------------------------------- */
+
+/* Relay ports on the ingress relay address, one flow each. */
+#define PORT_RTP 30000		 /* source checked (address and port); XDP_TX */
+#define PORT_RTCP 30001		 /* the same stream's RTCP: odd port, own flow */
+#define PORT_SRC_ADDR_ONLY 30002 /* source address checked, any port */
+#define PORT_REDIRECT 30004	 /* peer on the egress device: XDP_REDIRECT */
+#define PORT_UNATTACHED 30006	 /* peer on a device without xtrunk */
+#define PORT_UNRESOLVED 30008	 /* next hop without neighbour entry */
+#define PORT_UNROUTED 30010	 /* peer without route */
+#define PORT_INACTIVE 30012	 /* entry filled in but not active */
+#define PORT_WRONG_FAMILY 30014	 /* entry of the other address family */
+#define PORT_COUNTED 30016	 /* used by the flow counter case only */
+/* Flows with the next hop the controller resolved: no FIB lookup. */
+#define PORT_CACHED_TX 30020	     /* via the gateway, though the peer has no route */
+#define PORT_CACHED_NO_FORWARD 30022 /* arriving on, and leaving by, the no-forwarding device */
+#define PORT_CACHED_REDIRECT 30024   /* next hop on the egress device */
+#define PORT_CACHED_UNATTACHED 30026 /* next hop on a device without xtrunk */
+#define PORT_NO_FLOW 30098	     /* never written */
+
+/* Ports of the peers and of the relay's other leg, where packets leave from. */
+#define PBX_RTP_PORT 5004
+#define PBX_RTCP_PORT 5005
+#define PBX_UNSIGNALLED_PORT 5098
+#define TRUNK_RTP_PORT 6000
+#define TRUNK_RTCP_PORT 6001
+#define TRUNK_ADDR_ONLY_PORT 6002
+#define TRUNK_COUNTED_PORT 6016
+#define PBX_B_RTP_PORT 7000
+#define FAR_PORT 9000 /* peer port of flows whose packets never leave */
+#define LEG_RTP_PORT 31000
+#define LEG_RTCP_PORT 31001
+#define LEG_ADDR_ONLY_PORT 31002
+#define LEG_REDIRECT_PORT 32004
+#define LEG_COUNTED_PORT 31016
+#define LEG_CACHED_PORT 31020
+#define LEG_FAR_PORT 31999
+
+#define DSCP_EF 46   /* expedited forwarding: voice */
+#define DSCP_AF41 34 /* RTCP gets its own marking, to show it is per flow */
+#define TOS_OF(dscp) ((__u8)((dscp) << 2))
+#define TOS_EF TOS_OF(DSCP_EF)
+#define TOS_AF41 TOS_OF(DSCP_AF41)
+#define ECN_CE 0x03
+
+#define ARRIVING_TTL 61 /* TTL or hop limit of an arriving packet unless a case says */
+#define RELAYED_TTL 64	/* every relayed packet leaves with this */
+
+/* Relay address -> slot. Slot numbers are not in address order on purpose. */
+#define TEST_SLOTS 3
+static const struct relay_slot {
+	__u8 family;
+	const char *addr;
+	__u32 slot;
+} relay_slots[] = {
+	{ XT_AF_INET, RELAY_V4, 2 },
+	{ XT_AF_INET6, RELAY_V6, 1 },
+};
+
+#define FLOW_CHECK_SOURCE (XT_FLOW_F_ACTIVE | XT_FLOW_F_CHECK_SRC_ADDR | XT_FLOW_F_CHECK_SRC_PORT)
+#define FLOW_CHECK_ADDR (XT_FLOW_F_ACTIVE | XT_FLOW_F_CHECK_SRC_ADDR)
+#define FLOW_NO_CHECK XT_FLOW_F_ACTIVE
+#define FLOW_CACHED_NEXTHOP (XT_FLOW_F_ACTIVE | XT_FLOW_F_NEXTHOP)
+
+struct endpoint {
+	const char *addr;
+	__u16 port;
+};
+
+struct flow_spec {
+	__u8 family; /* of the relay address the flow is found under */
+	__u16 local_port;
+	__u16 flags;
+	__u8 entry_family; /* written into the entry; 0: the same as family */
+	__u8 dscp;
+	struct endpoint source, relay, peer;
+	/* with XT_FLOW_F_NEXTHOP: the cached next hop, leaving by the device's MAC */
+	enum test_device nh_device;
+	enum mac_id nh_dmac;
+};
+
+static const struct flow_spec flows[] = {
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_RTP,
+		.flags = FLOW_CHECK_SOURCE,
+		.dscp = DSCP_EF,
+		.source = { PBX_V4, PBX_RTP_PORT },
+		.relay = { RELAY_V4, LEG_RTP_PORT },
+		.peer = { TRUNK_V4, TRUNK_RTP_PORT },
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_RTCP,
+		.flags = FLOW_CHECK_SOURCE,
+		.dscp = DSCP_AF41,
+		.source = { PBX_V4, PBX_RTCP_PORT },
+		.relay = { RELAY_V4, LEG_RTCP_PORT },
+		.peer = { TRUNK_V4, TRUNK_RTCP_PORT },
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_SRC_ADDR_ONLY,
+		.flags = FLOW_CHECK_ADDR,
+		.dscp = DSCP_EF,
+		.source = { PBX_V4, 0 },
+		.relay = { RELAY_V4, LEG_ADDR_ONLY_PORT },
+		.peer = { TRUNK_V4, TRUNK_ADDR_ONLY_PORT },
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_REDIRECT,
+		.flags = FLOW_CHECK_SOURCE,
+		.dscp = DSCP_EF,
+		.source = { PBX_V4, PBX_RTP_PORT },
+		.relay = { RELAY_OUT_V4, LEG_REDIRECT_PORT },
+		.peer = { PBX_B_V4, PBX_B_RTP_PORT },
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_UNATTACHED,
+		.flags = FLOW_NO_CHECK,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_BARE_V4, LEG_FAR_PORT },
+		.peer = { BARE_PEER_V4, FAR_PORT },
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_UNRESOLVED,
+		.flags = FLOW_NO_CHECK,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_V4, LEG_FAR_PORT },
+		.peer = { UNRESOLVED_V4, FAR_PORT },
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_UNROUTED,
+		.flags = FLOW_NO_CHECK,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_V4, LEG_FAR_PORT },
+		.peer = { UNROUTED_V4, FAR_PORT },
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_INACTIVE,
+		.flags = 0,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_V4, LEG_FAR_PORT },
+		.peer = { TRUNK_V4, FAR_PORT },
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_WRONG_FAMILY,
+		.flags = FLOW_NO_CHECK,
+		.entry_family = XT_AF_INET6,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_V6, LEG_FAR_PORT },
+		.peer = { TRUNK_V6, FAR_PORT },
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_COUNTED,
+		.flags = FLOW_NO_CHECK,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_V4, LEG_COUNTED_PORT },
+		.peer = { TRUNK_V4, TRUNK_COUNTED_PORT },
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_CACHED_TX,
+		.flags = FLOW_CACHED_NEXTHOP,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_V4, LEG_CACHED_PORT },
+		.peer = { UNROUTED_V4, FAR_PORT },
+		.nh_device = IFACE_INGRESS,
+		.nh_dmac = MAC_GATEWAY,
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_CACHED_NO_FORWARD,
+		.flags = FLOW_CACHED_NEXTHOP,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_V4, LEG_CACHED_PORT },
+		.peer = { TRUNK_V4, FAR_PORT },
+		.nh_device = IFACE_NO_FORWARD,
+		.nh_dmac = MAC_GATEWAY,
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_CACHED_REDIRECT,
+		.flags = FLOW_CACHED_NEXTHOP,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_OUT_V4, LEG_CACHED_PORT },
+		.peer = { PBX_B_V4, FAR_PORT },
+		.nh_device = IFACE_EGRESS,
+		.nh_dmac = MAC_PBX_B,
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_CACHED_UNATTACHED,
+		.flags = FLOW_CACHED_NEXTHOP,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_BARE_V4, LEG_CACHED_PORT },
+		.peer = { BARE_PEER_V4, FAR_PORT },
+		.nh_device = IFACE_UNATTACHED,
+		.nh_dmac = MAC_PBX_B,
+	},
+	{
+		.family = XT_AF_INET6,
+		.local_port = PORT_RTP,
+		.flags = FLOW_CHECK_SOURCE,
+		.dscp = DSCP_EF,
+		.source = { PBX_V6, PBX_RTP_PORT },
+		.relay = { RELAY_V6, LEG_RTP_PORT },
+		.peer = { TRUNK_V6, TRUNK_RTP_PORT },
+	},
+	{
+		.family = XT_AF_INET6,
+		.local_port = PORT_RTCP,
+		.flags = FLOW_CHECK_SOURCE,
+		.dscp = DSCP_AF41,
+		.source = { PBX_V6, PBX_RTCP_PORT },
+		.relay = { RELAY_V6, LEG_RTCP_PORT },
+		.peer = { TRUNK_V6, TRUNK_RTCP_PORT },
+	},
+	{
+		.family = XT_AF_INET6,
+		.local_port = PORT_SRC_ADDR_ONLY,
+		.flags = FLOW_CHECK_ADDR,
+		.dscp = DSCP_EF,
+		.source = { PBX_V6, 0 },
+		.relay = { RELAY_V6, LEG_ADDR_ONLY_PORT },
+		.peer = { TRUNK_V6, TRUNK_ADDR_ONLY_PORT },
+	},
+	{
+		.family = XT_AF_INET6,
+		.local_port = PORT_REDIRECT,
+		.flags = FLOW_CHECK_SOURCE,
+		.dscp = DSCP_EF,
+		.source = { PBX_V6, PBX_RTP_PORT },
+		.relay = { RELAY_OUT_V6, LEG_REDIRECT_PORT },
+		.peer = { PBX_B_V6, PBX_B_RTP_PORT },
+	},
+	{
+		.family = XT_AF_INET6,
+		.local_port = PORT_UNATTACHED,
+		.flags = FLOW_NO_CHECK,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_BARE_V6, LEG_FAR_PORT },
+		.peer = { BARE_PEER_V6, FAR_PORT },
+	},
+	{
+		.family = XT_AF_INET6,
+		.local_port = PORT_UNRESOLVED,
+		.flags = FLOW_NO_CHECK,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_V6, LEG_FAR_PORT },
+		.peer = { UNRESOLVED_V6, FAR_PORT },
+	},
+	{
+		.family = XT_AF_INET6,
+		.local_port = PORT_UNROUTED,
+		.flags = FLOW_NO_CHECK,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_V6, LEG_FAR_PORT },
+		.peer = { UNROUTED_V6, FAR_PORT },
+	},
+	{
+		.family = XT_AF_INET6,
+		.local_port = PORT_INACTIVE,
+		.flags = 0,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_V6, LEG_FAR_PORT },
+		.peer = { TRUNK_V6, FAR_PORT },
+	},
+	{
+		.family = XT_AF_INET6,
+		.local_port = PORT_WRONG_FAMILY,
+		.flags = FLOW_NO_CHECK,
+		.entry_family = XT_AF_INET,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_V4, LEG_FAR_PORT },
+		.peer = { TRUNK_V4, FAR_PORT },
+	},
+	{
+		.family = XT_AF_INET6,
+		.local_port = PORT_CACHED_TX,
+		.flags = FLOW_CACHED_NEXTHOP,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_V6, LEG_CACHED_PORT },
+		.peer = { UNROUTED_V6, FAR_PORT },
+		.nh_device = IFACE_INGRESS,
+		.nh_dmac = MAC_GATEWAY,
+	},
+	{
+		.family = XT_AF_INET6,
+		.local_port = PORT_CACHED_NO_FORWARD,
+		.flags = FLOW_CACHED_NEXTHOP,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_V6, LEG_CACHED_PORT },
+		.peer = { TRUNK_V6, FAR_PORT },
+		.nh_device = IFACE_NO_FORWARD,
+		.nh_dmac = MAC_GATEWAY,
+	},
+	{
+		.family = XT_AF_INET6,
+		.local_port = PORT_CACHED_REDIRECT,
+		.flags = FLOW_CACHED_NEXTHOP,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_OUT_V6, LEG_CACHED_PORT },
+		.peer = { PBX_B_V6, FAR_PORT },
+		.nh_device = IFACE_EGRESS,
+		.nh_dmac = MAC_PBX_B,
+	},
+	{
+		.family = XT_AF_INET6,
+		.local_port = PORT_CACHED_UNATTACHED,
+		.flags = FLOW_CACHED_NEXTHOP,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_BARE_V6, LEG_CACHED_PORT },
+		.peer = { BARE_PEER_V6, FAR_PORT },
+		.nh_device = IFACE_UNATTACHED,
+		.nh_dmac = MAC_PBX_B,
+	},
+};
+
+/* ---- Packet builder ------------------------------------------------------ */
+
+#define FRAME_MAX 2048
+#define VLAN_ID_FIRST 100
+#define VLAN_PCP_VOICE 5
+#define IPV4_HEADER_LEN 20
+#define IPV4_MAX_HEADER_LEN 60
+#define IPV4_CHECK_OFFSET 10
+#define IPV4_SADDR_OFFSET 12
+#define IPV6_SADDR_OFFSET 8
+#define IPV4_VERSION 4
+#define IPV4_ID 0x1c46
+#define IP_DF 0x4000
+#define IP_MF 0x2000
+#define IPV4_FRAGMENT_OFFSET_1480 (1480 / 8)
+#define IPOPT_ROUTER_ALERT 0x94
+#define IPOPT_ROUTER_ALERT_LEN 4
+#define IPOPT_NOP 0x01
+#define IPV6_VERSION 6
+#define IPV6_EXT_HEADER_LEN 8
+#define IPV6_OPT_PADN 1
+#define IPV6_FRAGMENT_MORE 0x0001
+#define IPV6_FRAGMENT_ID 0x2a2a2a2au
+#define IPV6_FLOW_LABEL 0x12345
+#define UDP_HEADER_LEN 8
+#define UDP_CHECK_OFFSET 6
+#define UDP_LEN_OFFSET 4
+#define TCP_HEADER_LEN 20
+#define TCP_FLAG_ACK 0x10
+#define TCP_WINDOW 0xfaf0
+#define TCP_CHECK_OFFSET 16
+#define ARP_HTYPE_ETHER 1
+#define ARP_OP_REQUEST 1
+#define RTP_HEADER_LEN 12
+#define RTP_VERSION_2 0x80
+#define RTP_PT_PCMU 0
+#define RTP_SSRC 0x5eed1234u
+#define G711_20MS_BYTES 160
+#define G711_SILENCE 0xff
+
+enum ipv6_ext_kind {
+	IPV6_EXT_NONE,
+	IPV6_EXT_HOP_BY_HOP, /* one with only padding */
+	IPV6_EXT_FRAGMENT,   /* first fragment: offset 0, more fragments */
+};
+
+enum payload_kind {
+	PAYLOAD_RTP,  /* RTP header and 20 ms of G.711 */
+	PAYLOAD_WORD, /* the two bytes of payload_word */
+	/* two bytes chosen so that the relayed packet's UDP checksum computes to 0 */
+	PAYLOAD_ZERO_CSUM_AFTER_RELAY,
+};
+
+/* What a packet looks like; zero fields take the usual value. */
+struct pkt_spec {
+	__u8 family; /* XT_AF_INET or XT_AF_INET6 */
+	enum mac_id eth_src, eth_dst;
+	__u16 ether_type; /* 0: IPv4 or IPv6 as family says */
+	int vlan_tags;	  /* 0-3 tags; the outermost of two or more is 802.1ad */
+	struct endpoint src, dst;
+	__u8 tos; /* IPv4 TOS or IPv6 traffic class: DSCP << 2 | ECN */
+	__u32 flow_label;
+	__u8 ttl;	/* TTL or hop limit; 0: ARRIVING_TTL */
+	__u8 protocol;	/* 0: UDP */
+	__u16 frag_off; /* IPv4 flags and fragment offset */
+	__u8 ipv4_option_words;
+	__u8 ipv4_ihl;		     /* 0: 5 + ipv4_option_words */
+	enum ipv6_ext_kind ipv6_ext; /* an extension header before UDP */
+	bool udp_csum_zero;	     /* IPv4: sent without UDP checksum */
+	int ip_len_excess;	     /* added to the IP length field */
+	int udp_len_excess;	     /* added to the UDP length field */
+	enum payload_kind payload;
+	__u16 payload_word;
+	bool pad_to_min_frame; /* Ethernet padding up to ETH_ZLEN after the IP packet */
+};
+
+/* A built packet and where its parts are, for diagnostics. */
+struct frame {
+	__u8 bytes[FRAME_MAX];
+	size_t len;
+	size_t l3_off, l4_off, payload_off, padding_off;
+	size_t ip_len;		/* IP header + payload, as the relay counts bytes */
+	__u16 l4_csum_computed; /* before the 0 -> 0xffff rule of UDP */
+};
+
+static __u8 *put8(__u8 *at, __u8 value)
+{
+	*at = value;
+	return at + 1;
+}
+
+static __u8 *put16(__u8 *at, __u16 value)
+{
+	at[0] = value >> 8;
+	at[1] = value & 0xff;
+	return at + 2;
+}
+
+static __u8 *put32(__u8 *at, __u32 value)
+{
+	at = put16(at, value >> 16);
+	return put16(at, value & 0xffff);
+}
+
+static __u8 *put_bytes(__u8 *at, const void *bytes, size_t len)
+{
+	memcpy(at, bytes, len);
+	return at + len;
+}
+
+static __u16 get16(const __u8 *at)
+{
+	return (__u16)(at[0] << 8 | at[1]);
+}
+
+static size_t addr_len(__u8 family)
+{
+	return family == XT_AF_INET ? 4 : 16;
+}
+
+/* Addresses are constants of this file: one that does not parse is a bug here. */
+static void addr_bytes(__u8 family, const char *text, __u8 out[16])
+{
+	memset(out, 0, 16);
+	if (inet_pton(family == XT_AF_INET ? AF_INET : AF_INET6, text, out) != 1) {
+		fprintf(stderr, "test_packets: bad address %s\n", text);
+		abort();
+	}
+}
+
+/* RFC 1071: one's complement sum of big-endian 16-bit words. */
+static __u64 sum_words(const __u8 *bytes, size_t len, __u64 sum)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += get16(bytes + i);
+	if (len & 1)
+		sum += (__u16)(bytes[len - 1] << 8);
+	return sum;
+}
+
+static __u16 fold_complement(__u64 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/* Header checksum computed over the whole header, its check field taken as 0. */
+static __u16 ipv4_header_checksum(const __u8 *ip, size_t header_len)
+{
+	__u8 copy[IPV4_MAX_HEADER_LEN];
+
+	memcpy(copy, ip, header_len);
+	put16(copy + IPV4_CHECK_OFFSET, 0);
+	return fold_complement(sum_words(copy, header_len, 0));
+}
+
+/*
+ * UDP or TCP checksum over the pseudo-header and the segment, its check field
+ * taken as 0; length_field is what the pseudo-header carries.
+ */
+static __u16 l4_checksum(__u8 family, const __u8 *ip, __u8 protocol, const __u8 *l4, size_t l4_len,
+			 size_t check_offset, __u16 length_field)
+{
+	__u8 copy[FRAME_MAX];
+	size_t alen = addr_len(family);
+	const __u8 *saddr = ip + (family == XT_AF_INET ? IPV4_SADDR_OFFSET : IPV6_SADDR_OFFSET);
+	__u64 sum;
+
+	memcpy(copy, l4, l4_len);
+	put16(copy + check_offset, 0);
+	sum = sum_words(saddr, 2 * alen, 0); /* saddr and daddr are adjacent */
+	sum += protocol + length_field;
+	return fold_complement(sum_words(copy, l4_len, sum));
+}
+
+static size_t put_payload(__u8 *at, const struct pkt_spec *spec)
+{
+	__u8 *start = at;
+	int i;
+
+	if (spec->payload != PAYLOAD_RTP) {
+		put16(at, spec->payload_word);
+		return 2;
+	}
+	at = put8(at, RTP_VERSION_2);
+	at = put8(at, RTP_PT_PCMU);
+	at = put16(at, 0x1234);	    /* sequence number */
+	at = put32(at, 0x00a0b0c0); /* timestamp */
+	at = put32(at, RTP_SSRC);
+	for (i = 0; i < G711_20MS_BYTES; i++)
+		at = put8(at, i % 7 ? G711_SILENCE : (__u8)i); /* not all alike */
+	return at - start;
+}
+
+static __u8 *put_ethernet(__u8 *at, const struct pkt_spec *spec, const __u8 macs[][ETH_ALEN])
+{
+	__u16 ether_type = spec->ether_type;
+	int i;
+
+	if (!ether_type)
+		ether_type = spec->family == XT_AF_INET ? ETH_P_IP : ETH_P_IPV6;
+	at = put_bytes(at, macs[spec->eth_dst], ETH_ALEN);
+	at = put_bytes(at, macs[spec->eth_src], ETH_ALEN);
+	for (i = 0; i < spec->vlan_tags; i++) {
+		bool service_tag = i == 0 && spec->vlan_tags > 1;
+
+		at = put16(at, service_tag ? ETH_P_8021AD : ETH_P_8021Q);
+		at = put16(at, VLAN_PCP_VOICE << 13 | (VLAN_ID_FIRST + i));
+	}
+	return put16(at, ether_type);
+}
+
+static __u8 *put_arp_request(__u8 *at, const struct pkt_spec *spec, const __u8 macs[][ETH_ALEN])
+{
+	__u8 addr[16];
+
+	at = put16(at, ARP_HTYPE_ETHER);
+	at = put16(at, ETH_P_IP);
+	at = put8(at, ETH_ALEN);
+	at = put8(at, 4);
+	at = put16(at, ARP_OP_REQUEST);
+	at = put_bytes(at, macs[spec->eth_src], ETH_ALEN);
+	addr_bytes(XT_AF_INET, spec->src.addr, addr);
+	at = put_bytes(at, addr, 4);
+	memset(at, 0, ETH_ALEN);
+	at += ETH_ALEN;
+	addr_bytes(XT_AF_INET, spec->dst.addr, addr);
+	return put_bytes(at, addr, 4);
+}
+
+static __u8 *put_ipv4(__u8 *at, const struct pkt_spec *spec, __u8 protocol, size_t l4_len)
+{
+	size_t options_len = spec->ipv4_option_words * 4u;
+	__u8 ihl = spec->ipv4_ihl ?: 5 + spec->ipv4_option_words;
+	__u8 addr[16];
+	size_t i;
+
+	at = put8(at, IPV4_VERSION << 4 | ihl);
+	at = put8(at, spec->tos);
+	at = put16(at, IPV4_HEADER_LEN + options_len + l4_len + spec->ip_len_excess);
+	at = put16(at, IPV4_ID);
+	at = put16(at, spec->frag_off);
+	at = put8(at, spec->ttl ?: ARRIVING_TTL);
+	at = put8(at, protocol);
+	at = put16(at, 0); /* checksum, filled in last */
+	addr_bytes(XT_AF_INET, spec->src.addr, addr);
+	at = put_bytes(at, addr, 4);
+	addr_bytes(XT_AF_INET, spec->dst.addr, addr);
+	at = put_bytes(at, addr, 4);
+	for (i = 0; i < options_len; i += 4) {
+		if (i == 0) {
+			at = put8(at, IPOPT_ROUTER_ALERT);
+			at = put8(at, IPOPT_ROUTER_ALERT_LEN);
+			at = put16(at, 0);
+		} else {
+			at = put32(at, IPOPT_NOP * 0x01010101u);
+		}
+	}
+	return at;
+}
+
+static __u8 *put_ipv6(__u8 *at, const struct pkt_spec *spec, __u8 next_header, size_t payload_len)
+{
+	__u8 addr[16];
+
+	at = put32(at, (__u32)IPV6_VERSION << 28 | (__u32)spec->tos << 20 | spec->flow_label);
+	at = put16(at, payload_len + spec->ip_len_excess);
+	at = put8(at, next_header);
+	at = put8(at, spec->ttl ?: ARRIVING_TTL);
+	addr_bytes(XT_AF_INET6, spec->src.addr, addr);
+	at = put_bytes(at, addr, 16);
+	addr_bytes(XT_AF_INET6, spec->dst.addr, addr);
+	return put_bytes(at, addr, 16);
+}
+
+static __u8 ipv6_ext_header_type(enum ipv6_ext_kind kind)
+{
+	return kind == IPV6_EXT_FRAGMENT ? IPPROTO_FRAGMENT : IPPROTO_HOPOPTS;
+}
+
+static __u8 *put_ipv6_ext(__u8 *at, enum ipv6_ext_kind kind, __u8 next_header)
+{
+	at = put8(at, next_header);
+	if (kind == IPV6_EXT_FRAGMENT) {
+		at = put8(at, 0);
+		at = put16(at, IPV6_FRAGMENT_MORE); /* offset 0, more fragments */
+		return put32(at, IPV6_FRAGMENT_ID);
+	}
+	/* hop-by-hop or destination options: length 0 (8 bytes), one PadN */
+	at = put8(at, 0);
+	at = put8(at, IPV6_OPT_PADN);
+	at = put8(at, IPV6_EXT_HEADER_LEN - 4);
+	return put32(at, 0);
+}
+
+static __u8 *put_l4_header(__u8 *at, const struct pkt_spec *spec, __u8 protocol, size_t l4_len)
+{
+	at = put16(at, spec->src.port);
+	at = put16(at, spec->dst.port);
+	if (protocol == IPPROTO_UDP) {
+		at = put16(at, l4_len + spec->udp_len_excess);
+		return put16(at, 0); /* checksum, filled in last */
+	}
+	at = put32(at, 1); /* sequence */
+	at = put32(at, 1); /* acknowledgment */
+	at = put8(at, (TCP_HEADER_LEN / 4) << 4);
+	at = put8(at, TCP_FLAG_ACK);
+	at = put16(at, TCP_WINDOW);
+	at = put16(at, 0); /* checksum, filled in last */
+	return put16(at, 0);
+}
+
+static void fill_checksums(struct frame *f, const struct pkt_spec *spec, __u8 protocol)
+{
+	__u8 *ip = f->bytes + f->l3_off, *l4 = f->bytes + f->l4_off;
+	size_t l4_len = f->padding_off - f->l4_off;
+	size_t check_offset = protocol == IPPROTO_UDP ? UDP_CHECK_OFFSET : TCP_CHECK_OFFSET;
+	__u16 length_field = protocol == IPPROTO_UDP ? get16(l4 + UDP_LEN_OFFSET) : l4_len;
+	__u16 csum;
+
+	if (spec->family == XT_AF_INET)
+		put16(ip + IPV4_CHECK_OFFSET, ipv4_header_checksum(ip, f->l4_off - f->l3_off));
+	csum = l4_checksum(spec->family, ip, protocol, l4, l4_len, check_offset, length_field);
+	f->l4_csum_computed = csum;
+	if (protocol == IPPROTO_UDP) {
+		if (spec->udp_csum_zero)
+			csum = 0;
+		else if (csum == 0)
+			csum = 0xffff; /* RFC 768: a computed 0 is sent as all ones */
+	}
+	put16(l4 + check_offset, csum);
+}
+
+/* Build the frame spec describes, with every checksum computed in full. */
+static void build_frame(const struct pkt_spec *spec, const __u8 macs[][ETH_ALEN], struct frame *f)
+{
+	__u8 protocol = spec->protocol ?: IPPROTO_UDP;
+	__u8 payload[FRAME_MAX];
+	size_t payload_len = put_payload(payload, spec);
+	size_t l4_len = (protocol == IPPROTO_UDP ? UDP_HEADER_LEN : TCP_HEADER_LEN) + payload_len;
+	__u8 *at;
+
+	memset(f, 0, sizeof(*f));
+	at = put_ethernet(f->bytes, spec, macs);
+	f->l3_off = at - f->bytes;
+	if (spec->ether_type == ETH_P_ARP) {
+		at = put_arp_request(at, spec, macs);
+		f->len = f->l4_off = f->payload_off = f->padding_off = at - f->bytes;
+		return;
+	}
+	if (spec->family == XT_AF_INET) {
+		at = put_ipv4(at, spec, protocol, l4_len);
+	} else if (spec->ipv6_ext != IPV6_EXT_NONE) {
+		at = put_ipv6(at, spec, ipv6_ext_header_type(spec->ipv6_ext),
+			      IPV6_EXT_HEADER_LEN + l4_len);
+		at = put_ipv6_ext(at, spec->ipv6_ext, protocol);
+	} else {
+		at = put_ipv6(at, spec, protocol, l4_len);
+	}
+	f->l4_off = at - f->bytes;
+	at = put_l4_header(at, spec, protocol, l4_len);
+	f->payload_off = at - f->bytes;
+	at = put_bytes(at, payload, payload_len);
+	f->padding_off = at - f->bytes;
+	f->ip_len = f->padding_off - f->l3_off;
+	f->len = f->padding_off;
+	if (spec->pad_to_min_frame && f->len < ETH_ZLEN)
+		f->len = ETH_ZLEN; /* bytes already zeroed */
+	fill_checksums(f, spec, protocol);
+}
+
+/* ---- The cases ----------------------------------------------------------- */
+
+struct pkt_case {
+	const char *description;
+	enum test_device ingress; /* 0: IFACE_INGRESS */
+	struct pkt_spec in;
+	int verdict;	     /* XDP_TX, XDP_REDIRECT, XDP_PASS or XDP_DROP */
+	struct pkt_spec out; /* when relayed; a passed packet must leave as it came */
+	enum xt_stat stat;   /* the counter that counts it, besides rx */
+};
+
+/* Packets as they arrive on the ingress device, for a relay port. */
+#define V4_ARRIVING_ON(dev_mac, from_addr, from_port, to_addr, to_port) \
+	.family = XT_AF_INET, .eth_src = MAC_PBX, .eth_dst = dev_mac,   \
+	.src = { from_addr, from_port }, .dst = { to_addr, to_port }
+#define V6_ARRIVING_ON(dev_mac, from_addr, from_port, to_addr, to_port) \
+	.family = XT_AF_INET6, .eth_src = MAC_PBX, .eth_dst = dev_mac,  \
+	.src = { from_addr, from_port }, .dst = { to_addr, to_port }
+#define V4_ARRIVING_AT(from_addr, from_port, to_addr, to_port) \
+	V4_ARRIVING_ON(MAC_INGRESS_DEV, from_addr, from_port, to_addr, to_port)
+#define V6_ARRIVING_AT(from_addr, from_port, to_addr, to_port) \
+	V6_ARRIVING_ON(MAC_INGRESS_DEV, from_addr, from_port, to_addr, to_port)
+#define V4_ARRIVING(from_addr, from_port, to_port) \
+	V4_ARRIVING_AT(from_addr, from_port, RELAY_V4, to_port)
+#define V6_ARRIVING(from_addr, from_port, to_port) \
+	V6_ARRIVING_AT(from_addr, from_port, RELAY_V6, to_port)
+#define V4_FROM_PBX(to_port) V4_ARRIVING(PBX_V4, PBX_RTP_PORT, to_port)
+#define V6_FROM_PBX(to_port) V6_ARRIVING(PBX_V6, PBX_RTP_PORT, to_port)
+/* ...or on the device with forwarding off. */
+#define V4_FROM_PBX_ON_NO_FORWARD(to_port) \
+	V4_ARRIVING_ON(MAC_NO_FORWARD_DEV, PBX_V4, PBX_RTP_PORT, RELAY_V4, to_port)
+#define V6_FROM_PBX_ON_NO_FORWARD(to_port) \
+	V6_ARRIVING_ON(MAC_NO_FORWARD_DEV, PBX_V6, PBX_RTP_PORT, RELAY_V6, to_port)
+
+/* The same packets as the relay sends them on: to the trunk via the gateway... */
+#define V4_TO_TRUNK(leg_port, trunk_port)                                         \
+	.family = XT_AF_INET, .eth_src = MAC_INGRESS_DEV, .eth_dst = MAC_GATEWAY, \
+	.src = { RELAY_V4, leg_port }, .dst = { TRUNK_V4, trunk_port }, .ttl = RELAYED_TTL
+#define V6_TO_TRUNK(leg_port, trunk_port)                                          \
+	.family = XT_AF_INET6, .eth_src = MAC_INGRESS_DEV, .eth_dst = MAC_GATEWAY, \
+	.src = { RELAY_V6, leg_port }, .dst = { TRUNK_V6, trunk_port }, .ttl = RELAYED_TTL
+#define V4_RTP_TO_TRUNK V4_TO_TRUNK(LEG_RTP_PORT, TRUNK_RTP_PORT)
+#define V6_RTP_TO_TRUNK V6_TO_TRUNK(LEG_RTP_PORT, TRUNK_RTP_PORT)
+/* ...or out of the egress device to PBX B. */
+#define V4_RTP_TO_PBX_B                                                                  \
+	.family = XT_AF_INET, .eth_src = MAC_EGRESS_DEV, .eth_dst = MAC_PBX_B,           \
+	.src = { RELAY_OUT_V4, LEG_REDIRECT_PORT }, .dst = { PBX_B_V4, PBX_B_RTP_PORT }, \
+	.ttl = RELAYED_TTL
+#define V6_RTP_TO_PBX_B                                                                  \
+	.family = XT_AF_INET6, .eth_src = MAC_EGRESS_DEV, .eth_dst = MAC_PBX_B,          \
+	.src = { RELAY_OUT_V6, LEG_REDIRECT_PORT }, .dst = { PBX_B_V6, PBX_B_RTP_PORT }, \
+	.ttl = RELAYED_TTL
+
+/* ...or as a flow with a cached next hop sends them: EF, from LEG_CACHED_PORT to FAR_PORT. */
+#define V4_CACHED(mac_src, mac_dst, relay_addr, peer_addr)                      \
+	.family = XT_AF_INET, .eth_src = mac_src, .eth_dst = mac_dst,           \
+	.src = { relay_addr, LEG_CACHED_PORT }, .dst = { peer_addr, FAR_PORT }, \
+	.ttl = RELAYED_TTL, .tos = TOS_EF
+#define V6_CACHED(mac_src, mac_dst, relay_addr, peer_addr)                      \
+	.family = XT_AF_INET6, .eth_src = mac_src, .eth_dst = mac_dst,          \
+	.src = { relay_addr, LEG_CACHED_PORT }, .dst = { peer_addr, FAR_PORT }, \
+	.ttl = RELAYED_TTL, .tos = TOS_EF
+
+static const struct pkt_case cases[] = {
+	/* Relaying */
+	{
+		.description = "IPv4 RTP from the PBX leaves for the trunk by the same device",
+		.in = { V4_FROM_PBX(PORT_RTP) },
+		.verdict = XDP_TX,
+		.out = { V4_RTP_TO_TRUNK, .tos = TOS_EF },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv6 RTP from the PBX leaves for the trunk by the same device",
+		.in = { V6_FROM_PBX(PORT_RTP) },
+		.verdict = XDP_TX,
+		.out = { V6_RTP_TO_TRUNK, .tos = TOS_EF },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv4 in one 802.1Q tag is relayed with its tag",
+		.in = { V4_FROM_PBX(PORT_RTP), .vlan_tags = 1 },
+		.verdict = XDP_TX,
+		.out = { V4_RTP_TO_TRUNK, .tos = TOS_EF, .vlan_tags = 1 },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv6 in one 802.1Q tag is relayed with its tag",
+		.in = { V6_FROM_PBX(PORT_RTP), .vlan_tags = 1 },
+		.verdict = XDP_TX,
+		.out = { V6_RTP_TO_TRUNK, .tos = TOS_EF, .vlan_tags = 1 },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv4 in QinQ (802.1ad + 802.1Q) is relayed with both tags",
+		.in = { V4_FROM_PBX(PORT_RTP), .vlan_tags = 2 },
+		.verdict = XDP_TX,
+		.out = { V4_RTP_TO_TRUNK, .tos = TOS_EF, .vlan_tags = 2 },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv6 in QinQ (802.1ad + 802.1Q) is relayed with both tags",
+		.in = { V6_FROM_PBX(PORT_RTP), .vlan_tags = 2 },
+		.verdict = XDP_TX,
+		.out = { V6_RTP_TO_TRUNK, .tos = TOS_EF, .vlan_tags = 2 },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv4 RTCP on the odd port is relayed by its own flow and DSCP",
+		.in = { V4_ARRIVING(PBX_V4, PBX_RTCP_PORT, PORT_RTCP) },
+		.verdict = XDP_TX,
+		.out = { V4_TO_TRUNK(LEG_RTCP_PORT, TRUNK_RTCP_PORT), .tos = TOS_AF41 },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv6 RTCP on the odd port is relayed by its own flow and DSCP",
+		.in = { V6_ARRIVING(PBX_V6, PBX_RTCP_PORT, PORT_RTCP) },
+		.verdict = XDP_TX,
+		.out = { V6_TO_TRUNK(LEG_RTCP_PORT, TRUNK_RTCP_PORT), .tos = TOS_AF41 },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv4 with don't-fragment set is not a fragment: relayed, DF kept",
+		.in = { V4_FROM_PBX(PORT_RTP), .frag_off = IP_DF },
+		.verdict = XDP_TX,
+		.out = { V4_RTP_TO_TRUNK, .tos = TOS_EF, .frag_off = IP_DF },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv4 in a frame padded to 60 bytes is relayed, padding kept",
+		.in = { V4_FROM_PBX(PORT_RTP), .payload = PAYLOAD_WORD, .payload_word = 0xbeef,
+			.pad_to_min_frame = true },
+		.verdict = XDP_TX,
+		.out = { V4_RTP_TO_TRUNK, .tos = TOS_EF, .payload = PAYLOAD_WORD,
+			 .payload_word = 0xbeef, .pad_to_min_frame = true },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv4 to a peer on the egress device is redirected there",
+		.in = { V4_FROM_PBX(PORT_REDIRECT) },
+		.verdict = XDP_REDIRECT,
+		.out = { V4_RTP_TO_PBX_B, .tos = TOS_EF },
+		.stat = XT_STAT_REDIRECT,
+	},
+	{
+		.description = "IPv6 to a peer on the egress device is redirected there",
+		.in = { V6_FROM_PBX(PORT_REDIRECT) },
+		.verdict = XDP_REDIRECT,
+		.out = { V6_RTP_TO_PBX_B, .tos = TOS_EF },
+		.stat = XT_STAT_REDIRECT,
+	},
+
+	/* Rewritten fields */
+	{
+		.description = "IPv4 UDP without checksum (0) is relayed without checksum",
+		.in = { V4_FROM_PBX(PORT_RTP), .udp_csum_zero = true },
+		.verdict = XDP_TX,
+		.out = { V4_RTP_TO_TRUNK, .tos = TOS_EF, .udp_csum_zero = true },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv6 UDP without checksum (0) is passed: IPv6 requires one (RFC 8200)",
+		.in = { V6_FROM_PBX(PORT_RTP), .udp_csum_zero = true },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_MALFORMED,
+	},
+	{
+		.description = "IPv4 UDP checksum that becomes 0 after rewriting is sent as 0xffff",
+		.in = { V4_FROM_PBX(PORT_RTP), .payload = PAYLOAD_ZERO_CSUM_AFTER_RELAY },
+		.verdict = XDP_TX,
+		.out = { V4_RTP_TO_TRUNK, .tos = TOS_EF, .payload = PAYLOAD_ZERO_CSUM_AFTER_RELAY },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv6 UDP checksum that becomes 0 after rewriting is sent as 0xffff",
+		.in = { V6_FROM_PBX(PORT_RTP), .payload = PAYLOAD_ZERO_CSUM_AFTER_RELAY },
+		.verdict = XDP_TX,
+		.out = { V6_RTP_TO_TRUNK, .tos = TOS_EF, .payload = PAYLOAD_ZERO_CSUM_AFTER_RELAY },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv4 TOS 0x03 (ECN CE): DSCP replaced by EF, ECN kept (0xbb)",
+		.in = { V4_FROM_PBX(PORT_RTP), .tos = ECN_CE },
+		.verdict = XDP_TX,
+		.out = { V4_RTP_TO_TRUNK, .tos = TOS_EF | ECN_CE },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description =
+			"IPv6 traffic class 0x03: DSCP replaced by EF, ECN and flow label kept",
+		.in = { V6_FROM_PBX(PORT_RTP), .tos = ECN_CE, .flow_label = IPV6_FLOW_LABEL },
+		.verdict = XDP_TX,
+		.out = { V6_RTP_TO_TRUNK, .tos = TOS_EF | ECN_CE, .flow_label = IPV6_FLOW_LABEL },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv4 DSCP already set (AF41) is replaced by the flow's EF",
+		.in = { V4_FROM_PBX(PORT_RTP), .tos = TOS_AF41 },
+		.verdict = XDP_TX,
+		.out = { V4_RTP_TO_TRUNK, .tos = TOS_EF },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv4 TTL 3 leaves as 64",
+		.in = { V4_FROM_PBX(PORT_RTP), .ttl = 3 },
+		.verdict = XDP_TX,
+		.out = { V4_RTP_TO_TRUNK, .tos = TOS_EF },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv4 TTL 255 leaves as 64",
+		.in = { V4_FROM_PBX(PORT_RTP), .ttl = 255 },
+		.verdict = XDP_TX,
+		.out = { V4_RTP_TO_TRUNK, .tos = TOS_EF },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv6 hop limit 3 leaves as 64",
+		.in = { V6_FROM_PBX(PORT_RTP), .ttl = 3 },
+		.verdict = XDP_TX,
+		.out = { V6_RTP_TO_TRUNK, .tos = TOS_EF },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv6 hop limit 255 leaves as 64",
+		.in = { V6_FROM_PBX(PORT_RTP), .ttl = 255 },
+		.verdict = XDP_TX,
+		.out = { V6_RTP_TO_TRUNK, .tos = TOS_EF },
+		.stat = XT_STAT_TX,
+	},
+
+	/* Source check: the security boundary */
+	{
+		.description = "IPv4 from an address the flow was not signalled with is dropped",
+		.in = { V4_ARRIVING(STRANGER_V4, PBX_RTP_PORT, PORT_RTP) },
+		.verdict = XDP_DROP,
+		.stat = XT_STAT_DROP_SRC,
+	},
+	{
+		.description = "IPv4 from the right address but another port is dropped",
+		.in = { V4_ARRIVING(PBX_V4, PBX_UNSIGNALLED_PORT, PORT_RTP) },
+		.verdict = XDP_DROP,
+		.stat = XT_STAT_DROP_SRC,
+	},
+	{
+		.description = "IPv6 from an address the flow was not signalled with is dropped",
+		.in = { V6_ARRIVING(STRANGER_V6, PBX_RTP_PORT, PORT_RTP) },
+		.verdict = XDP_DROP,
+		.stat = XT_STAT_DROP_SRC,
+	},
+	{
+		.description = "IPv6 from the right address but another port is dropped",
+		.in = { V6_ARRIVING(PBX_V6, PBX_UNSIGNALLED_PORT, PORT_RTP) },
+		.verdict = XDP_DROP,
+		.stat = XT_STAT_DROP_SRC,
+	},
+	{
+		.description = "IPv4 address-only source check accepts any port",
+		.in = { V4_ARRIVING(PBX_V4, PBX_UNSIGNALLED_PORT, PORT_SRC_ADDR_ONLY) },
+		.verdict = XDP_TX,
+		.out = { V4_TO_TRUNK(LEG_ADDR_ONLY_PORT, TRUNK_ADDR_ONLY_PORT), .tos = TOS_EF },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv4 address-only source check still drops another address",
+		.in = { V4_ARRIVING(STRANGER_V4, PBX_RTP_PORT, PORT_SRC_ADDR_ONLY) },
+		.verdict = XDP_DROP,
+		.stat = XT_STAT_DROP_SRC,
+	},
+	{
+		.description = "IPv6 address-only source check accepts any port",
+		.in = { V6_ARRIVING(PBX_V6, PBX_UNSIGNALLED_PORT, PORT_SRC_ADDR_ONLY) },
+		.verdict = XDP_TX,
+		.out = { V6_TO_TRUNK(LEG_ADDR_ONLY_PORT, TRUNK_ADDR_ONLY_PORT), .tos = TOS_EF },
+		.stat = XT_STAT_TX,
+	},
+
+	/* Not ours: passed to the stack, untouched */
+	{
+		.description = "IPv4 to a relay port without flow is passed",
+		.in = { V4_FROM_PBX(PORT_NO_FLOW) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NO_FLOW,
+	},
+	{
+		.description = "IPv6 to a relay port without flow is passed",
+		.in = { V6_FROM_PBX(PORT_NO_FLOW) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NO_FLOW,
+	},
+	{
+		.description = "IPv4 to a flow entry that is not active is passed",
+		.in = { V4_FROM_PBX(PORT_INACTIVE) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NO_FLOW,
+	},
+	{
+		.description = "IPv6 to a flow entry that is not active is passed",
+		.in = { V6_FROM_PBX(PORT_INACTIVE) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NO_FLOW,
+	},
+	{
+		.description = "IPv4 to a flow entry of family IPv6 is passed",
+		.in = { V4_FROM_PBX(PORT_WRONG_FAMILY) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_FAMILY,
+	},
+	{
+		.description = "IPv6 to a flow entry of family IPv4 is passed",
+		.in = { V6_FROM_PBX(PORT_WRONG_FAMILY) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_FAMILY,
+	},
+	{
+		.description = "IPv4 to an address that is not a relay address is passed",
+		.in = { V4_ARRIVING_AT(PBX_V4, PBX_RTP_PORT, NOT_RELAY_V4, PORT_RTP) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NO_ADDR,
+	},
+	{
+		.description = "IPv6 to an address that is not a relay address is passed",
+		.in = { V6_ARRIVING_AT(PBX_V6, PBX_RTP_PORT, NOT_RELAY_V6, PORT_RTP) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NO_ADDR,
+	},
+	{
+		.description = "IPv4 TCP to a relay port is passed",
+		.in = { V4_FROM_PBX(PORT_RTP), .protocol = IPPROTO_TCP },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NOT_UDP,
+	},
+	{
+		.description = "IPv6 TCP to a relay port is passed",
+		.in = { V6_FROM_PBX(PORT_RTP), .protocol = IPPROTO_TCP },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NOT_UDP,
+	},
+	{
+		.description = "ARP request for the relay address is passed",
+		.in = { V4_FROM_PBX(0), .ether_type = ETH_P_ARP },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NOT_IP,
+	},
+	{
+		.description = "IPv4 under three VLAN tags is passed (two are parsed)",
+		.in = { V4_FROM_PBX(PORT_RTP), .vlan_tags = 3 },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NOT_IP,
+	},
+
+	/* What the relay does not handle: passed, untouched */
+	{
+		.description = "IPv4 first fragment (more-fragments set) is passed",
+		.in = { V4_FROM_PBX(PORT_RTP), .frag_off = IP_MF },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_FRAGMENT,
+	},
+	{
+		.description = "IPv4 last fragment (offset set) is passed",
+		.in = { V4_FROM_PBX(PORT_RTP), .frag_off = IPV4_FRAGMENT_OFFSET_1480 },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_FRAGMENT,
+	},
+	{
+		.description = "IPv4 with options (ihl 6, router alert) is passed",
+		.in = { V4_FROM_PBX(PORT_RTP), .ipv4_option_words = 1 },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_IP_OPTIONS,
+	},
+	{
+		.description = "IPv6 with a hop-by-hop options header is passed",
+		.in = { V6_FROM_PBX(PORT_RTP), .ipv6_ext = IPV6_EXT_HOP_BY_HOP },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_IPV6_EXT,
+	},
+	{
+		.description = "IPv6 with a fragment header is passed",
+		.in = { V6_FROM_PBX(PORT_RTP), .ipv6_ext = IPV6_EXT_FRAGMENT },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_IPV6_EXT,
+	},
+
+	/* Malformed: passed, untouched */
+	{
+		.description = "IPv4 total length beyond the frame is passed as malformed",
+		.in = { V4_FROM_PBX(PORT_RTP), .ip_len_excess = 1 },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_MALFORMED,
+	},
+	{
+		.description = "IPv6 payload length beyond the frame is passed as malformed",
+		.in = { V6_FROM_PBX(PORT_RTP), .ip_len_excess = 1 },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_MALFORMED,
+	},
+	{
+		.description = "IPv4 header length below 5 words is passed as malformed",
+		.in = { V4_FROM_PBX(PORT_RTP), .ipv4_ihl = 4 },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_MALFORMED,
+	},
+	{
+		.description = "IPv4 UDP length longer than the IP payload is passed as malformed",
+		.in = { V4_FROM_PBX(PORT_RTP), .udp_len_excess = 2 },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_MALFORMED,
+	},
+	{
+		.description = "IPv4 UDP length shorter than the IP payload is passed as malformed",
+		.in = { V4_FROM_PBX(PORT_RTP), .udp_len_excess = -2 },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_MALFORMED,
+	},
+	{
+		.description = "IPv6 UDP length shorter than the IP payload is passed as malformed",
+		.in = { V6_FROM_PBX(PORT_RTP), .udp_len_excess = -2 },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_MALFORMED,
+	},
+
+	/* Where the packet would go: the stack relays what XDP cannot */
+	{
+		.description = "IPv4 to a peer behind a device without xtrunk is passed untouched",
+		.in = { V4_FROM_PBX(PORT_UNATTACHED) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NO_TXPORT,
+	},
+	{
+		.description = "IPv6 to a peer behind a device without xtrunk is passed untouched",
+		.in = { V6_FROM_PBX(PORT_UNATTACHED) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NO_TXPORT,
+	},
+	{
+		.description = "IPv4 to a next hop without neighbour entry is passed untouched",
+		.in = { V4_FROM_PBX(PORT_UNRESOLVED) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NO_NEIGH,
+	},
+	{
+		.description = "IPv6 to a next hop without neighbour entry is passed untouched",
+		.in = { V6_FROM_PBX(PORT_UNRESOLVED) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NO_NEIGH,
+	},
+	{
+		.description = "IPv4 to a peer without route is passed untouched",
+		.in = { V4_FROM_PBX(PORT_UNROUTED) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NO_ROUTE,
+	},
+	{
+		.description = "IPv6 to a peer without route is passed untouched",
+		.in = { V6_FROM_PBX(PORT_UNROUTED) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NO_ROUTE,
+	},
+	{
+		.description = "IPv4 arriving on a device with forwarding off: the FIB refuses, "
+			       "passed",
+		.ingress = IFACE_NO_FORWARD,
+		.in = { V4_FROM_PBX_ON_NO_FORWARD(PORT_RTP) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_FWD_DISABLED,
+	},
+	{
+		.description = "IPv6 arriving on a device with forwarding off: the FIB refuses, "
+			       "passed",
+		.ingress = IFACE_NO_FORWARD,
+		.in = { V6_FROM_PBX_ON_NO_FORWARD(PORT_RTP) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_FWD_DISABLED,
+	},
+
+	/* The next hop the controller resolved: no FIB lookup, no forwarding needed */
+	{
+		.description = "IPv4 flow with a cached next hop is relayed without the FIB "
+			       "(its peer has no route)",
+		.in = { V4_FROM_PBX(PORT_CACHED_TX) },
+		.verdict = XDP_TX,
+		.out = { V4_CACHED(MAC_INGRESS_DEV, MAC_GATEWAY, RELAY_V4, UNROUTED_V4) },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv6 flow with a cached next hop is relayed without the FIB "
+			       "(its peer has no route)",
+		.in = { V6_FROM_PBX(PORT_CACHED_TX) },
+		.verdict = XDP_TX,
+		.out = { V6_CACHED(MAC_INGRESS_DEV, MAC_GATEWAY, RELAY_V6, UNROUTED_V6) },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv4 flow with a cached next hop is relayed on a device with "
+			       "forwarding off",
+		.ingress = IFACE_NO_FORWARD,
+		.in = { V4_FROM_PBX_ON_NO_FORWARD(PORT_CACHED_NO_FORWARD) },
+		.verdict = XDP_TX,
+		.out = { V4_CACHED(MAC_NO_FORWARD_DEV, MAC_GATEWAY, RELAY_V4, TRUNK_V4) },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv6 flow with a cached next hop is relayed on a device with "
+			       "forwarding off",
+		.ingress = IFACE_NO_FORWARD,
+		.in = { V6_FROM_PBX_ON_NO_FORWARD(PORT_CACHED_NO_FORWARD) },
+		.verdict = XDP_TX,
+		.out = { V6_CACHED(MAC_NO_FORWARD_DEV, MAC_GATEWAY, RELAY_V6, TRUNK_V6) },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv4 flow with a cached next hop on the egress device is "
+			       "redirected there",
+		.in = { V4_FROM_PBX(PORT_CACHED_REDIRECT) },
+		.verdict = XDP_REDIRECT,
+		.out = { V4_CACHED(MAC_EGRESS_DEV, MAC_PBX_B, RELAY_OUT_V4, PBX_B_V4) },
+		.stat = XT_STAT_REDIRECT,
+	},
+	{
+		.description = "IPv6 flow with a cached next hop on the egress device is "
+			       "redirected there",
+		.in = { V6_FROM_PBX(PORT_CACHED_REDIRECT) },
+		.verdict = XDP_REDIRECT,
+		.out = { V6_CACHED(MAC_EGRESS_DEV, MAC_PBX_B, RELAY_OUT_V6, PBX_B_V6) },
+		.stat = XT_STAT_REDIRECT,
+	},
+	{
+		.description = "IPv4 flow with a cached next hop on a device without xtrunk is "
+			       "passed untouched",
+		.in = { V4_FROM_PBX(PORT_CACHED_UNATTACHED) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NO_TXPORT,
+	},
+	{
+		.description = "IPv6 flow with a cached next hop on a device without xtrunk is "
+			       "passed untouched",
+		.in = { V6_FROM_PBX(PORT_CACHED_UNATTACHED) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NO_TXPORT,
+	},
+};
+
+/* Relayable packets whose every truncation must be passed as malformed. */
+static const struct truncation_case {
+	const char *description;
+	struct pkt_spec packet;
+} truncation_cases[] = {
+	{ "IPv4 RTP", { V4_FROM_PBX(PORT_RTP) } },
+	{ "IPv6 RTP", { V6_FROM_PBX(PORT_RTP) } },
+	{ "IPv4 RTP in one VLAN tag", { V4_FROM_PBX(PORT_RTP), .vlan_tags = 1 } },
+	{ "IPv6 RTP in one VLAN tag", { V6_FROM_PBX(PORT_RTP), .vlan_tags = 1 } },
+	{ "IPv4 RTP in QinQ", { V4_FROM_PBX(PORT_RTP), .vlan_tags = 2 } },
+	{ "IPv6 RTP in QinQ", { V6_FROM_PBX(PORT_RTP), .vlan_tags = 2 } },
+};
+
+/* ---- Running the program ------------------------------------------------- */
+
+struct testbed {
+	int ifindex[IFACE_COUNT];
+	__u8 macs[MAC_COUNT][ETH_ALEN];
+	struct xtrunk_bpf *skel;
+	int prog_fd;
+	int ncpus;
+	__u64 *percpu; /* one stats value per possible CPU */
+	int passed, failed;
+};
+
+struct stats {
+	__u64 count[XT_STAT_MAX];
+};
+
+/* Why a case failed, for its "not ok" line. */
+struct failure {
+	char text[768];
+	size_t used;
+};
+
+static bool failf(struct failure *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool failf(struct failure *why, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (why->used >= sizeof(why->text))
+		return false;
+	if (why->used)
+		why->used += snprintf(why->text + why->used, sizeof(why->text) - why->used, "; ");
+	if (why->used >= sizeof(why->text))
+		return false;
+	va_start(ap, fmt);
+	n = vsnprintf(why->text + why->used, sizeof(why->text) - why->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		why->used += n;
+	return false;
+}
+
+static void report(struct testbed *tb, const char *description, const struct failure *why)
+{
+	int number = tb->passed + tb->failed + 1;
+
+	if (why->used) {
+		tb->failed++;
+		printf("not ok %d - %s: %s\n", number, description, why->text);
+	} else {
+		tb->passed++;
+		printf("ok %d - %s\n", number, description);
+	}
+}
+
+static const char *verdict_name(int verdict)
+{
+	switch (verdict) {
+	case XDP_ABORTED:
+		return "XDP_ABORTED";
+	case XDP_DROP:
+		return "XDP_DROP";
+	case XDP_PASS:
+		return "XDP_PASS";
+	case XDP_TX:
+		return "XDP_TX";
+	case XDP_REDIRECT:
+		return "XDP_REDIRECT";
+	}
+	return "unknown verdict";
+}
+
+static int read_stats(struct testbed *tb, struct stats *stats)
+{
+	__u32 key;
+	int i, err;
+
+	for (key = 0; key < XT_STAT_MAX; key++) {
+		err = bpf_map__lookup_elem(tb->skel->maps.xt_stats, &key, sizeof(key), tb->percpu,
+					   sizeof(__u64) * tb->ncpus, 0);
+		if (err)
+			return err;
+		stats->count[key] = 0;
+		for (i = 0; i < tb->ncpus; i++)
+			stats->count[key] += tb->percpu[i];
+	}
+	return 0;
+}
+
+/*
+ * The packet counted rx and stat once, and nothing else; with stat
+ * XT_STAT_MAX, the program never saw it and nothing counted.
+ */
+static void check_stats(const struct stats *before, const struct stats *after, enum xt_stat stat,
+			struct failure *why)
+{
+	bool seen = stat != XT_STAT_MAX;
+	int i;
+
+	for (i = 0; i < XT_STAT_MAX; i++) {
+		__u64 expected = seen && (i == XT_STAT_RX || i == (int)stat) ? 1 : 0;
+		__u64 delta = after->count[i] - before->count[i];
+
+		if (delta != expected)
+			failf(why, "counter %s +%llu, expected +%llu", xt_stat_names[i],
+			      (unsigned long long)delta, (unsigned long long)expected);
+	}
+}
+
+/* The flow a packet to (family, address, port) is found under, if any. */
+static bool flow_index(__u8 family, const char *addr, __u16 port, __u32 *index)
+{
+	__u8 want[16], have[16];
+	size_t i;
+
+	if (!addr)
+		return false;
+	addr_bytes(family, addr, want);
+	for (i = 0; i < sizeof(relay_slots) / sizeof(relay_slots[0]); i++) {
+		if (relay_slots[i].family != family)
+			continue;
+		addr_bytes(family, relay_slots[i].addr, have);
+		if (!memcmp(want, have, 16)) {
+			*index = relay_slots[i].slot * XT_PORTS_PER_SLOT + port;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int read_flow(struct testbed *tb, __u32 index, struct xt_flow *flow)
+{
+	return bpf_map__lookup_elem(tb->skel->maps.xt_flows, &index, sizeof(index), flow,
+				    sizeof(*flow), 0);
+}
+
+/*
+ * A relayed packet adds one packet and its IP length to its flow and stamps
+ * it; a dropped one adds one source-check drop; a passed one changes nothing.
+ */
+static void check_flow(const struct xt_flow *before, const struct xt_flow *after, int verdict,
+		       size_t ip_len, struct failure *why)
+{
+	struct xt_flow expected = *before;
+
+	if (verdict == XDP_TX || verdict == XDP_REDIRECT) {
+		expected.packets++;
+		expected.bytes += ip_len;
+		if (!after->last_seen_ns || after->last_seen_ns == before->last_seen_ns)
+			failf(why, "flow last_seen_ns not updated (%llu)",
+			      (unsigned long long)after->last_seen_ns);
+		expected.last_seen_ns = after->last_seen_ns;
+	} else if (verdict == XDP_DROP) {
+		expected.src_drops++;
+	}
+	if (after->packets != expected.packets)
+		failf(why, "flow packets %llu, expected %llu", (unsigned long long)after->packets,
+		      (unsigned long long)expected.packets);
+	if (after->bytes != expected.bytes)
+		failf(why, "flow bytes %llu, expected %llu", (unsigned long long)after->bytes,
+		      (unsigned long long)expected.bytes);
+	if (after->src_drops != expected.src_drops)
+		failf(why, "flow src_drops %llu, expected %llu",
+		      (unsigned long long)after->src_drops, (unsigned long long)expected.src_drops);
+	if (memcmp(after, &expected, sizeof(expected)))
+		failf(why, "flow entry changed beyond its counters");
+}
+
+static const char *frame_part(const struct frame *f, size_t offset, size_t *within)
+{
+	if (offset < f->l3_off) {
+		*within = offset;
+		return "Ethernet header";
+	}
+	if (offset < f->l4_off) {
+		*within = offset - f->l3_off;
+		return "IP header";
+	}
+	if (offset < f->payload_off) {
+		*within = offset - f->l4_off;
+		return "L4 header";
+	}
+	if (offset < f->padding_off) {
+		*within = offset - f->payload_off;
+		return "payload";
+	}
+	*within = offset - f->padding_off;
+	return "padding";
+}
+
+#define HEX_DUMP_BYTES 8
+
+static void hex_dump(char *buf, size_t size, const __u8 *bytes, size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < len && i < HEX_DUMP_BYTES && used + 4 < size; i++)
+		used += snprintf(buf + used, size - used, "%s%02x", i ? " " : "", bytes[i]);
+}
+
+static void compare_bytes(const __u8 *got, size_t got_len, const struct frame *expected,
+			  struct failure *why)
+{
+	char got_hex[3 * HEX_DUMP_BYTES + 1], want_hex[3 * HEX_DUMP_BYTES + 1];
+	size_t common = got_len < expected->len ? got_len : expected->len;
+	size_t offset, within;
+	const char *part;
+
+	if (got_len != expected->len)
+		failf(why, "output is %zu bytes, expected %zu", got_len, expected->len);
+	for (offset = 0; offset < common; offset++)
+		if (got[offset] != expected->bytes[offset])
+			break;
+	if (offset == common)
+		return;
+	part = frame_part(expected, offset, &within);
+	hex_dump(got_hex, sizeof(got_hex), got + offset, common - offset);
+	hex_dump(want_hex, sizeof(want_hex), expected->bytes + offset, common - offset);
+	failf(why, "output differs at offset %zu (%s +%zu): got %s, expected %s", offset, part,
+	      within, got_hex, want_hex);
+}
+
+/* Checksums of a relayed packet, recomputed in full from what came out. */
+static void verify_checksums(const __u8 *got, const struct frame *layout, __u8 family,
+			     struct failure *why)
+{
+	const __u8 *ip = got + layout->l3_off, *udp = got + layout->l4_off;
+	size_t udp_len = layout->padding_off - layout->l4_off;
+	__u16 field = get16(udp + UDP_CHECK_OFFSET), computed;
+
+	if (family == XT_AF_INET) {
+		computed = ipv4_header_checksum(ip, layout->l4_off - layout->l3_off);
+		if (get16(ip + IPV4_CHECK_OFFSET) != computed)
+			failf(why, "IPv4 header checksum 0x%04x, full recompute gives 0x%04x",
+			      get16(ip + IPV4_CHECK_OFFSET), computed);
+		if (field == 0)
+			return; /* none, RFC 768 */
+	}
+	computed = l4_checksum(family, ip, IPPROTO_UDP, udp, udp_len, UDP_CHECK_OFFSET,
+			       get16(udp + UDP_LEN_OFFSET));
+	if (field != (computed ?: 0xffff))
+		failf(why, "UDP checksum 0x%04x, full recompute gives 0x%04x", field,
+		      computed ?: 0xffff);
+}
+
+/* Run the program once on len bytes of data arriving on ifindex. */
+static int run_program(struct testbed *tb, int ifindex, const __u8 *data, size_t len, __u8 *out,
+		       size_t *out_len, int *verdict)
+{
+	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data, .data_size_in = len, .data_out = out,
+		    .data_size_out = FRAME_MAX, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		    .repeat = 1);
+	int err;
+
+	err = bpf_prog_test_run_opts(tb->prog_fd, &opts);
+	if (err)
+		return err;
+	*out_len = opts.data_size_out;
+	*verdict = opts.retval;
+	return 0;
+}
+
+/*
+ * Make a PAYLOAD_ZERO_CSUM_AFTER_RELAY case concrete: find the two payload
+ * bytes for which the relayed packet's UDP checksum computes to 0.
+ */
+static int resolve_payload(struct testbed *tb, struct pkt_spec *in, struct pkt_spec *out)
+{
+	struct frame *f;
+	__u32 word;
+
+	if (in->payload != PAYLOAD_ZERO_CSUM_AFTER_RELAY)
+		return 0;
+	f = malloc(sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	out->payload = in->payload = PAYLOAD_WORD;
+	for (word = 0; word <= 0xffff; word++) {
+		out->payload_word = word;
+		build_frame(out, tb->macs, f);
+		if (f->l4_csum_computed == 0)
+			break;
+	}
+	free(f);
+	in->payload_word = out->payload_word;
+	return word <= 0xffff ? 0 : -ENOENT;
+}
+
+struct case_buffers {
+	struct frame in, expected;
+	__u8 out[FRAME_MAX];
+};
+
+static void run_case(struct testbed *tb, const struct pkt_case *c, struct case_buffers *buf)
+{
+	bool relayed = c->verdict == XDP_TX || c->verdict == XDP_REDIRECT;
+	struct pkt_spec in = c->in, out = c->out;
+	struct xt_flow flow_before, flow_after;
+	struct stats stats_before, stats_after;
+	struct failure why = { .used = 0 };
+	bool has_flow = false;
+	size_t out_len;
+	__u32 index;
+	int verdict, err;
+
+	if (resolve_payload(tb, &in, &out)) {
+		failf(&why, "no payload makes the relayed UDP checksum 0");
+		goto out;
+	}
+	build_frame(&in, tb->macs, &buf->in);
+	if (relayed)
+		build_frame(&out, tb->macs, &buf->expected);
+	else
+		buf->expected = buf->in;
+
+	if (in.ether_type != ETH_P_ARP && flow_index(in.family, in.dst.addr, in.dst.port, &index)) {
+		if (read_flow(tb, index, &flow_before)) {
+			failf(&why, "reading flow %u: %s", index, strerror(errno));
+			goto out;
+		}
+		has_flow = true;
+	}
+	if (read_stats(tb, &stats_before)) {
+		failf(&why, "reading stats: %s", strerror(errno));
+		goto out;
+	}
+
+	err = run_program(tb, tb->ifindex[c->ingress], buf->in.bytes, buf->in.len, buf->out,
+			  &out_len, &verdict);
+	if (err) {
+		failf(&why, "BPF_PROG_TEST_RUN: %s", strerror(-err));
+		goto out;
+	}
+
+	if (verdict != c->verdict)
+		failf(&why, "verdict %s, expected %s", verdict_name(verdict),
+		      verdict_name(c->verdict));
+	if (c->verdict != XDP_DROP)
+		compare_bytes(buf->out, out_len, &buf->expected, &why);
+	if (relayed && verdict == c->verdict && out_len == buf->expected.len)
+		verify_checksums(buf->out, &buf->expected, out.family, &why);
+
+	if (read_stats(tb, &stats_after))
+		failf(&why, "reading stats: %s", strerror(errno));
+	else
+		check_stats(&stats_before, &stats_after, c->stat, &why);
+	if (has_flow) {
+		if (read_flow(tb, index, &flow_after))
+			failf(&why, "reading flow %u: %s", index, strerror(errno));
+		else
+			check_flow(&flow_before, &flow_after, c->verdict, buf->in.ip_len, &why);
+	}
+out:
+	report(tb, c->description, &why);
+}
+
+/*
+ * Every truncation of a relayable packet is passed unchanged as malformed;
+ * BPF_PROG_TEST_RUN itself refuses frames shorter than an Ethernet header.
+ */
+static void run_truncations(struct testbed *tb, const struct truncation_case *t,
+			    struct case_buffers *buf)
+{
+	struct failure why = { .used = 0 };
+	struct stats before, after;
+	char description[160];
+	size_t len, out_len, failed_lengths = 0;
+	int verdict, err;
+
+	build_frame(&t->packet, tb->macs, &buf->in);
+	snprintf(description, sizeof(description),
+		 "%s truncated to each of 0..%zu bytes is never relayed", t->description,
+		 buf->in.len - 1);
+
+	for (len = 0; len < buf->in.len; len++) {
+		struct failure at_len = { .used = 0 };
+
+		if (read_stats(tb, &before)) {
+			failf(&at_len, "reading stats: %s", strerror(errno));
+			goto next;
+		}
+		err = run_program(tb, tb->ifindex[IFACE_INGRESS], buf->in.bytes, len, buf->out,
+				  &out_len, &verdict);
+		if (len < ETH_HLEN) {
+			if (err != -EINVAL)
+				failf(&at_len, "BPF_PROG_TEST_RUN returned %d, expected -EINVAL",
+				      err);
+			if (read_stats(tb, &after))
+				failf(&at_len, "reading stats: %s", strerror(errno));
+			else
+				check_stats(&before, &after, XT_STAT_MAX, &at_len);
+			goto next;
+		}
+		if (err) {
+			failf(&at_len, "BPF_PROG_TEST_RUN: %s", strerror(-err));
+			goto next;
+		}
+		if (verdict != XDP_PASS)
+			failf(&at_len, "verdict %s", verdict_name(verdict));
+		buf->expected = buf->in;
+		buf->expected.len = len;
+		compare_bytes(buf->out, out_len, &buf->expected, &at_len);
+		if (read_stats(tb, &after))
+			failf(&at_len, "reading stats: %s", strerror(errno));
+		else
+			check_stats(&before, &after, XT_STAT_PASS_MALFORMED, &at_len);
+next:
+		if (at_len.used && !failed_lengths++)
+			failf(&why, "at %zu bytes: %s", len, at_len.text);
+	}
+	if (failed_lengths > 1)
+		failf(&why, "%zu lengths failed in all", failed_lengths);
+	report(tb, description, &why);
+}
+
+/* A flow's counters after two relayed packets, as absolute values. */
+static void run_flow_counters(struct testbed *tb, struct case_buffers *buf)
+{
+	static const struct pkt_spec rtp = { V4_FROM_PBX(PORT_COUNTED) };
+	static const struct pkt_spec small = { V4_FROM_PBX(PORT_COUNTED), .payload = PAYLOAD_WORD,
+					       .pad_to_min_frame = true };
+	const struct pkt_spec *packets[] = { &rtp, &small };
+	struct failure why = { .used = 0 };
+	struct timespec start, end;
+	__u64 start_ns, end_ns, ip_bytes = 0;
+	struct xt_flow flow;
+	size_t i, out_len;
+	int verdict, err;
+	__u32 index;
+
+	flow_index(XT_AF_INET, RELAY_V4, PORT_COUNTED, &index);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (i = 0; i < sizeof(packets) / sizeof(packets[0]); i++) {
+		build_frame(packets[i], tb->macs, &buf->in);
+		ip_bytes += buf->in.ip_len;
+		err = run_program(tb, tb->ifindex[IFACE_INGRESS], buf->in.bytes, buf->in.len,
+				  buf->out, &out_len, &verdict);
+		if (err)
+			failf(&why, "BPF_PROG_TEST_RUN: %s", strerror(-err));
+		else if (verdict != XDP_TX)
+			failf(&why, "packet %zu: verdict %s, expected XDP_TX", i + 1,
+			      verdict_name(verdict));
+	}
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	start_ns = start.tv_sec * 1000000000ull + start.tv_nsec;
+	end_ns = end.tv_sec * 1000000000ull + end.tv_nsec;
+
+	if (read_flow(tb, index, &flow)) {
+		failf(&why, "reading flow %u: %s", index, strerror(errno));
+	} else {
+		if (flow.packets != 2)
+			failf(&why, "packets %llu, expected 2", (unsigned long long)flow.packets);
+		if (flow.bytes != ip_bytes)
+			failf(&why, "bytes %llu, expected %llu (IP lengths)",
+			      (unsigned long long)flow.bytes, (unsigned long long)ip_bytes);
+		if (flow.last_seen_ns < start_ns || flow.last_seen_ns > end_ns)
+			failf(&why, "last_seen_ns %llu outside the run [%llu, %llu]",
+			      (unsigned long long)flow.last_seen_ns, (unsigned long long)start_ns,
+			      (unsigned long long)end_ns);
+		if (flow.src_drops)
+			failf(&why, "src_drops %llu, expected 0",
+			      (unsigned long long)flow.src_drops);
+	}
+	report(tb, "a flow counts relayed packets, their IP bytes and when it last relayed", &why);
+}
+
+/* ---- Set-up -------------------------------------------------------------- */
+
+static enum mac_id device_mac_id(enum test_device device)
+{
+	return MAC_INGRESS_DEV + device;
+}
+
+static int device_mac(int ifindex, __u8 mac[ETH_ALEN])
+{
+	struct ifreq ifr = {};
+	int fd, err = 0;
+
+	if (!if_indextoname(ifindex, ifr.ifr_name))
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		err = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	close(fd);
+	return err;
+}
+
+static void flow_entry(const struct testbed *tb, const struct flow_spec *spec, struct xt_flow *flow)
+{
+	__u8 entry_family = spec->entry_family ?: spec->family;
+
+	memset(flow, 0, sizeof(*flow));
+	flow->flags = spec->flags;
+	flow->dscp = spec->dscp;
+	flow->family = entry_family;
+	flow->relay_port = htons(spec->relay.port);
+	flow->peer_port = htons(spec->peer.port);
+	flow->src_port = htons(spec->source.port);
+	addr_bytes(entry_family, spec->relay.addr, flow->relay_addr);
+	addr_bytes(entry_family, spec->peer.addr, flow->peer_addr);
+	if (spec->source.addr)
+		addr_bytes(entry_family, spec->source.addr, flow->src_addr);
+	if (spec->flags & XT_FLOW_F_NEXTHOP) {
+		flow->nh_ifindex = tb->ifindex[spec->nh_device];
+		memcpy(flow->nh_smac, tb->macs[device_mac_id(spec->nh_device)], ETH_ALEN);
+		memcpy(flow->nh_dmac, tb->macs[spec->nh_dmac], ETH_ALEN);
+	}
+}
+
+static int fill_maps(struct testbed *tb)
+{
+	struct bpf_map *addrs = tb->skel->maps.xt_relay_addrs, *flow_map = tb->skel->maps.xt_flows;
+	struct bpf_map *tx_ports = tb->skel->maps.xt_tx_ports;
+	const enum test_device attached[] = { IFACE_INGRESS, IFACE_EGRESS };
+	struct xt_flow flow;
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(relay_slots) / sizeof(relay_slots[0]); i++) {
+		struct xt_addr_key key = { .family = relay_slots[i].family };
+		struct xt_addr_slot slot = { .slot = relay_slots[i].slot };
+
+		addr_bytes(key.family, relay_slots[i].addr, key.addr);
+		err = bpf_map__update_elem(addrs, &key, sizeof(key), &slot, sizeof(slot), 0);
+		if (err) {
+			fprintf(stderr, "relay address %s: %s\n", relay_slots[i].addr,
+				strerror(-err));
+			return err;
+		}
+	}
+	for (i = 0; i < sizeof(flows) / sizeof(flows[0]); i++) {
+		__u32 index;
+
+		flow_index(flows[i].family, flows[i].family == XT_AF_INET ? RELAY_V4 : RELAY_V6,
+			   flows[i].local_port, &index);
+		flow_entry(tb, &flows[i], &flow);
+		err = bpf_map__update_elem(flow_map, &index, sizeof(index), &flow, sizeof(flow), 0);
+		if (err) {
+			fprintf(stderr, "flow %u: %s\n", index, strerror(-err));
+			return err;
+		}
+	}
+	for (i = 0; i < sizeof(attached) / sizeof(attached[0]); i++) {
+		__u32 ifindex = tb->ifindex[attached[i]];
+
+		err = bpf_map__update_elem(tx_ports, &ifindex, sizeof(ifindex), &ifindex,
+					   sizeof(ifindex), 0);
+		if (err) {
+			fprintf(stderr, "tx port %u: %s\n", ifindex, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int load_relay(struct testbed *tb)
+{
+	int err;
+
+	tb->skel = xtrunk_bpf__open();
+	if (!tb->skel)
+		return -errno;
+	err = bpf_map__set_max_entries(tb->skel->maps.xt_flows, TEST_SLOTS * XT_PORTS_PER_SLOT);
+	if (!err)
+		err = xtrunk_bpf__load(tb->skel);
+	if (err)
+		return err;
+	tb->prog_fd = bpf_program__fd(tb->skel->progs.xtrunk_relay);
+	return fill_maps(tb);
+}
+
+static int parse_args(struct testbed *tb, int argc, char **argv)
+{
+	int i, err;
+
+	if (argc != 1 + IFACE_COUNT) {
+		fprintf(stderr,
+			"usage: %s INGRESS EGRESS UNATTACHED NO_FORWARDING (ifindexes)\n"
+			"run it through tests/pkt/run.sh, which builds the namespace\n",
+			argv[0]);
+		return -EINVAL;
+	}
+	for (i = 0; i < IFACE_COUNT; i++) {
+		char *end;
+		long ifindex = strtol(argv[1 + i], &end, 10);
+
+		if (*end || ifindex <= 0) {
+			fprintf(stderr, "%s ifindex: not a number: %s\n", iface_roles[i],
+				argv[1 + i]);
+			return -EINVAL;
+		}
+		tb->ifindex[i] = ifindex;
+	}
+	for (i = 0; i < IFACE_COUNT; i++) {
+		err = device_mac(tb->ifindex[i], tb->macs[device_mac_id(i)]);
+		if (err) {
+			fprintf(stderr, "%s device (ifindex %d): %s\n", iface_roles[i],
+				tb->ifindex[i], strerror(-err));
+			return err;
+		}
+	}
+	memcpy(tb->macs[MAC_PBX], pbx_mac, ETH_ALEN);
+	memcpy(tb->macs[MAC_GATEWAY], gateway_mac, ETH_ALEN);
+	memcpy(tb->macs[MAC_PBX_B], pbx_b_mac, ETH_ALEN);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct testbed tb = { .prog_fd = -1 };
+	struct case_buffers *buf = NULL;
+	int err;
+	size_t i;
+
+	err = parse_args(&tb, argc, argv);
+	if (err)
+		return 2;
+	tb.ncpus = libbpf_num_possible_cpus();
+	if (tb.ncpus <= 0) {
+		fprintf(stderr, "possible CPUs: %s\n", strerror(-tb.ncpus));
+		return 2;
+	}
+	tb.percpu = calloc(tb.ncpus, sizeof(__u64));
+	buf = malloc(sizeof(*buf));
+	if (!tb.percpu || !buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = load_relay(&tb);
+	if (err) {
+		fprintf(stderr, "loading the relay: %s\n", strerror(-err));
+		goto out;
+	}
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		run_case(&tb, &cases[i], buf);
+	run_flow_counters(&tb, buf);
+	for (i = 0; i < sizeof(truncation_cases) / sizeof(truncation_cases[0]); i++)
+		run_truncations(&tb, &truncation_cases[i], buf);
+
+	printf("packets: %d passed, %d failed\n", tb.passed, tb.failed);
+out:
+	xtrunk_bpf__destroy(tb.skel);
+	free(buf);
+	free(tb.percpu);
+	if (err)
+		return 2;
+	return tb.failed ? 1 : 0;
+}

@@ -957,7 +957,8 @@ static const struct pkt_case cases[] = {
 		.stat = XT_STAT_TX,
 	},
 	{
-		.description = "IPv6 UDP without checksum (0) is passed: IPv6 requires one (RFC 8200)",
+		.description =
+			"IPv6 UDP without checksum (0) is passed: IPv6 requires one (RFC 8200)",
 		.in = { V6_FROM_PBX(PORT_RTP), .udp_csum_zero = true },
 		.verdict = XDP_PASS,
 		.stat = XT_STAT_PASS_MALFORMED,

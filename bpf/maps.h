@@ -9,12 +9,12 @@
 
 #include "xtrunk_abi.h"
 
-/* Relay-local address -> slot; tiny, read on every packet, so always hot. */
+/* Relay-local address -> slot (see xtrunk_abi.h); small, so always cache-hot. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XT_MAX_SLOTS);
-	__type(key, struct xt_addr_key);
-	__type(value, struct xt_addr_slot);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XT_ADDR_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct xt_addr_entry);
 } xt_relay_addrs SEC(".maps");
 
 /* slot * 65536 + local port -> flow. max_entries is set by the loader. */
@@ -39,6 +39,38 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } xt_stats SEC(".maps");
+
+/*
+ * A per-CPU clock for last-seen times: bpf_ktime_get_ns() costs ~40 ns a
+ * packet here, bpf_jiffies64() ~3 ns, so the nanosecond time is read once a
+ * jiffy per CPU and reused: last-seen times are exact to one jiffy (1-4 ms).
+ */
+struct xt_clock {
+	__u64 jiffies;
+	__u64 ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xt_clock);
+} xt_clock SEC(".maps");
+
+static __always_inline __u64 clock_now_ns(void)
+{
+	__u32 zero = 0;
+	struct xt_clock *clock = bpf_map_lookup_elem(&xt_clock, &zero);
+	__u64 jiffies = bpf_jiffies64();
+
+	if (!clock)
+		return bpf_ktime_get_ns();
+	if (clock->jiffies != jiffies) {
+		clock->jiffies = jiffies;
+		clock->ns = bpf_ktime_get_ns();
+	}
+	return clock->ns;
+}
 
 static __always_inline void stat_inc(__u32 reason)
 {

@@ -51,23 +51,42 @@ static __always_inline int source_ok(const struct xt_flow *flow, const struct pk
 	return 1;
 }
 
-static __always_inline struct xt_flow *flow_lookup(const struct pkt *p)
+/* The slot of the packet's destination address, or -1 when it is not the relay's. */
+static __always_inline int relay_addr_slot(const struct pkt *p, __u32 *slot)
 {
-	struct xt_addr_key key = { .family = p->family };
-	struct xt_addr_slot *slot;
-	struct xt_flow *flow;
-	__u32 index;
+	__u32 words[4] = {};
+	__u32 bucket;
+	int i;
 
 	if (p->family == XT_AF_INET)
-		__builtin_memcpy(key.addr, &((struct iphdr *)p->l3)->daddr, 4);
+		__builtin_memcpy(words, &((struct iphdr *)p->l3)->daddr, 4);
 	else
-		__builtin_memcpy(key.addr, &((struct ipv6hdr *)p->l3)->daddr, 16);
-	slot = bpf_map_lookup_elem(&xt_relay_addrs, &key);
-	if (!slot)
+		__builtin_memcpy(words, &((struct ipv6hdr *)p->l3)->daddr, 16);
+	bucket = xt_addr_hash(words, p->family);
+
+#pragma unroll
+	for (i = 0; i < (int)XT_ADDR_PROBES; i++) {
+		__u32 index = (bucket + i) & (XT_ADDR_BUCKETS - 1);
+		struct xt_addr_entry *entry = bpf_map_lookup_elem(&xt_relay_addrs, &index);
+
+		if (!entry)
+			return -1;
+		if (entry->family == p->family && addr_eq(entry->addr, (__u8 *)words, p->family)) {
+			*slot = entry->slot;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static __always_inline struct xt_flow *flow_lookup(const struct pkt *p)
+{
+	__u32 slot, index;
+
+	if (relay_addr_slot(p, &slot))
 		return NULL;
-	index = slot->slot * XT_PORTS_PER_SLOT + bpf_ntohs(p->udp->dest);
-	flow = bpf_map_lookup_elem(&xt_flows, &index);
-	return flow;
+	index = slot * XT_PORTS_PER_SLOT + bpf_ntohs(p->udp->dest);
+	return bpf_map_lookup_elem(&xt_flows, &index);
 }
 
 struct nexthop {
@@ -246,7 +265,7 @@ static __always_inline int xt_relay(struct xdp_md *ctx)
 
 	__sync_fetch_and_add(&flow->packets, 1);
 	__sync_fetch_and_add(&flow->bytes, p.l3_len);
-	flow->last_seen_ns = bpf_ktime_get_ns();
+	flow->last_seen_ns = clock_now_ns();
 	stat_inc(action == XDP_TX ? XT_STAT_TX : XT_STAT_REDIRECT);
 	return action;
 

@@ -35,6 +35,7 @@
 #include <bpf/libbpf.h>
 
 #include "xtrunk_abi.h"
+#include "relay_addrs.h"
 #include "bench.skel.h"
 #include "endpoint.h"
 #include "log.h"
@@ -166,13 +167,14 @@ static int install_relay_addrs(struct bench_bpf *skel, const struct bench_config
 	__u32 s;
 
 	for (s = 0; s < lay->nslots; s++) {
-		struct xt_addr_key key = { .family = XT_AF_INET };
-		struct xt_addr_slot value = { .slot = s };
+		struct xt_endpoint relay = { .family = XT_AF_INET };
 		__be32 addr = htonl(cfg->relay_base + s);
+		int err;
 
-		memcpy(key.addr, &addr, sizeof(addr));
-		if (bpf_map_update_elem(fd, &key, &value, BPF_ANY))
-			return -errno;
+		memcpy(relay.addr, &addr, sizeof(addr));
+		err = xt_relay_addr_set(fd, &relay, s);
+		if (err)
+			return err;
 	}
 	return 0;
 }

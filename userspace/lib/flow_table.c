@@ -8,19 +8,13 @@
 #include <bpf/bpf.h>
 
 #include "flow_table.h"
+#include "relay_addrs.h"
 
 #define FLOW_BATCH 4096u
 
 static size_t addr_len(uint8_t family)
 {
 	return family == XT_AF_INET6 ? 16 : 4;
-}
-
-static void addr_key(const struct xt_endpoint *ep, struct xt_addr_key *key)
-{
-	memset(key, 0, sizeof(*key));
-	key->family = ep->family;
-	memcpy(key->addr, ep->addr, addr_len(ep->family));
 }
 
 int xt_flow_spec_validate(const struct xt_flow_spec *spec, char *err, size_t errlen)
@@ -50,50 +44,37 @@ int xt_flow_spec_validate(const struct xt_flow_spec *spec, char *err, size_t err
 	return 0;
 }
 
-/* Slot of a relay address, or -ENOENT. */
-static int slot_find(const struct xt_maps *maps, const struct xt_endpoint *ep, uint32_t *slot)
+/* Slot of a relay address, allocating the lowest free one on first use. */
+static int mark_used(const struct xt_endpoint *addr, uint32_t slot, void *arg)
 {
-	struct xt_addr_key key;
-	struct xt_addr_slot value;
+	uint64_t *used = arg;
 
-	addr_key(ep, &key);
-	if (bpf_map_lookup_elem(maps->relay_addrs_fd, &key, &value))
-		return -errno;
-	*slot = value.slot;
+	if (slot < 64)
+		*used |= 1ull << slot;
 	return 0;
 }
 
-/* Slot of a relay address, allocating the lowest free one on first use. */
 static int slot_get_or_alloc(const struct xt_maps *maps, const struct xt_endpoint *ep,
 			     uint32_t *slot)
 {
-	struct xt_addr_key key, next, *prev = NULL;
-	struct xt_addr_slot value;
 	uint64_t used = 0;
 	int err;
 
-	err = slot_find(maps, ep, slot);
+	err = xt_relay_addr_find(maps->relay_addrs_fd, ep, slot);
 	if (err != -ENOENT)
 		return err;
-
-	while (!bpf_map_get_next_key(maps->relay_addrs_fd, prev, &next)) {
-		if (!bpf_map_lookup_elem(maps->relay_addrs_fd, &next, &value) && value.slot < 64)
-			used |= 1ull << value.slot;
-		key = next;
-		prev = &key;
-	}
+	err = xt_relay_addr_foreach(maps->relay_addrs_fd, mark_used, &used);
+	if (err)
+		return err;
 	for (uint32_t s = 0; s < maps->nslots && s < XT_MAX_SLOTS; s++) {
 		if (used & (1ull << s))
 			continue;
-		addr_key(ep, &key);
-		value.slot = s;
-		if (bpf_map_update_elem(maps->relay_addrs_fd, &key, &value, BPF_NOEXIST)) {
-			if (errno == EEXIST) /* someone else just added it */
-				return slot_find(maps, ep, slot);
-			return -errno;
-		}
-		*slot = s;
-		return 0;
+		err = xt_relay_addr_set(maps->relay_addrs_fd, ep, s);
+		if (err == -EEXIST) /* someone else just added it */
+			return xt_relay_addr_find(maps->relay_addrs_fd, ep, slot);
+		if (!err)
+			*slot = s;
+		return err;
 	}
 	return -ENOSPC;
 }
@@ -152,7 +133,7 @@ int xt_flow_get(const struct xt_maps *maps, const struct xt_endpoint *local,
 	uint32_t slot, index;
 	int err;
 
-	err = slot_find(maps, local, &slot);
+	err = xt_relay_addr_find(maps->relay_addrs_fd, local, &slot);
 	if (err)
 		return err;
 	index = flow_index(slot, local->port);
@@ -174,7 +155,7 @@ int xt_flow_del(const struct xt_maps *maps, const struct xt_endpoint *local)
 	err = xt_flow_get(maps, local, &entry);
 	if (err)
 		return err;
-	err = slot_find(maps, local, &slot);
+	err = xt_relay_addr_find(maps->relay_addrs_fd, local, &slot);
 	if (err)
 		return err;
 	index = flow_index(slot, local->port);
@@ -185,16 +166,34 @@ int xt_flow_del(const struct xt_maps *maps, const struct xt_endpoint *local)
 
 struct slot_addr {
 	uint32_t slot;
-	struct xt_addr_key key;
+	struct xt_endpoint addr;
 };
+
+struct slot_list {
+	struct slot_addr slots[XT_MAX_SLOTS];
+	unsigned int n;
+	uint32_t nslots;
+};
+
+static int collect_slot(const struct xt_endpoint *addr, uint32_t slot, void *arg)
+{
+	struct slot_list *list = arg;
+
+	if (slot < list->nslots && list->n < XT_MAX_SLOTS) {
+		list->slots[list->n].slot = slot;
+		list->slots[list->n].addr = *addr;
+		list->n++;
+	}
+	return 0;
+}
 
 static int compare_slot_addr(const void *a, const void *b)
 {
 	const struct slot_addr *x = a, *y = b;
 
-	if (x->key.family != y->key.family)
-		return x->key.family - y->key.family;
-	return memcmp(x->key.addr, y->key.addr, sizeof(x->key.addr));
+	if (x->addr.family != y->addr.family)
+		return x->addr.family - y->addr.family;
+	return memcmp(x->addr.addr, y->addr.addr, sizeof(x->addr.addr));
 }
 
 /* Visit the active flows of one slot, reading its 65536 entries in batches. */
@@ -219,8 +218,7 @@ static int foreach_in_slot(const struct xt_maps *maps, const struct slot_addr *s
 
 			if (!(values[i].flags & XT_FLOW_F_ACTIVE))
 				continue;
-			entry.local.family = sa->key.family;
-			memcpy(entry.local.addr, sa->key.addr, sizeof(entry.local.addr));
+			entry.local = sa->addr;
 			entry.local.port = (uint16_t)(keys[i] - first);
 			entry.flow = values[i];
 			rc = visit(&entry, arg);
@@ -236,26 +234,15 @@ static int foreach_in_slot(const struct xt_maps *maps, const struct slot_addr *s
 
 int xt_flow_foreach(const struct xt_maps *maps, xt_flow_visit_fn visit, void *arg)
 {
-	struct slot_addr slots[XT_MAX_SLOTS];
-	struct xt_addr_key key, next, *prev = NULL;
+	struct slot_list list = { .nslots = maps->nslots };
 	struct xt_flow *values;
 	uint32_t *keys;
-	unsigned int n = 0;
-	int err = 0;
+	int err;
 
-	while (n < XT_MAX_SLOTS && !bpf_map_get_next_key(maps->relay_addrs_fd, prev, &next)) {
-		struct xt_addr_slot value;
-
-		if (!bpf_map_lookup_elem(maps->relay_addrs_fd, &next, &value) &&
-		    value.slot < maps->nslots) {
-			slots[n].slot = value.slot;
-			slots[n].key = next;
-			n++;
-		}
-		key = next;
-		prev = &key;
-	}
-	qsort(slots, n, sizeof(slots[0]), compare_slot_addr);
+	err = xt_relay_addr_foreach(maps->relay_addrs_fd, collect_slot, &list);
+	if (err)
+		return err;
+	qsort(list.slots, list.n, sizeof(list.slots[0]), compare_slot_addr);
 
 	values = calloc(FLOW_BATCH, sizeof(*values));
 	keys = calloc(FLOW_BATCH, sizeof(*keys));
@@ -263,8 +250,8 @@ int xt_flow_foreach(const struct xt_maps *maps, xt_flow_visit_fn visit, void *ar
 		err = -ENOMEM;
 		goto out;
 	}
-	for (unsigned int i = 0; i < n && !err; i++)
-		err = foreach_in_slot(maps, &slots[i], values, keys, visit, arg);
+	for (unsigned int i = 0; i < list.n && !err; i++)
+		err = foreach_in_slot(maps, &list.slots[i], values, keys, visit, arg);
 out:
 	free(values);
 	free(keys);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <net/if.h>
@@ -130,15 +131,22 @@ static int set_pins(struct xtrunk_bpf *skel, const char *pin_dir, uint32_t nslot
 	return 0;
 }
 
+/* Everything pinned under pin_dir is ours: remove it all, then the directory. */
 static void remove_pins(const char *pin_dir)
 {
-	const char *names[] = { "xt_relay_addrs", "xt_flows", "xt_tx_ports", "xt_stats" };
 	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dir = opendir(pin_dir);
 
-	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, names[i]);
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, d->d_name);
 		unlink(path);
 	}
+	closedir(dir);
 	rmdir(pin_dir);
 }
 

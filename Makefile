@@ -27,6 +27,15 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 
+# Quiet by default, like the kernel's build; make V=1 shows the commands.
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-8s %s\n' $(1) $(2);
+endif
+
 BPF_HDRS := $(wildcard bpf/*.h)
 LIB_SRCS := $(wildcard userspace/lib/*.c)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
@@ -43,39 +52,50 @@ PROGS := $(BUILD)/xtrunkd $(BUILD)/xtrunkctl $(BUILD)/test_unit $(BUILD)/test_pa
 all: $(PROGS)
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(call say,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+	$(call say,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 $(BUILD)/%.o: %.c $(SKELS) $(wildcard userspace/lib/*.h ctl/*.h tests/*/*.h) bpf/xtrunk_abi.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/userspace/daemon/%.o: userspace/daemon/%.c $(SKELS) $(wildcard userspace/lib/*.h userspace/daemon/*.h) bpf/xtrunk_abi.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iuserspace/daemon $(SOFIA_CFLAGS) -c $< -o $@
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuserspace/daemon $(SOFIA_CFLAGS) -c $< -o $@
 
 $(BUILD)/xtrunkd: $(DAEMON_OBJS) $(BUILD)/libxtrunk.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(SOFIA_LIBS) $(LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SOFIA_LIBS) $(LDLIBS)
 
 $(BUILD)/libxtrunk.a: $(LIB_OBJS)
-	$(AR) rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/xtrunkctl: $(CTL_OBJS) $(BUILD)/libxtrunk.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/test_packets: $(BUILD)/tests/pkt/test_packets.o $(BUILD)/libxtrunk.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/test_unit: $(BUILD)/tests/unit/test_lib.o $(BUILD)/libxtrunk.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/udp_peer: $(BUILD)/tests/e2e/udp_peer.o $(BUILD)/libxtrunk.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench_xdp: $(BUILD)/tools/bench_xdp.o $(BUILD)/libxtrunk.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD):
 	@mkdir -p $@

@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 	};
 	const char *config_path = NULL;
 	bool use_xdp = true, check_only = false;
-	int opt, verbosity = 0, rc = 1, sigfd = -1;
+	int opt, verbosity = 0, rc = 1, sigfd = -1, sig_registration = -1;
 	struct xt_config config;
 	struct xt_dataplane dp;
 	struct xt_media_env media;
@@ -133,8 +133,9 @@ int main(int argc, char **argv)
 		goto out_dataplane;
 	}
 	sigfd = signalfd(-1, &signals, SFD_CLOEXEC);
-	if (sigfd < 0 || su_wait_create(wait, sigfd, SU_WAIT_IN) ||
-	    su_root_register(root, wait, on_signal, (su_wakeup_arg_t *)root, 0) < 0) {
+	if (sigfd >= 0 && !su_wait_create(wait, sigfd, SU_WAIT_IN))
+		sig_registration = su_root_register(root, wait, on_signal, (su_wakeup_arg_t *)root, 0);
+	if (sig_registration < 0) {
 		fprintf(stderr, "xtrunkd: cannot watch signals\n");
 		goto out_b2bua;
 	}
@@ -144,6 +145,8 @@ int main(int argc, char **argv)
 	rc = 0;
 
 out_b2bua:
+	if (sig_registration >= 0)
+		su_root_deregister(root, sig_registration);
 	xt_b2bua_destroy(b2b);
 	/* let the BYEs and CANCELs leave before the sockets close */
 	su_root_step(root, 50);

@@ -8,8 +8,9 @@ PACKAGES=(
 	make gcc clang llvm bpftool pkg-config
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev linux-libc-dev
 	libsrtp2-dev libsofia-sip-ua-dev
-	# tests: namespaces, veth, offload settings, JSON output checks
-	iproute2 ethtool jq util-linux procps
+	# tests and the demo: namespaces, veth, offload settings, JSON output checks,
+	# SIP peers (SIPp) and packet captures (tshark)
+	iproute2 ethtool jq util-linux procps sip-tester tshark
 	# the style check
 	clang-format
 )

@@ -35,8 +35,11 @@ static __always_inline int addr_eq(const __u8 *a, const __u8 *b, int family)
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
 }
 
-/* Source check: the security boundary. Only the signalled peer may send. */
-static __always_inline int source_ok(const struct xt_flow *flow, const struct pkt *p)
+/*
+ * Source check: the security boundary. Only the signalled peer may send; a
+ * latching flow learns the peer's port (behind NAT) from its first packet.
+ */
+static __always_inline int source_ok(struct xt_flow *flow, const struct pkt *p)
 {
 	__u8 saddr[16] = {};
 
@@ -46,8 +49,15 @@ static __always_inline int source_ok(const struct xt_flow *flow, const struct pk
 		__builtin_memcpy(saddr, &((struct ipv6hdr *)p->l3)->saddr, 16);
 	if ((flow->flags & XT_FLOW_F_CHECK_SRC_ADDR) && !addr_eq(saddr, flow->src_addr, p->family))
 		return 0;
-	if ((flow->flags & XT_FLOW_F_CHECK_SRC_PORT) && p->udp->source != flow->src_port)
-		return 0;
+	if (flow->flags & XT_FLOW_F_CHECK_SRC_PORT)
+		return p->udp->source == flow->src_port;
+	if ((flow->flags & (XT_FLOW_F_LATCH | XT_FLOW_F_CHECK_SRC_ADDR)) ==
+	    (XT_FLOW_F_LATCH | XT_FLOW_F_CHECK_SRC_ADDR)) {
+		/* the port first, then (atomically, ordered) the flag that checks it */
+		flow->src_port = p->udp->source;
+		__sync_fetch_and_or(&flow->flags, XT_FLOW_F_CHECK_SRC_PORT);
+		stat_inc(XT_STAT_LATCHED);
+	}
 	return 1;
 }
 

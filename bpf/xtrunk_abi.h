@@ -65,6 +65,13 @@ static inline __u32 xt_addr_hash(const __u32 *words, __u8 family)
 #define XT_FLOW_F_CHECK_SRC_ADDR (1u << 1) /* drop unless saddr == src_addr */
 #define XT_FLOW_F_CHECK_SRC_PORT (1u << 2) /* drop unless sport == src_port */
 #define XT_FLOW_F_NEXTHOP (1u << 3)	   /* nh_* hold the resolved next hop */
+/*
+ * NAT latching (symmetric RTP): the first packet from src_addr fixes
+ * src_port and sets XT_FLOW_F_CHECK_SRC_PORT; later packets from any other
+ * source are dropped. Needs XT_FLOW_F_CHECK_SRC_ADDR: a packet from an
+ * address the call never signalled is never relayed, latched or not.
+ */
+#define XT_FLOW_F_LATCH (1u << 4)
 
 /*
  * One direction of one media stream: a UDP packet arriving at
@@ -76,18 +83,17 @@ static inline __u32 xt_addr_hash(const __u32 *words, __u8 family)
  * Addresses are in network byte order; IPv4 addresses use the first 4 bytes.
  */
 struct xt_flow {
-	__u16 flags;
+	__u32 flags; /* XT_FLOW_F_*; 32 bits so the data path can set bits atomically */
 	__u8 dscp;   /* 0-63; the ECN bits of the packet are kept */
 	__u8 family; /* of the key, repeated so a dump is self-describing */
 	__be16 relay_port;
 	__be16 peer_port;
 	__be16 src_port;
-	__u16 pad0;
-	__u32 pad1;
+	__u32 pad;
 	/* counters, written through the lookup pointer (atomic adds) */
 	__u64 packets;
 	__u64 bytes;
-	__u64 last_seen_ns; /* bpf_ktime_get_ns() of the last relayed packet */
+	__u64 last_seen_ns; /* CLOCK_MONOTONIC of the last relayed packet, to a jiffy */
 	__u64 src_drops;    /* packets dropped by the source check */
 	__u8 relay_addr[16];
 	__u8 peer_addr[16];
@@ -122,6 +128,7 @@ enum xt_stat {
 	XT_STAT_PASS_FWD_DISABLED, /* passed: fib lookup refused, forwarding off */
 	XT_STAT_PASS_NO_TXPORT,	   /* passed: egress device has no xtrunk attached */
 	XT_STAT_PASS_FAMILY,	   /* passed: flow's family differs from the packet's */
+	XT_STAT_LATCHED,	   /* event: a flow latched its source port (not a verdict) */
 	XT_STAT_MAX,
 };
 
@@ -144,6 +151,7 @@ static const char *const xt_stat_names[XT_STAT_MAX] = {
 	[XT_STAT_PASS_FWD_DISABLED] = "pass_fib_forwarding_disabled",
 	[XT_STAT_PASS_NO_TXPORT] = "pass_no_tx_port",
 	[XT_STAT_PASS_FAMILY] = "pass_family_mismatch",
+	[XT_STAT_LATCHED] = "latched",
 };
 #endif
 

@@ -79,6 +79,7 @@ static void print_flow(const struct xt_flow_entry *entry, uint64_t now_ns)
 			jsonw_string_field(json_wtr, "from", from);
 		else
 			jsonw_null_field(json_wtr, "from");
+		jsonw_bool_field(json_wtr, "latch", spec.latch);
 		jsonw_uint_field(json_wtr, "dscp", flow->dscp);
 		jsonw_uint_field(json_wtr, "packets", flow->packets);
 		jsonw_uint_field(json_wtr, "bytes", flow->bytes);
@@ -106,6 +107,8 @@ static void print_flow(const struct xt_flow_entry *entry, uint64_t now_ns)
 	printf("%s -> %s via %s", local, to, via);
 	if (spec.has_src)
 		printf(" from %s", from);
+	if (spec.latch)
+		printf(" latch%s", spec.src.port ? "ed" : "");
 	printf(" dscp %u\n", flow->dscp);
 	if (spec.has_nexthop)
 		printf("\tnexthop dev %s lladdr %s\n", nh_dev, nh_mac);
@@ -181,6 +184,8 @@ static int do_add(int argc, char **argv)
 			if (parse_endpoint("source", argv[0], &spec.src))
 				return -1;
 			spec.has_src = true;
+		} else if (is_prefix(argv[0], "latch")) {
+			spec.latch = true;
 		} else if (is_prefix(argv[0], "dscp")) {
 			char *end;
 			unsigned long dscp;
@@ -192,7 +197,7 @@ static int do_add(int argc, char **argv)
 				return p_err("dscp '%s': expected a number from 0 to 63", argv[0]);
 			spec.dscp = (uint8_t)dscp;
 		} else {
-			return p_err("unexpected '%s' (expected from or dscp)", argv[0]);
+			return p_err("unexpected '%s' (expected from, latch or dscp)", argv[0]);
 		}
 		NEXT_ARG();
 	}
@@ -308,9 +313,10 @@ static int do_list(int argc, char **argv)
 }
 
 const struct cmd flow_cmds[] = {
-	{ "add", do_add, "LOCAL to PEER via RELAY [from SRC] [dscp N]",
+	{ "add", do_add, "LOCAL to PEER via RELAY [from SRC [latch]] [dscp N]",
 	  "a UDP packet arriving at LOCAL (from SRC, when given; SRC port 0: any port)\n"
-	  "      leaves from RELAY to PEER, marked with DSCP N (default 46, EF)" },
+	  "      leaves from RELAY to PEER, marked with DSCP N (default 46, EF);\n"
+	  "      latch (SRC port 0): the first packet from SRC's address fixes the port" },
 	{ "del", do_del, "LOCAL", "delete the flow at LOCAL" },
 	{ "list", do_list, NULL, "list every flow with its counters" },
 	{ "show", do_show, "LOCAL", "show the flow at LOCAL with its counters" },

@@ -116,6 +116,7 @@ static const __u8 pbx_b_mac[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x02, 0x00, 0x02 };
 #define PORT_CACHED_NO_FORWARD 30022 /* arriving on, and leaving by, the no-forwarding device */
 #define PORT_CACHED_REDIRECT 30024   /* next hop on the egress device */
 #define PORT_CACHED_UNATTACHED 30026 /* next hop on a device without xtrunk */
+#define PORT_LATCH 30028	     /* NAT latching: the first packet fixes the source port */
 #define PORT_NO_FLOW 30098	     /* never written */
 
 /* Ports of the peers and of the relay's other leg, where packets leave from. */
@@ -160,6 +161,7 @@ static const struct relay_slot {
 #define FLOW_CHECK_SOURCE (XT_FLOW_F_ACTIVE | XT_FLOW_F_CHECK_SRC_ADDR | XT_FLOW_F_CHECK_SRC_PORT)
 #define FLOW_CHECK_ADDR (XT_FLOW_F_ACTIVE | XT_FLOW_F_CHECK_SRC_ADDR)
 #define FLOW_NO_CHECK XT_FLOW_F_ACTIVE
+#define FLOW_LATCH (XT_FLOW_F_ACTIVE | XT_FLOW_F_CHECK_SRC_ADDR | XT_FLOW_F_LATCH)
 #define FLOW_CACHED_NEXTHOP (XT_FLOW_F_ACTIVE | XT_FLOW_F_NEXTHOP)
 
 struct endpoint {
@@ -262,6 +264,15 @@ static const struct flow_spec flows[] = {
 		.local_port = PORT_COUNTED,
 		.flags = FLOW_NO_CHECK,
 		.dscp = DSCP_EF,
+		.relay = { RELAY_V4, LEG_COUNTED_PORT },
+		.peer = { TRUNK_V4, TRUNK_COUNTED_PORT },
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_LATCH,
+		.flags = FLOW_LATCH,
+		.dscp = DSCP_EF,
+		.source = { PBX_V4, 0 },
 		.relay = { RELAY_V4, LEG_COUNTED_PORT },
 		.peer = { TRUNK_V4, TRUNK_COUNTED_PORT },
 	},
@@ -1830,6 +1841,66 @@ static void run_flow_counters(struct testbed *tb, struct case_buffers *buf)
 	report(tb, "a flow counts relayed packets, their IP bytes and when it last relayed", &why);
 }
 
+/*
+ * NAT latching, packet by packet: the first packet from the signalled
+ * address fixes the source port; the same source keeps being relayed, any
+ * other port or address is dropped.
+ */
+static void run_nat_latching(struct testbed *tb, struct case_buffers *buf)
+{
+	static const struct {
+		struct pkt_spec packet;
+		int verdict;
+		const char *what;
+	} steps[] = {
+		{ { V4_ARRIVING(PBX_V4, PBX_RTP_PORT, PORT_LATCH) }, XDP_TX, "first packet" },
+		{ { V4_ARRIVING(PBX_V4, PBX_RTP_PORT, PORT_LATCH) }, XDP_TX, "same source again" },
+		{ { V4_ARRIVING(PBX_V4, PBX_RTP_PORT + 2, PORT_LATCH) }, XDP_DROP, "other port" },
+		{ { V4_ARRIVING(TRUNK_V4, PBX_RTP_PORT, PORT_LATCH) }, XDP_DROP, "other address" },
+	};
+	struct failure why = { .used = 0 };
+	struct stats before, after;
+	struct xt_flow flow;
+	size_t i, out_len;
+	int verdict, err;
+	__u32 index;
+
+	flow_index(XT_AF_INET, RELAY_V4, PORT_LATCH, &index);
+	if (read_stats(tb, &before))
+		failf(&why, "reading stats: %s", strerror(errno));
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		build_frame(&steps[i].packet, tb->macs, &buf->in);
+		err = run_program(tb, tb->ifindex[IFACE_INGRESS], buf->in.bytes, buf->in.len,
+				  buf->out, &out_len, &verdict);
+		if (err)
+			failf(&why, "BPF_PROG_TEST_RUN: %s", strerror(-err));
+		else if (verdict != steps[i].verdict)
+			failf(&why, "%s: verdict %s, expected %s", steps[i].what,
+			      verdict_name(verdict), verdict_name(steps[i].verdict));
+		if (i == 0 && !read_flow(tb, index, &flow) &&
+		    (!(flow.flags & XT_FLOW_F_CHECK_SRC_PORT) ||
+		     flow.src_port != htons(PBX_RTP_PORT)))
+			failf(&why,
+			      "after the first packet: flags 0x%x, src_port %u: not latched to %u",
+			      flow.flags, ntohs(flow.src_port), PBX_RTP_PORT);
+	}
+	if (read_flow(tb, index, &flow)) {
+		failf(&why, "reading flow %u: %s", index, strerror(errno));
+	} else {
+		if (flow.packets != 2 || flow.src_drops != 2)
+			failf(&why, "packets %llu, drops %llu: expected 2 and 2",
+			      (unsigned long long)flow.packets, (unsigned long long)flow.src_drops);
+	}
+	if (read_stats(tb, &after))
+		failf(&why, "reading stats: %s", strerror(errno));
+	else if (after.count[XT_STAT_LATCHED] != before.count[XT_STAT_LATCHED] + 1)
+		failf(&why, "latched counter moved by %llu, expected 1",
+		      (unsigned long long)(after.count[XT_STAT_LATCHED] -
+					   before.count[XT_STAT_LATCHED]));
+	report(tb, "a latching flow learns the source port from the first packet, then checks it",
+	       &why);
+}
+
 /* ---- Set-up -------------------------------------------------------------- */
 
 static enum mac_id device_mac_id(enum test_device device)
@@ -2004,6 +2075,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(&tb, &cases[i], buf);
 	run_flow_counters(&tb, buf);
+	run_nat_latching(&tb, buf);
 	for (i = 0; i < sizeof(truncation_cases) / sizeof(truncation_cases[0]); i++)
 		run_truncations(&tb, &truncation_cases[i], buf);
 

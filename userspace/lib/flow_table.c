@@ -37,6 +37,10 @@ int xt_flow_spec_validate(const struct xt_flow_spec *spec, char *err, size_t err
 		snprintf(err, errlen, "UDP port 0 is not a valid local, peer or relay port");
 		return -EINVAL;
 	}
+	if (spec->latch && (!spec->has_src || spec->src.port)) {
+		snprintf(err, errlen, "latch needs a source address without port (from IP:0)");
+		return -EINVAL;
+	}
 	if (spec->dscp > 63) {
 		snprintf(err, errlen, "DSCP %u out of range 0-63", spec->dscp);
 		return -EINVAL;
@@ -115,6 +119,8 @@ int xt_flow_add(const struct xt_maps *maps, const struct xt_flow_spec *spec)
 			flow.flags |= XT_FLOW_F_CHECK_SRC_PORT;
 			flow.src_port = htons(spec->src.port);
 		}
+		if (spec->latch)
+			flow.flags |= XT_FLOW_F_LATCH;
 	}
 	if (spec->has_nexthop) {
 		flow.flags |= XT_FLOW_F_NEXTHOP;
@@ -271,6 +277,7 @@ void xt_flow_spec_from_entry(const struct xt_flow_entry *entry, struct xt_flow_s
 	spec->peer.port = ntohs(flow->peer_port);
 	spec->relay.port = ntohs(flow->relay_port);
 	spec->has_src = flow->flags & XT_FLOW_F_CHECK_SRC_ADDR;
+	spec->latch = flow->flags & XT_FLOW_F_LATCH;
 	if (spec->has_src) {
 		memcpy(spec->src.addr, flow->src_addr, alen);
 		if (flow->flags & XT_FLOW_F_CHECK_SRC_PORT)

@@ -23,6 +23,7 @@ struct xt_flow_spec {
 	struct xt_endpoint relay;
 	struct xt_endpoint src; /* valid when has_src; src.port 0: any port */
 	bool has_src;
+	bool latch; /* with has_src and src.port 0: learn the port from the first packet */
 	uint8_t dscp;
 	struct xt_nexthop nexthop; /* valid when has_nexthop */
 	bool has_nexthop;

@@ -92,3 +92,78 @@ require_root() {
 json_true() {
 	jq -e "$1" >/dev/null <<<"$2"
 }
+
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds.
+# Returns 1 if SECONDS pass first. Tests wait for conditions, not for time.
+wait_until() {
+	local tries=$(($1 * 10))
+	shift
+	until "$@"; do
+		((tries-- > 0)) || return 1
+		sleep 0.1
+	done
+}
+
+# Background processes a test starts: `cmd & track $!` records one, reap waits
+# for it (bounded) and forgets it; stop_tracked (register it with on_exit)
+# stops what is still running, by its PID and nothing else.
+TRACKED=()
+track() {
+	TRACKED+=("$1")
+}
+
+alive() {
+	[[ -r /proc/$1/status ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status"
+}
+
+gone() {
+	! alive "$1"
+}
+
+# reap PID SECONDS: its exit status; after SECONDS it is killed (status 124).
+reap() {
+	local pid=$1 rc=0 i
+	if ! wait_until "$2" gone "$pid"; then
+		kill "$pid" 2>/dev/null
+		wait_until 5 gone "$pid" || kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		rc=124
+	else
+		wait "$pid" || rc=$?
+	fi
+	for i in "${!TRACKED[@]}"; do
+		[[ ${TRACKED[i]} == "$pid" ]] && unset 'TRACKED[i]'
+	done
+	return $rc
+}
+
+stop_tracked() {
+	local pid
+	for pid in "${TRACKED[@]}"; do
+		alive "$pid" && kill "$pid" 2>/dev/null
+	done
+	for pid in "${TRACKED[@]}"; do
+		wait_until 5 gone "$pid" || kill -KILL "$pid" 2>/dev/null
+	done
+	TRACKED=()
+}
+
+# capture_start FILE NS DEV FILTER: tshark captures what DEV in namespace NS
+# sees (capture filter FILTER) into FILE; returns once it is capturing.
+declare -A CAPTURES=()
+capture_start() {
+	local file=$1
+	ip netns exec "$2" tshark -q -i "$3" -f "$4" -w "$file" >/dev/null 2>"$file.log" &
+	track $!
+	CAPTURES[$file]=$!
+	wait_until 20 grep -q "Capturing on" "$file.log"
+}
+
+# capture_stop FILE: stop the capture and let tshark write out what it has.
+capture_stop() {
+	local pid=${CAPTURES[$1]:-}
+	[[ -n $pid ]] || return 1
+	unset 'CAPTURES[$1]'
+	kill -INT "$pid" 2>/dev/null
+	reap "$pid" 10 >/dev/null 2>&1
+}

@@ -134,7 +134,8 @@ int main(int argc, char **argv)
 	}
 	sigfd = signalfd(-1, &signals, SFD_CLOEXEC);
 	if (sigfd >= 0 && !su_wait_create(wait, sigfd, SU_WAIT_IN))
-		sig_registration = su_root_register(root, wait, on_signal, (su_wakeup_arg_t *)root, 0);
+		sig_registration =
+			su_root_register(root, wait, on_signal, (su_wakeup_arg_t *)root, 0);
 	if (sig_registration < 0) {
 		fprintf(stderr, "xtrunkd: cannot watch signals\n");
 		goto out_b2bua;

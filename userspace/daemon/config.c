@@ -29,6 +29,7 @@ void xt_config_defaults(struct xt_config *config)
 	config->hold_timeout_s = 3600;
 	config->slots = XT_DEFAULT_SLOTS;
 	snprintf(config->pin_dir, sizeof(config->pin_dir), "%s", XT_PIN_DIR);
+	set_endpoint(&config->metrics, "127.0.0.1:9477");
 
 	snprintf(pbx->name, sizeof(pbx->name), "pbx");
 	snprintf(pbx->interface, sizeof(pbx->interface), "left0");
@@ -221,9 +222,23 @@ static int relay_key(struct xt_config *config, const char *key, const char *valu
 		snprintf(config->pin_dir, sizeof(config->pin_dir), "%s", value);
 		return 0;
 	}
+	if (!strcmp(key, "metrics")) {
+		char perr[128];
+
+		if (!strcmp(value, "off")) {
+			memset(&config->metrics, 0, sizeof(config->metrics));
+			return 0;
+		}
+		if (xt_endpoint_parse(value, &config->metrics, perr, sizeof(perr)) ||
+		    !config->metrics.port) {
+			snprintf(why, whylen, "metrics must be IP:PORT, [IPv6]:PORT or off");
+			return -EINVAL;
+		}
+		return 0;
+	}
 	snprintf(why, whylen,
 		 "unknown key '%s' in [relay] (xdp, dscp, media_timeout, hold_timeout, slots, "
-		 "pin_dir)",
+		 "pin_dir, metrics)",
 		 key);
 	return -EINVAL;
 }

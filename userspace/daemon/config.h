@@ -38,6 +38,7 @@ struct xt_config {
 	unsigned int hold_timeout_s;
 	unsigned int slots;
 	char pin_dir[256];
+	struct xt_endpoint metrics; /* Prometheus /metrics listen address; family 0: off */
 };
 
 /* The built-in configuration: the demo lab's. */

@@ -20,6 +20,7 @@
 #include "dataplane.h"
 #include "log.h"
 #include "media_session.h"
+#include "metrics.h"
 #include "sip_b2bua.h"
 
 static void usage(FILE *out)
@@ -57,6 +58,7 @@ int main(int argc, char **argv)
 	struct xt_dataplane dp;
 	struct xt_media_env media;
 	struct xt_b2bua *b2b = NULL;
+	struct xt_metrics *metrics = NULL;
 	su_root_t *root = NULL;
 	su_wait_t wait[1];
 	sigset_t signals;
@@ -132,6 +134,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xtrunkd: %s\n", err);
 		goto out_dataplane;
 	}
+	if (config.metrics.family) {
+		struct xt_metrics_sources sources = {
+			.config = &config, .dp = &dp, .media = &media, .b2b = b2b
+		};
+
+		metrics = xt_metrics_create(root, &config.metrics, &sources, err, sizeof(err));
+		if (!metrics) {
+			fprintf(stderr, "xtrunkd: %s\n", err);
+			goto out_b2bua;
+		}
+	}
 	sigfd = signalfd(-1, &signals, SFD_CLOEXEC);
 	if (sigfd >= 0 && !su_wait_create(wait, sigfd, SU_WAIT_IN))
 		sig_registration =
@@ -146,6 +159,7 @@ int main(int argc, char **argv)
 	rc = 0;
 
 out_b2bua:
+	xt_metrics_destroy(metrics);
 	if (sig_registration >= 0)
 		su_root_deregister(root, sig_registration);
 	xt_b2bua_destroy(b2b);

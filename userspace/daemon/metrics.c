@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+struct xt_metrics;
+#define NTH_SITE_MAGIC_T struct xt_metrics
+
+#include <sofia-sip/http_header.h>
+#include <sofia-sip/http_status.h>
+#include <sofia-sip/http_tag.h>
+#include <sofia-sip/nth.h>
+#include <sofia-sip/nth_tag.h>
+#include <sofia-sip/su_alloc.h>
+
+#include "xtrunk_abi.h"
+#include "log.h"
+#include "metrics.h"
+
+#ifndef XTRUNK_VERSION
+#define XTRUNK_VERSION "0.1.0"
+#endif
+
+#define EXPOSITION_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+struct xt_metrics {
+	struct xt_metrics_sources sources;
+	nth_site_t *site;
+	su_home_t home[1];
+};
+
+static void family(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Data-path counters: verdicts and why packets were passed or dropped. */
+static void render_datapath(FILE *out, const struct xt_dataplane *dp)
+{
+	static const struct {
+		enum xt_stat stat;
+		const char *verdict, *reason;
+	} rows[] = {
+		{ XT_STAT_TX, "tx", "relayed" },
+		{ XT_STAT_REDIRECT, "redirect", "relayed" },
+		{ XT_STAT_DROP_SRC, "drop", "source_check" },
+		{ XT_STAT_PASS_NOT_IP, "pass", "not_ip" },
+		{ XT_STAT_PASS_NOT_UDP, "pass", "not_udp" },
+		{ XT_STAT_PASS_FRAGMENT, "pass", "fragment" },
+		{ XT_STAT_PASS_IP_OPTIONS, "pass", "ip_options" },
+		{ XT_STAT_PASS_IPV6_EXT, "pass", "ipv6_ext_header" },
+		{ XT_STAT_PASS_MALFORMED, "pass", "malformed" },
+		{ XT_STAT_PASS_NO_ADDR, "pass", "no_relay_addr" },
+		{ XT_STAT_PASS_NO_FLOW, "pass", "no_flow" },
+		{ XT_STAT_PASS_NO_NEIGH, "pass", "no_neighbour" },
+		{ XT_STAT_PASS_NO_ROUTE, "pass", "no_route" },
+		{ XT_STAT_PASS_FWD_DISABLED, "pass", "fib_forwarding_disabled" },
+		{ XT_STAT_PASS_NO_TXPORT, "pass", "no_tx_port" },
+		{ XT_STAT_PASS_FAMILY, "pass", "family_mismatch" },
+	};
+	uint64_t totals[XT_STAT_MAX] = { 0 };
+
+	if (dp->xdp && xt_stats_read(&dp->maps, totals, XT_STAT_MAX))
+		memset(totals, 0, sizeof(totals));
+	family(out, "xtrunk_xdp_packets_total", "counter",
+	       "Packets the XDP program handled, by verdict and reason.");
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		fprintf(out, "xtrunk_xdp_packets_total{verdict=\"%s\",reason=\"%s\"} %llu\n",
+			rows[i].verdict, rows[i].reason,
+			(unsigned long long)totals[rows[i].stat]);
+	family(out, "xtrunk_xdp_latched_total", "counter",
+	       "Flows that learned their peer's source port from its first packet (NAT).");
+	fprintf(out, "xtrunk_xdp_latched_total %llu\n",
+		(unsigned long long)totals[XT_STAT_LATCHED]);
+}
+
+struct flow_sums {
+	uint64_t packets, bytes, drops, flows;
+};
+
+static int add_flow(const struct xt_flow_entry *entry, void *arg)
+{
+	struct flow_sums *sums = arg;
+
+	sums->packets += entry->flow.packets;
+	sums->bytes += entry->flow.bytes;
+	sums->drops += entry->flow.src_drops;
+	sums->flows++;
+	return 0;
+}
+
+/* Media relayed per path: live flows (one batched pass) plus the ended ones. */
+static void render_media(FILE *out, const struct xt_dataplane *dp)
+{
+	struct flow_sums live = { 0 };
+
+	if (dp->xdp)
+		xt_flow_foreach(&dp->maps, add_flow, &live);
+	family(out, "xtrunk_media_packets_total", "counter",
+	       "Media packets relayed, by path: in XDP or by the userspace relay.");
+	fprintf(out, "xtrunk_media_packets_total{path=\"xdp\"} %llu\n",
+		(unsigned long long)(dp->xdp_packets + live.packets));
+	fprintf(out, "xtrunk_media_packets_total{path=\"userspace\"} %llu\n",
+		(unsigned long long)dp->userspace_packets);
+	family(out, "xtrunk_media_bytes_total", "counter",
+	       "Media bytes relayed (IP length in XDP, UDP payload in userspace), by path.");
+	fprintf(out, "xtrunk_media_bytes_total{path=\"xdp\"} %llu\n",
+		(unsigned long long)(dp->xdp_bytes + live.bytes));
+	fprintf(out, "xtrunk_media_bytes_total{path=\"userspace\"} %llu\n",
+		(unsigned long long)dp->userspace_bytes);
+	family(out, "xtrunk_media_source_drops_total", "counter",
+	       "Media packets dropped because they did not come from the call's peer, by path.");
+	fprintf(out, "xtrunk_media_source_drops_total{path=\"xdp\"} %llu\n",
+		(unsigned long long)(dp->xdp_drops + live.drops));
+	fprintf(out, "xtrunk_media_source_drops_total{path=\"userspace\"} %llu\n",
+		(unsigned long long)dp->userspace_drops);
+	family(out, "xtrunk_flows", "gauge", "Media flows installed (one per stream direction).");
+	fprintf(out, "xtrunk_flows %u\n", dp->flows);
+}
+
+static void render_ports(FILE *out, const struct xt_metrics_sources *src)
+{
+	family(out, "xtrunk_relay_ports", "gauge", "Relay ports per side, in use or free.");
+	for (int side = 0; side < XT_SIDES; side++) {
+		const struct xt_port_pool *pool = &src->media->pools[side];
+
+		fprintf(out, "xtrunk_relay_ports{side=\"%s\",state=\"used\"} %u\n",
+			src->config->side[side].name, 2 * pool->in_use);
+		fprintf(out, "xtrunk_relay_ports{side=\"%s\",state=\"free\"} %u\n",
+			src->config->side[side].name, 2 * (pool->pairs - pool->in_use));
+	}
+}
+
+static void render_calls(FILE *out, const struct xt_b2bua *b2b)
+{
+	struct xt_b2bua_stats stats;
+
+	xt_b2bua_get_stats(b2b, &stats);
+	family(out, "xtrunk_calls_active", "gauge", "Calls in progress.");
+	fprintf(out, "xtrunk_calls_active %u\n", stats.calls_active);
+	family(out, "xtrunk_calls_total", "counter", "Calls ended or answered, by result.");
+	fprintf(out, "xtrunk_calls_total{result=\"answered\"} %llu\n",
+		(unsigned long long)stats.calls_answered);
+	fprintf(out, "xtrunk_calls_total{result=\"failed\"} %llu\n",
+		(unsigned long long)stats.calls_failed);
+	fprintf(out, "xtrunk_calls_total{result=\"cancelled\"} %llu\n",
+		(unsigned long long)stats.calls_cancelled);
+	family(out, "xtrunk_calls_started_total", "counter", "Calls offered to the relay.");
+	fprintf(out, "xtrunk_calls_started_total %llu\n", (unsigned long long)stats.calls_started);
+}
+
+static void render_build(FILE *out, const struct xt_metrics_sources *src)
+{
+	family(out, "xtrunk_build_info", "gauge", "Version of xtrunkd; the value is always 1.");
+	fprintf(out, "xtrunk_build_info{version=\"%s\"} 1\n", XTRUNK_VERSION);
+	family(out, "xtrunk_xdp_attached", "gauge",
+	       "1 for each interface the XDP program is attached to, with its mode.");
+	for (int side = 0; side < XT_SIDES; side++) {
+		const char *mode = !src->dp->xdp			    ? "off"
+				   : src->config->xdp == XT_XDP_SKB ? "skb"
+								    : "native";
+
+		fprintf(out, "xtrunk_xdp_attached{interface=\"%s\",side=\"%s\",mode=\"%s\"} %d\n",
+			src->config->side[side].interface, src->config->side[side].name, mode,
+			src->dp->xdp ? 1 : 0);
+	}
+}
+
+char *xt_metrics_render(const struct xt_metrics_sources *src, size_t *len)
+{
+	char *text = NULL;
+	FILE *out = open_memstream(&text, len);
+
+	if (!out)
+		return NULL;
+	render_build(out, src);
+	render_calls(out, src->b2b);
+	render_media(out, src->dp);
+	render_datapath(out, src->dp);
+	render_ports(out, src);
+	if (fclose(out)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static bool accepts_gzip(const http_t *http)
+{
+	for (const http_accept_encoding_t *ae = http->http_accept_encoding; ae; ae = ae->aa_next)
+		if (ae->aa_value && !strcasecmp(ae->aa_value, "gzip") &&
+		    !(ae->aa_q && strtod(ae->aa_q, NULL) == 0.0))
+			return true;
+	return false;
+}
+
+/* gzip (RFC 1952) of text into a malloc'd buffer. */
+static unsigned char *gzip_text(const char *text, size_t len, size_t *out_len)
+{
+	z_stream z = { 0 };
+	uLong bound;
+	unsigned char *out;
+
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+	    Z_OK)
+		return NULL;
+	bound = deflateBound(&z, (uLong)len) + 32;
+	out = malloc(bound);
+	if (!out) {
+		deflateEnd(&z);
+		return NULL;
+	}
+	z.next_in = (Bytef *)text;
+	z.avail_in = (uInt)len;
+	z.next_out = out;
+	z.avail_out = (uInt)bound;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		free(out);
+		return NULL;
+	}
+	*out_len = z.total_out;
+	deflateEnd(&z);
+	return out;
+}
+
+static int serve(struct xt_metrics *metrics, nth_site_t *site, nth_request_t *req,
+		 const http_t *http, const char *path)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	unsigned char *gz = NULL;
+	http_payload_t *payload;
+	size_t len = 0, gz_len = 0;
+	bool gzip;
+	char *text;
+
+	if (nth_request_method(req) != http_method_get &&
+	    nth_request_method(req) != http_method_head) {
+		nth_request_treply(req, HTTP_405_NOT_ALLOWED, HTTPTAG_ALLOW_STR("GET, HEAD"),
+				   TAG_END());
+		return 405;
+	}
+	if (path && *path && strcmp(path, "metrics")) {
+		nth_request_treply(req, HTTP_404_NOT_FOUND, TAG_END());
+		return 404;
+	}
+	text = xt_metrics_render(&metrics->sources, &len);
+	if (!text) {
+		nth_request_treply(req, HTTP_500_INTERNAL_SERVER, TAG_END());
+		return 500;
+	}
+	gzip = accepts_gzip(http) && (gz = gzip_text(text, len, &gz_len));
+	payload = http_payload_create(home, gzip ? (void *)gz : text, gzip ? gz_len : len);
+	nth_request_treply(req, HTTP_200_OK, HTTPTAG_CONTENT_TYPE_STR(EXPOSITION_TYPE),
+			   TAG_IF(gzip, HTTPTAG_CONTENT_ENCODING_STR("gzip")),
+			   HTTPTAG_PAYLOAD(payload), TAG_END());
+	free(text);
+	free(gz);
+	su_home_deinit(home);
+	return 200;
+}
+
+struct xt_metrics *xt_metrics_create(su_root_t *root, const struct xt_endpoint *listen,
+				     const struct xt_metrics_sources *sources, char *err,
+				     size_t errlen)
+{
+	struct xt_metrics *metrics = calloc(1, sizeof(*metrics));
+	char host[64], url[96];
+
+	if (!metrics) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	su_home_init(metrics->home);
+	metrics->sources = *sources;
+	xt_addr_format(listen->family, listen->addr, host, sizeof(host));
+	snprintf(url, sizeof(url), listen->family == XT_AF_INET6 ? "http://[%s]:%u" : "http://%s:%u",
+		 host, listen->port);
+	metrics->site = nth_site_create(NULL, serve, metrics, (url_string_t *)url,
+					NTHTAG_ROOT(root), TAG_END());
+	if (!metrics->site) {
+		snprintf(err, errlen, "metrics: cannot listen on %s: %s", url, strerror(errno));
+		su_home_deinit(metrics->home);
+		free(metrics);
+		return NULL;
+	}
+	pr_info("metrics on %s/metrics\n", url);
+	return metrics;
+}
+
+void xt_metrics_destroy(struct xt_metrics *metrics)
+{
+	if (!metrics)
+		return;
+	nth_site_destroy(metrics->site);
+	su_home_deinit(metrics->home);
+	free(metrics);
+}

@@ -25,6 +25,14 @@ struct {
 	__type(value, struct xt_flow);
 } xt_flows SEC(".maps");
 
+/* RTP statistics, at the same index as the flow; sized with xt_flows by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XT_DEFAULT_SLOTS *XT_PORTS_PER_SLOT);
+	__type(key, __u32);
+	__type(value, struct xt_rtp_stats);
+} xt_rtp_stats SEC(".maps");
+
 /* Devices a relayed packet may be redirected to: every attached interface. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);

@@ -16,6 +16,7 @@
 #include "parsing.h"
 #include "csum.h"
 #include "maps.h"
+#include "rtp_stats.h"
 
 #ifndef AF_INET
 #define AF_INET 2
@@ -89,14 +90,14 @@ static __always_inline int relay_addr_slot(const struct pkt *p, __u32 *slot)
 	return -1;
 }
 
-static __always_inline struct xt_flow *flow_lookup(const struct pkt *p)
+static __always_inline struct xt_flow *flow_lookup(const struct pkt *p, __u32 *index)
 {
-	__u32 slot, index;
+	__u32 slot;
 
 	if (relay_addr_slot(p, &slot))
 		return NULL;
-	index = slot * XT_PORTS_PER_SLOT + bpf_ntohs(p->udp->dest);
-	return bpf_map_lookup_elem(&xt_flows, &index);
+	*index = slot * XT_PORTS_PER_SLOT + bpf_ntohs(p->udp->dest);
+	return bpf_map_lookup_elem(&xt_flows, index);
 }
 
 struct nexthop {
@@ -225,6 +226,7 @@ static __always_inline int xt_relay(struct xdp_md *ctx)
 	};
 	struct nexthop nh;
 	struct xt_flow *flow;
+	__u32 index = 0;
 	int reason, action;
 
 	stat_inc(XT_STAT_RX);
@@ -232,7 +234,7 @@ static __always_inline int xt_relay(struct xdp_md *ctx)
 	if (reason != XT_STAT_MAX)
 		goto pass;
 
-	flow = flow_lookup(&p);
+	flow = flow_lookup(&p, &index);
 	if (!flow) {
 		reason = XT_STAT_PASS_NO_ADDR;
 		goto pass;
@@ -266,6 +268,8 @@ static __always_inline int xt_relay(struct xdp_md *ctx)
 		}
 	}
 
+	if (flow->flags & XT_FLOW_F_RTP_STATS)
+		rtp_stats_update(&p, index);
 	if (p.family == XT_AF_INET)
 		rewrite_ipv4(&p, flow);
 	else

@@ -72,6 +72,8 @@ static inline __u32 xt_addr_hash(const __u32 *words, __u8 family)
  * address the call never signalled is never relayed, latched or not.
  */
 #define XT_FLOW_F_LATCH (1u << 4)
+/* Track RTP quality (RFC 3550 A.1, A.8) in xt_rtp_stats at the flow's index. */
+#define XT_FLOW_F_RTP_STATS (1u << 5)
 
 /*
  * One direction of one media stream: a UDP packet arriving at
@@ -107,6 +109,28 @@ struct xt_flow {
 	__u32 nh_ifindex;
 	__u8 nh_smac[6];
 	__u8 nh_dmac[6];
+};
+
+/*
+ * RTP reception statistics of one flow (RFC 3550 appendix A.1 and A.8),
+ * computed from the relayed packets themselves. The controller writes the
+ * entry (clock_hz from the SDP) when it installs the flow; the data path
+ * keeps it. Lost = (max_seq - base_seq + 1) - received, computed by readers.
+ */
+#define XT_RTP_STATE_STARTED (1u << 0)
+
+struct xt_rtp_stats {
+	__u32 clock_hz; /* RTP timestamp rate; 0: no jitter */
+	__u32 state;	/* XT_RTP_STATE_* */
+	__u32 ssrc;	/* of the current source; a new SSRC restarts the statistics */
+	__u32 base_seq; /* first sequence number seen */
+	__u32 max_seq;	/* extended highest sequence number (cycles << 16 | seq) */
+	__u32 jitter;	/* interarrival jitter in timestamp units, times 16 (A.8) */
+	__u32 transit;	/* previous packet's relative transit time */
+	__u32 pad;
+	__u64 received;	  /* RTP packets of this SSRC, duplicates included */
+	__u64 duplicates; /* same sequence number as the highest */
+	__u64 reordered;  /* older than the highest: late or reordered */
 };
 
 /* Global per-CPU counters, indexed by enum xt_stat. */

@@ -43,6 +43,54 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* "rtp": the flow's call quality, null when it tracks none, {} before its first packet. */
+static void print_rtp_json(const struct xt_flow_entry *entry)
+{
+	struct xt_rtp_quality q;
+
+	if (!(entry->flow.flags & XT_FLOW_F_RTP_STATS)) {
+		jsonw_null_field(json_wtr, "rtp");
+		return;
+	}
+	jsonw_name(json_wtr, "rtp");
+	jsonw_start_object(json_wtr);
+	jsonw_uint_field(json_wtr, "clock_hz", entry->rtp.clock_hz);
+	if (xt_rtp_quality(&entry->rtp, &q)) {
+		char number[32];
+
+		jsonw_uint_field(json_wtr, "ssrc", q.ssrc);
+		jsonw_uint_field(json_wtr, "expected", q.expected);
+		jsonw_uint_field(json_wtr, "received", q.received);
+		jsonw_uint_field(json_wtr, "lost", q.lost);
+		jsonw_uint_field(json_wtr, "duplicates", q.duplicates);
+		jsonw_uint_field(json_wtr, "reordered", q.reordered);
+		jsonw_uint_field(json_wtr, "jitter", entry->rtp.jitter >> 4);
+		/* decimals as numbers, fixed precision */
+		snprintf(number, sizeof(number), "%.3f", q.jitter_ms);
+		jsonw_name(json_wtr, "jitter_ms");
+		jsonw_raw(json_wtr, number);
+		snprintf(number, sizeof(number), "%.2f", q.mos);
+		jsonw_name(json_wtr, "mos");
+		jsonw_raw(json_wtr, number);
+	}
+	jsonw_end_object(json_wtr);
+}
+
+static void print_rtp_text(const struct xt_flow_entry *entry)
+{
+	struct xt_rtp_quality q;
+
+	if (!(entry->flow.flags & XT_FLOW_F_RTP_STATS))
+		return;
+	if (!xt_rtp_quality(&entry->rtp, &q)) {
+		printf("\trtp no packets yet (clock %u Hz)\n", entry->rtp.clock_hz);
+		return;
+	}
+	printf("\trtp ssrc 0x%08x  lost %" PRIu64 "/%" PRIu64 "  jitter %.1f ms  dup %" PRIu64
+	       "  reordered %" PRIu64 "  MOS %.2f\n",
+	       q.ssrc, q.lost, q.expected, q.jitter_ms, q.duplicates, q.reordered, q.mos);
+}
+
 static void print_flow(const struct xt_flow_entry *entry, uint64_t now_ns)
 {
 	char local[XT_ENDPOINT_STRLEN], to[XT_ENDPOINT_STRLEN], via[XT_ENDPOINT_STRLEN];
@@ -91,6 +139,7 @@ static void print_flow(const struct xt_flow_entry *entry, uint64_t now_ns)
 						 0);
 		else
 			jsonw_null_field(json_wtr, "idle_ms");
+		print_rtp_json(entry);
 		if (spec.has_nexthop) {
 			jsonw_name(json_wtr, "nexthop");
 			jsonw_start_object(json_wtr);
@@ -110,6 +159,7 @@ static void print_flow(const struct xt_flow_entry *entry, uint64_t now_ns)
 	if (spec.latch)
 		printf(" latch%s", spec.src.port ? "ed" : "");
 	printf(" dscp %u\n", flow->dscp);
+	print_rtp_text(entry);
 	if (spec.has_nexthop)
 		printf("\tnexthop dev %s lladdr %s\n", nh_dev, nh_mac);
 	else
@@ -186,6 +236,18 @@ static int do_add(int argc, char **argv)
 			spec.has_src = true;
 		} else if (is_prefix(argv[0], "latch")) {
 			spec.latch = true;
+		} else if (is_prefix(argv[0], "rtp")) {
+			char *end;
+			unsigned long hz;
+
+			NEXT_ARG();
+			REQ_ARGS(1);
+			hz = strtoul(argv[0], &end, 10);
+			if (argv[0][0] < '1' || argv[0][0] > '9' || *end || hz > 1000000)
+				return p_err(
+					"rtp '%s': expected the RTP clock rate in Hz (e.g. 8000)",
+					argv[0]);
+			spec.rtp_clock_hz = (uint32_t)hz;
 		} else if (is_prefix(argv[0], "dscp")) {
 			char *end;
 			unsigned long dscp;
@@ -197,7 +259,8 @@ static int do_add(int argc, char **argv)
 				return p_err("dscp '%s': expected a number from 0 to 63", argv[0]);
 			spec.dscp = (uint8_t)dscp;
 		} else {
-			return p_err("unexpected '%s' (expected from, latch or dscp)", argv[0]);
+			return p_err("unexpected '%s' (expected from, latch, rtp or dscp)",
+				     argv[0]);
 		}
 		NEXT_ARG();
 	}
@@ -313,10 +376,11 @@ static int do_list(int argc, char **argv)
 }
 
 const struct cmd flow_cmds[] = {
-	{ "add", do_add, "LOCAL to PEER via RELAY [from SRC [latch]] [dscp N]",
+	{ "add", do_add, "LOCAL to PEER via RELAY [from SRC [latch]] [rtp HZ] [dscp N]",
 	  "a UDP packet arriving at LOCAL (from SRC, when given; SRC port 0: any port)\n"
 	  "      leaves from RELAY to PEER, marked with DSCP N (default 46, EF);\n"
-	  "      latch (SRC port 0): the first packet from SRC's address fixes the port" },
+	  "      latch (SRC port 0): the first packet from SRC's address fixes the port;\n"
+	  "      rtp HZ: track RTP loss and jitter (RTP clock rate HZ)" },
 	{ "del", do_del, "LOCAL", "delete the flow at LOCAL" },
 	{ "list", do_list, NULL, "list every flow with its counters" },
 	{ "show", do_show, "LOCAL", "show the flow at LOCAL with its counters" },

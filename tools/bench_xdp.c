@@ -470,7 +470,9 @@ static int bench_case(const struct bench_config *cfg, __u32 nflows, struct bench
 	skel->rodata->bench_addr_base = cfg->relay_base;
 	skel->rodata->bench_src_addr = htonl(cfg->src_addr);
 	skel->rodata->bench_src_port = htons(SRC_PORT);
-	err = bpf_map__set_max_entries(skel->maps.xt_flows, lay.nslots * XT_PORTS_PER_SLOT);
+	err = bpf_map__set_max_entries(skel->maps.xt_flows, lay.nslots * XT_PORTS_PER_SLOT) ?:
+		      bpf_map__set_max_entries(skel->maps.xt_rtp_stats,
+					       lay.nslots * XT_PORTS_PER_SLOT);
 	if (err) {
 		pr_warn("flows=%u: sizing the flow table failed: %s\n", nflows, strerror(-err));
 		goto out;

@@ -39,6 +39,7 @@
 #include "xtrunk_abi.h"
 #include "endpoint.h"
 #include "relay_addrs.h"
+#include "flow_table.h"
 #include "xtrunk.skel.h"
 
 /* ---- The namespace, as tests/pkt/run.sh sets it up ---------------------- */
@@ -117,7 +118,9 @@ static const __u8 pbx_b_mac[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x02, 0x00, 0x02 };
 #define PORT_CACHED_REDIRECT 30024   /* next hop on the egress device */
 #define PORT_CACHED_UNATTACHED 30026 /* next hop on a device without xtrunk */
 #define PORT_LATCH 30028	     /* NAT latching: the first packet fixes the source port */
-#define PORT_NO_FLOW 30098	     /* never written */
+#define PORT_RTP_STATS 30030	     /* RTP quality tracked (RFC 3550 A.1, A.8) */
+#define RTP_STATS_CLOCK_HZ 8000
+#define PORT_NO_FLOW 30098 /* never written */
 
 /* Ports of the peers and of the relay's other leg, where packets leave from. */
 #define PBX_RTP_PORT 5004
@@ -263,6 +266,14 @@ static const struct flow_spec flows[] = {
 		.family = XT_AF_INET,
 		.local_port = PORT_COUNTED,
 		.flags = FLOW_NO_CHECK,
+		.dscp = DSCP_EF,
+		.relay = { RELAY_V4, LEG_COUNTED_PORT },
+		.peer = { TRUNK_V4, TRUNK_COUNTED_PORT },
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_RTP_STATS,
+		.flags = XT_FLOW_F_ACTIVE | XT_FLOW_F_RTP_STATS,
 		.dscp = DSCP_EF,
 		.relay = { RELAY_V4, LEG_COUNTED_PORT },
 		.peer = { TRUNK_V4, TRUNK_COUNTED_PORT },
@@ -509,6 +520,9 @@ struct pkt_spec {
 	enum payload_kind payload;
 	__u16 payload_word;
 	bool pad_to_min_frame; /* Ethernet padding up to ETH_ZLEN after the IP packet */
+	bool rtp_set;	       /* PAYLOAD_RTP with these instead of fixed values: */
+	__u16 rtp_seq;
+	__u32 rtp_timestamp;
 };
 
 /* A built packet and where its parts are, for diagnostics. */
@@ -624,8 +638,8 @@ static size_t put_payload(__u8 *at, const struct pkt_spec *spec)
 	}
 	at = put8(at, RTP_VERSION_2);
 	at = put8(at, RTP_PT_PCMU);
-	at = put16(at, 0x1234);	    /* sequence number */
-	at = put32(at, 0x00a0b0c0); /* timestamp */
+	at = put16(at, spec->rtp_set ? spec->rtp_seq : 0x1234);		  /* sequence number */
+	at = put32(at, spec->rtp_set ? spec->rtp_timestamp : 0x00a0b0c0); /* timestamp */
 	at = put32(at, RTP_SSRC);
 	for (i = 0; i < G711_20MS_BYTES; i++)
 		at = put8(at, i % 7 ? G711_SILENCE : (__u8)i); /* not all alike */
@@ -1901,6 +1915,103 @@ static void run_nat_latching(struct testbed *tb, struct case_buffers *buf)
 	       &why);
 }
 
+/*
+ * RTP quality: a known sequence with a wrap, a loss, a duplicate and a late
+ * packet, and timestamps that jitter against the arrival times, checked
+ * against RFC 3550 A.1 and A.8 computed here from the measured arrivals.
+ */
+static __u32 rtp_arrival_units(const struct timespec *t)
+{
+	__u64 ns = (__u64)t->tv_sec * 1000000000ull + (__u64)t->tv_nsec;
+
+	return (__u32)(ns / 1000 * RTP_STATS_CLOCK_HZ / 1000000);
+}
+
+/* A.8: J += (|D| - J) / 16, in the integer form the data path keeps (J * 16). */
+static __u32 rfc3550_jitter(const __u32 *arrival, const __u32 *timestamp, size_t n)
+{
+	__u32 jitter = 0;
+
+	for (size_t i = 1; i < n; i++) {
+		__s32 d =
+			(__s32)((arrival[i] - timestamp[i]) - (arrival[i - 1] - timestamp[i - 1]));
+
+		jitter += (__u32)(d < 0 ? -d : d) - ((jitter + 8) >> 4);
+	}
+	return jitter;
+}
+
+static void run_rtp_stats(struct testbed *tb, struct case_buffers *buf)
+{
+	/* seq 65533.. wraps to 0; 4 is lost, 3 repeats, 2 comes late */
+	static const __u16 seqs[] = { 65533, 65534, 65535, 0, 1, 3, 3, 2, 5 };
+	static const __s32 ts_skew[] = { 0, 400, -200, 800, 0, 0, 0, 0, 1000 };
+	enum { N = sizeof(seqs) / sizeof(seqs[0]) };
+	__u32 arrival_before[N], arrival_after[N], timestamp[N], index, lo, hi;
+	struct failure why = { .used = 0 };
+	struct xt_rtp_stats stats = { .clock_hz = RTP_STATS_CLOCK_HZ };
+	struct xt_rtp_quality q;
+	size_t i, out_len;
+	int verdict, err;
+
+	flow_index(XT_AF_INET, RELAY_V4, PORT_RTP_STATS, &index);
+	if (bpf_map__update_elem(tb->skel->maps.xt_rtp_stats, &index, sizeof(index), &stats,
+				 sizeof(stats), 0))
+		failf(&why, "writing the statistics entry: %s", strerror(errno));
+	for (i = 0; i < N; i++) {
+		struct pkt_spec rtp = { V4_FROM_PBX(PORT_RTP_STATS), .rtp_set = true };
+		struct timespec t;
+		/* 160 timestamp units (20 ms at 8 kHz) per sequence step, then skewed */
+		__u16 step = (__u16)(seqs[i] - seqs[0]);
+
+		timestamp[i] = 100000u + 160u * step + (__u32)ts_skew[i];
+		rtp.rtp_seq = seqs[i];
+		rtp.rtp_timestamp = timestamp[i];
+		build_frame(&rtp, tb->macs, &buf->in);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		arrival_before[i] = rtp_arrival_units(&t);
+		err = run_program(tb, tb->ifindex[IFACE_INGRESS], buf->in.bytes, buf->in.len,
+				  buf->out, &out_len, &verdict);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		arrival_after[i] = rtp_arrival_units(&t);
+		if (err || verdict != XDP_TX)
+			failf(&why, "packet %zu: %s", i + 1,
+			      err ? strerror(-err) : verdict_name(verdict));
+	}
+	if (bpf_map__lookup_elem(tb->skel->maps.xt_rtp_stats, &index, sizeof(index), &stats,
+				 sizeof(stats), 0)) {
+		failf(&why, "reading the statistics: %s", strerror(errno));
+		goto out;
+	}
+	if (!xt_rtp_quality(&stats, &q)) {
+		failf(&why, "no RTP seen");
+		goto out;
+	}
+	if (q.ssrc != RTP_SSRC || stats.base_seq != 65533 || stats.max_seq != 65536 + 5)
+		failf(&why, "ssrc 0x%x base %u max %u, expected 0x%x 65533 %u", q.ssrc,
+		      stats.base_seq, stats.max_seq, RTP_SSRC, 65536 + 5);
+	if (q.expected != 9 || q.received != 9 || q.lost != 1 || q.duplicates != 1 ||
+	    q.reordered != 1)
+		failf(&why,
+		      "expected %llu received %llu lost %llu dup %llu reordered %llu, wanted 9 9 1 1 1",
+		      (unsigned long long)q.expected, (unsigned long long)q.received,
+		      (unsigned long long)q.lost, (unsigned long long)q.duplicates,
+		      (unsigned long long)q.reordered);
+	/* the program's arrival time lies between the two clock readings */
+	lo = rfc3550_jitter(arrival_before, timestamp, N);
+	hi = rfc3550_jitter(arrival_after, timestamp, N);
+	if (lo > hi) {
+		__u32 t = lo;
+
+		lo = hi;
+		hi = t;
+	}
+	if (stats.jitter + 16 < lo || stats.jitter > hi + 16)
+		failf(&why, "jitter %u (x16), RFC 3550 A.8 gives %u..%u", stats.jitter, lo, hi);
+out:
+	report(tb, "RTP loss, duplicates, reordering and jitter follow RFC 3550 A.1 and A.8", &why);
+}
+
 /* ---- Set-up -------------------------------------------------------------- */
 
 static enum mac_id device_mac_id(enum test_device device)
@@ -2000,7 +2111,9 @@ static int load_relay(struct testbed *tb)
 	tb->skel = xtrunk_bpf__open();
 	if (!tb->skel)
 		return -errno;
-	err = bpf_map__set_max_entries(tb->skel->maps.xt_flows, TEST_SLOTS * XT_PORTS_PER_SLOT);
+	err = bpf_map__set_max_entries(tb->skel->maps.xt_flows, TEST_SLOTS * XT_PORTS_PER_SLOT) ?:
+		      bpf_map__set_max_entries(tb->skel->maps.xt_rtp_stats,
+					       TEST_SLOTS * XT_PORTS_PER_SLOT);
 	if (!err)
 		err = xtrunk_bpf__load(tb->skel);
 	if (err)
@@ -2076,6 +2189,7 @@ int main(int argc, char **argv)
 		run_case(&tb, &cases[i], buf);
 	run_flow_counters(&tb, buf);
 	run_nat_latching(&tb, buf);
+	run_rtp_stats(&tb, buf);
 	for (i = 0; i < sizeof(truncation_cases) / sizeof(truncation_cases[0]); i++)
 		run_truncations(&tb, &truncation_cases[i], buf);
 

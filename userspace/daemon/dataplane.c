@@ -22,6 +22,7 @@ int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, s
 	dp->config = config;
 	dp->root = root;
 	dp->maps.relay_addrs_fd = dp->maps.flows_fd = dp->maps.tx_ports_fd = dp->maps.stats_fd = -1;
+	dp->maps.rtp_stats_fd = -1;
 	dp->xdp = use_xdp && config->xdp != XT_XDP_OFF;
 	if (!dp->xdp) {
 		pr_info("media relayed in userspace only (XDP off)\n");

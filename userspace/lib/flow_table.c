@@ -122,6 +122,14 @@ int xt_flow_add(const struct xt_maps *maps, const struct xt_flow_spec *spec)
 		if (spec->latch)
 			flow.flags |= XT_FLOW_F_LATCH;
 	}
+	if (spec->rtp_clock_hz) {
+		struct xt_rtp_stats stats = { .clock_hz = spec->rtp_clock_hz };
+
+		/* fresh statistics before the flow goes live */
+		if (bpf_map_update_elem(maps->rtp_stats_fd, &index, &stats, BPF_ANY))
+			return -errno;
+		flow.flags |= XT_FLOW_F_RTP_STATS;
+	}
 	if (spec->has_nexthop) {
 		flow.flags |= XT_FLOW_F_NEXTHOP;
 		flow.nh_ifindex = spec->nexthop.ifindex;
@@ -147,6 +155,10 @@ int xt_flow_get(const struct xt_maps *maps, const struct xt_endpoint *local,
 		return -errno;
 	if (!(entry->flow.flags & XT_FLOW_F_ACTIVE))
 		return -ENOENT;
+	memset(&entry->rtp, 0, sizeof(entry->rtp));
+	if ((entry->flow.flags & XT_FLOW_F_RTP_STATS) &&
+	    bpf_map_lookup_elem(maps->rtp_stats_fd, &index, &entry->rtp))
+		return -errno;
 	entry->local = *local;
 	return 0;
 }
@@ -227,6 +239,9 @@ static int foreach_in_slot(const struct xt_maps *maps, const struct slot_addr *s
 			entry.local = sa->addr;
 			entry.local.port = (uint16_t)(keys[i] - first);
 			entry.flow = values[i];
+			memset(&entry.rtp, 0, sizeof(entry.rtp));
+			if (entry.flow.flags & XT_FLOW_F_RTP_STATS)
+				bpf_map_lookup_elem(maps->rtp_stats_fd, &keys[i], &entry.rtp);
 			rc = visit(&entry, arg);
 			if (rc)
 				return rc;
@@ -278,6 +293,7 @@ void xt_flow_spec_from_entry(const struct xt_flow_entry *entry, struct xt_flow_s
 	spec->relay.port = ntohs(flow->relay_port);
 	spec->has_src = flow->flags & XT_FLOW_F_CHECK_SRC_ADDR;
 	spec->latch = flow->flags & XT_FLOW_F_LATCH;
+	spec->rtp_clock_hz = (flow->flags & XT_FLOW_F_RTP_STATS) ? entry->rtp.clock_hz : 0;
 	if (spec->has_src) {
 		memcpy(spec->src.addr, flow->src_addr, alen);
 		if (flow->flags & XT_FLOW_F_CHECK_SRC_PORT)
@@ -290,4 +306,45 @@ void xt_flow_spec_from_entry(const struct xt_flow_entry *entry, struct xt_flow_s
 		memcpy(spec->nexthop.smac, flow->nh_smac, sizeof(spec->nexthop.smac));
 		memcpy(spec->nexthop.dmac, flow->nh_dmac, sizeof(spec->nexthop.dmac));
 	}
+}
+
+/*
+ * E-model, ITU-T G.107 simplified for G.711 with packet loss concealment:
+ * R = 93.2 - Id - Ie_eff, with Ie = 0 and Bpl = 25.1 (G.113 Appendix I), and
+ * the delay impairment Id from a one-way delay estimated as 20 ms of
+ * packetization plus a jitter buffer of twice the jitter.
+ */
+static double emodel_mos(double loss_percent, double jitter_ms)
+{
+	double delay = 20.0 + 2.0 * jitter_ms, r, id, ie_eff;
+
+	id = 0.024 * delay + (delay > 177.3 ? 0.11 * (delay - 177.3) : 0.0);
+	ie_eff = 95.0 * loss_percent / (loss_percent + 25.1);
+	r = 93.2 - id - ie_eff;
+	if (r <= 0.0)
+		return 1.0;
+	if (r >= 100.0)
+		return 4.5;
+	return 1.0 + 0.035 * r + 7e-6 * r * (r - 60.0) * (100.0 - r);
+}
+
+bool xt_rtp_quality(const struct xt_rtp_stats *stats, struct xt_rtp_quality *q)
+{
+	memset(q, 0, sizeof(*q));
+	if (!(stats->state & XT_RTP_STATE_STARTED))
+		return false;
+	q->ssrc = stats->ssrc;
+	q->received = stats->received;
+	q->duplicates = stats->duplicates;
+	q->reordered = stats->reordered;
+	q->expected = (uint64_t)(stats->max_seq - stats->base_seq) + 1;
+	/* duplicates arrive but were not expected; late packets were counted when expected */
+	q->lost = q->expected > stats->received - stats->duplicates ?
+			  q->expected - (stats->received - stats->duplicates) :
+			  0;
+	q->loss_fraction = q->expected ? (double)q->lost / (double)q->expected : 0.0;
+	q->jitter_ms = stats->clock_hz ? (double)(stats->jitter >> 4) * 1000.0 / stats->clock_hz :
+					 0.0;
+	q->mos = emodel_mos(100.0 * q->loss_fraction, q->jitter_ms);
+	return true;
 }

@@ -24,6 +24,7 @@ struct xt_flow_spec {
 	struct xt_endpoint src; /* valid when has_src; src.port 0: any port */
 	bool has_src;
 	bool latch; /* with has_src and src.port 0: learn the port from the first packet */
+	uint32_t rtp_clock_hz; /* an RTP flow: track its quality with this timestamp rate */
 	uint8_t dscp;
 	struct xt_nexthop nexthop; /* valid when has_nexthop */
 	bool has_nexthop;
@@ -33,7 +34,20 @@ struct xt_flow_spec {
 struct xt_flow_entry {
 	struct xt_endpoint local;
 	struct xt_flow flow;
+	struct xt_rtp_stats rtp; /* meaningful with XT_FLOW_F_RTP_STATS */
 };
+
+/* RTP quality of a flow, derived from its statistics (RFC 3550 A.3, A.8). */
+struct xt_rtp_quality {
+	uint32_t ssrc;
+	uint64_t expected, lost, received, duplicates, reordered;
+	double loss_fraction; /* lost / expected */
+	double jitter_ms;
+	double mos; /* E-model (ITU-T G.107, simplified) for G.711 */
+};
+
+/* false when the flow has seen no RTP yet. */
+bool xt_rtp_quality(const struct xt_rtp_stats *stats, struct xt_rtp_quality *q);
 
 /*
  * Checks a spec for what the data path cannot do (mixed families, DSCP > 63,

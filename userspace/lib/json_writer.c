@@ -169,6 +169,12 @@ void jsonw_null(struct json_writer *self)
 	fputs("null", self->out);
 }
 
+void jsonw_raw(struct json_writer *self, const char *value)
+{
+	element_start(self);
+	fputs(value, self->out);
+}
+
 void jsonw_string_field(struct json_writer *self, const char *name, const char *value)
 {
 	jsonw_name(self, name);

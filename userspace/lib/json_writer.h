@@ -23,6 +23,8 @@ void jsonw_uint(struct json_writer *self, uint64_t value);
 void jsonw_int(struct json_writer *self, int64_t value);
 void jsonw_bool(struct json_writer *self, bool value);
 void jsonw_null(struct json_writer *self);
+/* A value written as it is: for numbers already formatted (e.g. fixed decimals). */
+void jsonw_raw(struct json_writer *self, const char *value);
 
 void jsonw_string_field(struct json_writer *self, const char *name, const char *value);
 void jsonw_uint_field(struct json_writer *self, const char *name, uint64_t value);

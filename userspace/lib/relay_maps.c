@@ -12,12 +12,14 @@
 #include "xtrunk_abi.h"
 #include "relay_maps.h"
 
-static const char *const map_names[] = { "xt_relay_addrs", "xt_flows", "xt_tx_ports", "xt_stats" };
+static const char *const map_names[] = { "xt_relay_addrs", "xt_flows", "xt_tx_ports", "xt_stats",
+					 "xt_rtp_stats" };
+#define NMAPS (sizeof(map_names) / sizeof(map_names[0]))
 
 static int *map_fd_slot(struct xt_maps *maps, unsigned int i)
 {
 	int *slots[] = { &maps->relay_addrs_fd, &maps->flows_fd, &maps->tx_ports_fd,
-			 &maps->stats_fd };
+			 &maps->stats_fd, &maps->rtp_stats_fd };
 
 	return slots[i];
 }
@@ -39,9 +41,9 @@ int xt_maps_open_pinned(struct xt_maps *maps, const char *dir)
 	unsigned int i;
 	int err;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < NMAPS; i++)
 		*map_fd_slot(maps, i) = -1;
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < NMAPS; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, map_names[i]);
 		*map_fd_slot(maps, i) = bpf_obj_get(path);
 		if (*map_fd_slot(maps, i) < 0) {
@@ -60,7 +62,7 @@ int xt_maps_from_object(struct xt_maps *maps, struct bpf_object *obj)
 {
 	unsigned int i;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < NMAPS; i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(obj, map_names[i]);
 
 		if (!map)
@@ -75,7 +77,7 @@ int xt_maps_from_object(struct xt_maps *maps, struct bpf_object *obj)
 
 void xt_maps_close(struct xt_maps *maps)
 {
-	for (unsigned int i = 0; i < 4; i++) {
+	for (unsigned int i = 0; i < NMAPS; i++) {
 		int *fd = map_fd_slot(maps, i);
 
 		if (*fd >= 0)

@@ -12,6 +12,7 @@ struct xt_maps {
 	int flows_fd;
 	int tx_ports_fd;
 	int stats_fd;
+	int rtp_stats_fd;
 	uint32_t nslots; /* flows array size / 65536 */
 };
 

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Call quality from the relayed RTP packets: RFC 3550 A.1 (sequence) and A.8 (jitter). */
+#ifndef XTRUNK_RTP_STATS_H
+#define XTRUNK_RTP_STATS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "xtrunk_abi.h"
+#include "parsing.h"
+#include "maps.h"
+
+struct rtp_header {
+	__u8 vpxcc;	 /* version 2 bits, padding, extension, CSRC count */
+	__u8 marker_pt;	 /* marker bit, payload type 7 bits */
+	__be16 seq;
+	__be32 timestamp;
+	__be32 ssrc;
+};
+
+/* RTCP packet types 200-204 seen through the RTP header's marker/PT byte (RFC 5761). */
+#define RTP_PT_RTCP_FIRST 72
+#define RTP_PT_RTCP_LAST 76
+
+static __always_inline void rtp_stats_update(const struct pkt *p, __u32 index)
+{
+	struct rtp_header *rtp = (void *)(p->udp + 1);
+	struct xt_rtp_stats *st;
+	__u32 seq, ts, ssrc, arrival = 0, transit;
+	__u16 delta;
+	__u8 pt;
+
+	if ((void *)(rtp + 1) > p->data_end || (rtp->vpxcc >> 6) != 2)
+		return;
+	pt = rtp->marker_pt & 0x7f;
+	if (pt >= RTP_PT_RTCP_FIRST && pt <= RTP_PT_RTCP_LAST)
+		return;
+	st = bpf_map_lookup_elem(&xt_rtp_stats, &index);
+	if (!st)
+		return;
+	seq = bpf_ntohs(rtp->seq);
+	ts = bpf_ntohl(rtp->timestamp);
+	ssrc = bpf_ntohl(rtp->ssrc);
+	/* Jitter needs each packet's own arrival time: the exact clock, not the per-jiffy one. */
+	if (st->clock_hz)
+		arrival = (__u32)(bpf_ktime_get_ns() / 1000 * st->clock_hz / 1000000);
+	transit = arrival - ts;
+
+	if (!(st->state & XT_RTP_STATE_STARTED) || st->ssrc != ssrc) {
+		st->state |= XT_RTP_STATE_STARTED;
+		st->ssrc = ssrc;
+		st->base_seq = seq;
+		st->max_seq = seq;
+		st->jitter = 0;
+		st->transit = transit;
+		st->received = 1;
+		st->duplicates = 0;
+		st->reordered = 0;
+		return;
+	}
+	st->received++;
+	delta = (__u16)(seq - st->max_seq);
+	if (delta == 0)
+		st->duplicates++;
+	else if (delta < 0x8000)
+		st->max_seq += delta; /* in order, maybe after a gap; wraps into the cycles */
+	else
+		st->reordered++;
+	if (st->clock_hz) {
+		__s32 d = (__s32)(transit - st->transit);
+
+		if (d < 0)
+			d = -d;
+		st->transit = transit;
+		st->jitter += (__u32)d - ((st->jitter + 8) >> 4);
+	}
+}
+
+#endif /* XTRUNK_RTP_STATS_H */

@@ -69,8 +69,7 @@ static void render_datapath(FILE *out, const struct xt_dataplane *dp)
 	       "Packets the XDP program handled, by verdict and reason.");
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		fprintf(out, "xtrunk_xdp_packets_total{verdict=\"%s\",reason=\"%s\"} %llu\n",
-			rows[i].verdict, rows[i].reason,
-			(unsigned long long)totals[rows[i].stat]);
+			rows[i].verdict, rows[i].reason, (unsigned long long)totals[rows[i].stat]);
 	family(out, "xtrunk_xdp_latched_total", "counter",
 	       "Flows that learned their peer's source port from its first packet (NAT).");
 	fprintf(out, "xtrunk_xdp_latched_total %llu\n",
@@ -159,9 +158,9 @@ static void render_build(FILE *out, const struct xt_metrics_sources *src)
 	family(out, "xtrunk_xdp_attached", "gauge",
 	       "1 for each interface the XDP program is attached to, with its mode.");
 	for (int side = 0; side < XT_SIDES; side++) {
-		const char *mode = !src->dp->xdp			    ? "off"
-				   : src->config->xdp == XT_XDP_SKB ? "skb"
-								    : "native";
+		const char *mode = !src->dp->xdp		  ? "off" :
+				   src->config->xdp == XT_XDP_SKB ? "skb" :
+								    "native";
 
 		fprintf(out, "xtrunk_xdp_attached{interface=\"%s\",side=\"%s\",mode=\"%s\"} %d\n",
 			src->config->side[side].interface, src->config->side[side].name, mode,
@@ -277,8 +276,9 @@ struct xt_metrics *xt_metrics_create(su_root_t *root, const struct xt_endpoint *
 	su_home_init(metrics->home);
 	metrics->sources = *sources;
 	xt_addr_format(listen->family, listen->addr, host, sizeof(host));
-	snprintf(url, sizeof(url), listen->family == XT_AF_INET6 ? "http://[%s]:%u" : "http://%s:%u",
-		 host, listen->port);
+	snprintf(url, sizeof(url),
+		 listen->family == XT_AF_INET6 ? "http://[%s]:%u" : "http://%s:%u", host,
+		 listen->port);
 	metrics->site = nth_site_create(NULL, serve, metrics, (url_string_t *)url,
 					NTHTAG_ROOT(root), TAG_END());
 	if (!metrics->site) {

@@ -66,10 +66,11 @@ start_xtrunkd() {
 	return 1
 }
 
+WORK=
 demo() {
-	local work
-	work=$(mktemp -d)
-	trap 'down; rm -rf "$work"' EXIT
+	WORK=$(mktemp -d)
+	local work=$WORK
+	trap 'down; rm -rf "$WORK"' EXIT
 	up
 	start_xtrunkd "$work/xtrunkd.log"
 	echo "lab: xtrunkd is up on the relay (SIP 10.77.1.1:5060 for the PBX, 10.77.2.1:5060 for the trunk)"

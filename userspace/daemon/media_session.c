@@ -135,6 +135,8 @@ static void path_spec(const struct xt_media_env *env, const struct xt_stream *st
 	spec->src = rtcp ? st->peer_rtcp[in] : st->peer_rtp[in];
 	spec->src.port = 0;
 	spec->dscp = env->config->dscp;
+	/* call quality is measured on RTP; RTCP is not RTP */
+	spec->rtp_clock_hz = rtcp ? 0 : st->clock_hz;
 }
 
 static int stream_install(struct xt_media_env *env, struct xt_stream *st, const char *id)
@@ -301,6 +303,11 @@ int xt_media_session_sdp(struct xt_media_session *ms, int from, const char *body
 			if (rc)
 				goto out;
 		}
+		/* RTP timestamps run at the first codec's clock (8000 for G.711) */
+		if (m->m_rtpmaps && m->m_rtpmaps->rm_rate)
+			st->clock_hz = (uint32_t)m->m_rtpmaps->rm_rate;
+		else if (!st->clock_hz && m->m_type == sdp_media_audio)
+			st->clock_hz = 8000;
 		parse_sdp_address(c, &st->peer_rtp[from]);
 		st->peer_rtp[from].port = (uint16_t)m->m_port;
 		learn_rtcp(m, &st->peer_rtp[from], &st->peer_rtcp[from]);

@@ -29,6 +29,7 @@ struct xt_stream {
 	bool peer_known[XT_SIDES];		/* the side's SDP gave a port */
 	struct xt_endpoint peer_rtp[XT_SIDES];	/* where each side receives RTP */
 	struct xt_endpoint peer_rtcp[XT_SIDES]; /* ... and RTCP */
+	uint32_t clock_hz;			/* RTP clock of the first codec */
 	bool installed;				/* the four paths below are live */
 	struct xt_relay_path paths[4];		/* RTP a->b, RTP b->a, RTCP a->b, b->a */
 };

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* xtrunkctl [-j|-p] [-v] [--pin-dir DIR] OBJECT COMMAND ... */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,11 +17,13 @@ const char *pin_dir = XT_PIN_DIR;
 const char *bin_name = "xtrunkctl";
 
 static int do_help(int argc, char **argv);
+static int do_batch(int argc, char **argv);
 
 static const struct cmd objects[] = {
 	{ "iface", do_iface, NULL, "attach, detach and list the relay's interfaces" },
 	{ "flow", do_flow, NULL, "add, delete and inspect relay flows" },
 	{ "stats", do_stats, NULL, "global verdict and drop counters" },
+	{ "batch", do_batch, NULL, "run the commands of a file, one a line" },
 	{ "help", do_help, NULL, "this text" },
 	{ 0 }
 };
@@ -96,11 +99,92 @@ int cmd_select(const struct cmd *cmds, const char *object, int argc, char **argv
 	return match->fn(argc - 1, argv + 1);
 }
 
+#define BATCH_MAX_ARGS 64
+
+/* Split a line into words: blanks separate, double quotes group, # comments. */
+static int split_words(char *line, char **words, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		if (!*p || *p == '#')
+			break;
+		if (n == max)
+			return -1;
+		if (*p == '"') {
+			words[n++] = ++p;
+			while (*p && *p != '"')
+				p++;
+			if (*p != '"')
+				return -1;
+		} else {
+			words[n++] = p;
+			while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+				p++;
+		}
+		if (*p)
+			*p++ = '\0';
+	}
+	return n;
+}
+
+/* bpftool's batch: every line is "OBJECT COMMAND ..."; the first failure stops it. */
+static int do_batch(int argc, char **argv)
+{
+	char line[4096], *words[BATCH_MAX_ARGS];
+	unsigned int lineno = 0, done = 0;
+	FILE *f;
+	int rc = 0;
+
+	if (argc != 2 || strcmp(argv[0], "file"))
+		return p_err("usage: %s batch file FILE", bin_name);
+	f = strcmp(argv[1], "-") ? fopen(argv[1], "r") : stdin;
+	if (!f)
+		return p_err("cannot read %s: %s", argv[1], strerror(errno));
+	if (json_output)
+		jsonw_start_array(json_wtr);
+	while (fgets(line, sizeof(line), f)) {
+		int n;
+
+		lineno++;
+		n = split_words(line, words, BATCH_MAX_ARGS);
+		if (n < 0) {
+			rc = p_err("%s:%u: unterminated quote or too many words", argv[1], lineno);
+			break;
+		}
+		if (n == 0)
+			continue;
+		if (!strcmp(words[0], "batch")) {
+			rc = p_err("%s:%u: batch inside a batch", argv[1], lineno);
+			break;
+		}
+		rc = cmd_select(objects, NULL, n, words);
+		if (rc) {
+			if (!json_output)
+				fprintf(stderr,
+					"Error: %s:%u: command failed (%u done before it)\n",
+					argv[1], lineno, done);
+			break;
+		}
+		done++;
+	}
+	if (json_output)
+		jsonw_end_array(json_wtr);
+	if (f != stdin)
+		fclose(f);
+	if (!rc && !json_output)
+		printf("processed %u commands\n", done);
+	return rc;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n"
-		"OBJECT := { iface | flow | stats }\n"
+		"OBJECT := { iface | flow | stats | batch }\n"
 		"OPTIONS := { -j|--json | -p|--pretty | -v|--verbose | --pin-dir DIR | -h|--help }\n\n",
 		bin_name);
 	for (const struct cmd *o = objects; o->name; o++)

@@ -121,6 +121,25 @@ out2=$(ctl -j flow show 10.99.1.1:20000)
 check "flow show of a deleted flow is an error" test $? -ne 0
 check_eq "... saying so" "no flow at 10.99.1.1:20000" "$(jq -r .error <<<"$out2")"
 
+# --- batch: a file of commands, like bpftool batch ---
+batch=$(mktemp)
+on_exit "rm -f $batch"
+cat >"$batch" <<'EOB'
+# two more flows, then one goes again
+flow add 10.99.1.1:20100 to 10.99.2.2:6100 via 10.99.2.1:30100
+fl a 10.99.1.1:20102 to 10.99.2.2:6102 via 10.99.2.1:30102 dscp 34
+flow del 10.99.1.1:20100
+EOB
+check "batch file runs every line" ctl batch file "$batch"
+check_eq "... and the flows are as the file says" "10.99.1.1:20102 34" \
+	"$(ctl -j flow list | jq -r '.[] | select(.local == "10.99.1.1:20102") | "\(.local) \(.dscp)"')"
+echo "flow del 10.99.1.1:20100" >"$batch"
+out2=$(ctl batch file "$batch" 2>&1)
+check "a failing batch line stops it with an error" test $? -ne 0
+check_eq "... naming the file and line" "Error: $batch:1: command failed (0 done before it)" \
+	"$(tail -1 <<<"$out2")"
+ctl flow del 10.99.1.1:20102 >/dev/null
+
 # --- bad arguments are explained and exit non-zero ---
 out2=$(ctl -j flow add 10.99.1.1:20000 to 10.99.2.2 via 10.99.2.1:30000)
 check "a peer without a port is rejected" test $? -ne 0

@@ -12,8 +12,8 @@
 #include "maps.h"
 
 struct rtp_header {
-	__u8 vpxcc;	 /* version 2 bits, padding, extension, CSRC count */
-	__u8 marker_pt;	 /* marker bit, payload type 7 bits */
+	__u8 vpxcc;	/* version 2 bits, padding, extension, CSRC count */
+	__u8 marker_pt; /* marker bit, payload type 7 bits */
 	__be16 seq;
 	__be32 timestamp;
 	__be32 ssrc;

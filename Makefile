@@ -43,9 +43,9 @@ DAEMON_SRCS := $(wildcard userspace/daemon/*.c)
 DAEMON_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(DAEMON_SRCS))
 CTL_SRCS := $(wildcard ctl/*.c)
 CTL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))
-SKELS    := $(BUILD)/xtrunk.skel.h $(BUILD)/bench.skel.h
+SKELS    := $(BUILD)/xtrunk.skel.h $(BUILD)/bench.skel.h $(BUILD)/traffic.skel.h
 
-PROGS := $(BUILD)/xtrunkd $(BUILD)/xtrunkctl $(BUILD)/test_unit $(BUILD)/test_packets $(BUILD)/bench_xdp $(BUILD)/udp_peer
+PROGS := $(BUILD)/xtrunkd $(BUILD)/xtrunkctl $(BUILD)/test_unit $(BUILD)/test_packets $(BUILD)/bench_xdp $(BUILD)/rtpgen $(BUILD)/udp_peer
 
 .PHONY: all check bench deps demo format format-check clean
 .SECONDARY:
@@ -90,6 +90,10 @@ $(BUILD)/test_unit: $(BUILD)/tests/unit/test_lib.o $(BUILD)/libxtrunk.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/udp_peer: $(BUILD)/tests/e2e/udp_peer.o $(BUILD)/libxtrunk.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/rtpgen: $(BUILD)/tools/rtpgen.o $(BUILD)/libxtrunk.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

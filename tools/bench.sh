@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
-# Benchmarks of xtrunk's data path (make bench). They run in a network
-# namespace of their own, built here and removed on exit, pass or fail; only
-# private addresses, nothing leaves the machine.
+# Benchmarks of xtrunk's data path and of xtrunkd's control plane (make
+# bench). They run in network namespaces of their own, built here (calls: in
+# tools/bench_calls.sh) and removed on exit, pass or fail; only private
+# addresses, nothing leaves the machine.
 #
 # Usage: tools/bench.sh [-l] [BENCHMARK...]   (default: every benchmark)
 #
@@ -12,7 +13,7 @@
 set -euo pipefail
 
 BUILD=${BUILD:-build}
-BENCHMARKS=(xdp_relay xdp_relay_fib)
+BENCHMARKS=(xdp_relay xdp_relay_fib throughput calls)
 
 NS=xtbench$$
 RELAY_DEV=xtb0			# where the relay's packets arrive and leave
@@ -84,6 +85,23 @@ bench_xdp_relay_fib() {
 	in_ns sysctl -q -w "net.ipv4.conf.$RELAY_DEV.forwarding=1"
 	bench_xdp --fib
 	in_ns sysctl -q -w "net.ipv4.conf.$RELAY_DEV.forwarding=0"
+}
+
+# --- throughput: packets/s through veths, xtrunk vs a bare XDP forwarder ---
+
+# In-kernel traffic (tools/rtpgen) through three hosts of its own: flat-out
+# packets/s against the bare forwarder, and the paced G.711 capacity.
+bench_throughput() {
+	BUILD="$BUILD" "$(dirname "${BASH_SOURCE[0]}")/bench_throughput.sh"
+}
+
+# --- calls: xtrunkd's SIP control plane against SIPp calling SIPp directly -
+
+# Calls per second with zero failed calls and the INVITE->200 time xtrunkd
+# adds. It builds its own three hosts and runs xtrunkd (tools/bench_calls.sh),
+# not the lab above.
+bench_calls() {
+	BUILD="$BUILD" "$(dirname "${BASH_SOURCE[0]}")/bench_calls.sh"
 }
 
 # --- main ------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <linux/if_arp.h>
@@ -41,40 +42,71 @@ static void add_attr(struct nlmsghdr *nh, unsigned short type, const void *data,
 	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
 }
 
-/* Send one request, receive its single answer into buf. Returns its length or -errno. */
+/*
+ * One rtnetlink socket for every lookup: a controller resolves four next hops
+ * per call, and a socket per lookup cost more than the lookups. The daemon is
+ * single-threaded; a failed socket is reopened on the next request.
+ */
+static int nl_socket = -1;
+static uint32_t nl_seq;
+
+static int nl_open(void)
+{
+	struct timeval timeout = { .tv_sec = 1 };
+
+	if (nl_socket >= 0)
+		return nl_socket;
+	nl_socket = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (nl_socket < 0)
+		return -errno;
+	/* the kernel answers at once; never hang on a lost answer */
+	setsockopt(nl_socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+	return nl_socket;
+}
+
+static void nl_reset(void)
+{
+	if (nl_socket >= 0)
+		close(nl_socket);
+	nl_socket = -1;
+}
+
+/* Send one request, receive its answer into buf. Returns its length or -errno. */
 static int nl_transact(struct nlmsghdr *req, char *buf, size_t buflen)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct nlmsghdr *answer;
-	int fd, len, err = 0;
+	int fd = nl_open(), len;
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
-		return -errno;
+		return fd;
+	req->nlmsg_seq = ++nl_seq;
 	if (sendto(fd, req, req->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
-		err = -errno;
-		goto out;
+		int err = -errno;
+
+		nl_reset();
+		return err;
 	}
-	len = (int)recv(fd, buf, buflen, 0);
-	if (len < 0) {
-		err = -errno;
-		goto out;
-	}
-	answer = (struct nlmsghdr *)buf;
-	if (!NLMSG_OK(answer, (unsigned int)len)) {
-		err = -EBADMSG;
-		goto out;
+	for (;;) {
+		len = (int)recv(fd, buf, buflen, 0);
+		if (len < 0) {
+			int err = -errno;
+
+			nl_reset();
+			return err;
+		}
+		answer = (struct nlmsghdr *)buf;
+		if (!NLMSG_OK(answer, (unsigned int)len))
+			return -EBADMSG;
+		if (answer->nlmsg_seq == req->nlmsg_seq)
+			break; /* an older request's late answer otherwise: skip it */
 	}
 	if (answer->nlmsg_type == NLMSG_ERROR) {
 		struct nlmsgerr *e = NLMSG_DATA(answer);
 
-		err = e->error ? e->error : -ENOENT;
-		goto out;
+		return e->error ? e->error : -ENOENT;
 	}
-	err = len;
-out:
-	close(fd);
-	return err;
+	return len;
 }
 
 /* The device and the next-hop address (gateway, or the peer itself when on-link). */
@@ -162,22 +194,22 @@ static int neigh_get(uint8_t family, const uint8_t *addr, uint32_t ifindex, uint
 
 static int device_mac(uint32_t ifindex, uint8_t *mac)
 {
+	static int ioctl_socket = -1;
 	struct ifreq ifr = {};
-	int fd, err = 0;
 
 	if (!if_indextoname(ifindex, ifr.ifr_name))
 		return -ENODEV;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if (ioctl_socket < 0) {
+		ioctl_socket = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (ioctl_socket < 0)
+			return -errno;
+	}
+	if (ioctl(ioctl_socket, SIOCGIFHWADDR, &ifr))
 		return -errno;
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
-		err = -errno;
-	else if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
-		err = -EOPNOTSUPP; /* XDP rewrites Ethernet headers only */
-	else
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	close(fd);
-	return err;
+	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+		return -EOPNOTSUPP; /* XDP rewrites Ethernet headers only */
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return 0;
 }
 
 int xt_nexthop_resolve(const struct xt_endpoint *relay, const struct xt_endpoint *peer,

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "xtrunk_abi.h"
 #include "dataplane.h"
@@ -71,6 +72,14 @@ void xt_dataplane_close(struct xt_dataplane *dp)
 	}
 }
 
+uint64_t xt_monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* Relay what arrived on a relay port in userspace: the same checks as XDP. */
 static int relay_readable(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
 {
@@ -100,6 +109,7 @@ static int relay_readable(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg
 			continue;
 		path->packets++;
 		path->bytes += (uint64_t)n;
+		path->last_seen_ns = xt_monotonic_ns();
 		dp->userspace_packets++;
 		dp->userspace_bytes += (uint64_t)n;
 	}

@@ -38,7 +38,10 @@ struct xt_relay_path {
 	int registration;
 	bool in_xdp;
 	uint64_t packets, bytes, drops; /* userspace path's own */
+	uint64_t last_seen_ns;		/* CLOCK_MONOTONIC of its last relayed packet */
 };
+
+uint64_t xt_monotonic_ns(void);
 
 int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, su_root_t *root,
 		      bool use_xdp);

@@ -436,3 +436,27 @@ void xt_media_session_counters(struct xt_media_session *ms, uint64_t *xdp_packet
 		}
 	}
 }
+
+uint64_t xt_media_session_last_activity_ns(struct xt_media_session *ms)
+{
+	uint64_t last = 0;
+
+	for (unsigned int i = 0; i < ms->nstreams; i++) {
+		struct xt_stream *st = &ms->streams[i];
+
+		if (!st->installed)
+			continue;
+		for (int p = 0; p < 4; p++) {
+			struct xt_relay_path *path = &st->paths[p];
+			struct xt_flow_entry entry;
+
+			if (path->last_seen_ns > last)
+				last = path->last_seen_ns;
+			if (path->in_xdp &&
+			    !xt_flow_get(&ms->env->dp->maps, &path->spec.local, &entry) &&
+			    entry.flow.last_seen_ns > last)
+				last = entry.flow.last_seen_ns;
+		}
+	}
+	return last;
+}

@@ -62,6 +62,12 @@ int xt_media_session_sdp(struct xt_media_session *ms, int from, const char *sdp,
 /* Remove every flow and free every port. */
 void xt_media_session_end(struct xt_media_session *ms);
 
+/*
+ * CLOCK_MONOTONIC ns of the last media packet relayed for the session, by
+ * XDP (the flows' last-seen times) or in userspace; 0 when none yet.
+ */
+uint64_t xt_media_session_last_activity_ns(struct xt_media_session *ms);
+
 /* Packets relayed so far by XDP and in userspace, over the session's live paths. */
 void xt_media_session_counters(struct xt_media_session *ms, uint64_t *xdp_packets,
 			       uint64_t *userspace_packets);

@@ -147,6 +147,8 @@ static void render_calls(FILE *out, const struct xt_b2bua *b2b)
 		(unsigned long long)stats.calls_failed);
 	fprintf(out, "xtrunk_calls_total{result=\"cancelled\"} %llu\n",
 		(unsigned long long)stats.calls_cancelled);
+	fprintf(out, "xtrunk_calls_total{result=\"timeout\"} %llu\n",
+		(unsigned long long)stats.calls_timeout);
 	family(out, "xtrunk_calls_started_total", "counter", "Calls offered to the relay.");
 	fprintf(out, "xtrunk_calls_started_total %llu\n", (unsigned long long)stats.calls_started);
 }

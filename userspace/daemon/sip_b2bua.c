@@ -46,6 +46,9 @@ struct xt_call {
 	char id[24];
 	int in, out; /* in: the side that placed the call */
 	enum call_state state;
+	bool acked;	      /* the caller ACKed our 2xx */
+	uint64_t answered_ns; /* CLOCK_MONOTONIC when answered */
+	bool media_ended;     /* flows and ports let go, counters logged */
 	nta_leg_t *leg[XT_SIDES];
 	nta_incoming_t *invite_irq; /* the caller's INVITE, until answered or failed */
 	nta_outgoing_t *invite_orq; /* our INVITE to the callee */
@@ -109,14 +112,23 @@ static void call_log_media(struct xt_call *call)
 		(unsigned long long)xdp, (unsigned long long)userspace);
 }
 
+/* Log what the call's media relayed, then let go of its flows and ports. */
+static void call_end_media(struct xt_call *call)
+{
+	if (call->media_ended)
+		return;
+	call_log_media(call);
+	xt_media_session_end(&call->media);
+	call->media_ended = true;
+}
+
 /* Forget the call: media, ports, legs, pending transactions. */
 static void call_destroy(struct xt_call *call)
 {
 	struct xt_b2bua *b2b = call->b2b;
 	struct xt_call **pp;
 
-	call_log_media(call);
-	xt_media_session_end(&call->media);
+	call_end_media(call);
 	while (call->relayed) {
 		struct xt_relayed_request *rr = call->relayed;
 
@@ -262,6 +274,7 @@ static int invite_response(struct xt_call *call, nta_outgoing_t *orq, sip_t cons
 		nta_outgoing_destroy(orq);
 		call->invite_orq = NULL;
 		call->state = CALL_CONFIRMED;
+		call->answered_ns = xt_monotonic_ns();
 		b2b->stats.calls_answered++;
 		pr_info("call %s: answered (%d)\n", call->id, status);
 		return 0;
@@ -309,7 +322,7 @@ static int invite_ack_cancel(struct xt_call *call, nta_incoming_t *irq, sip_t co
 	if (nta_incoming_status(irq) < 200)
 		nta_incoming_treply(irq, SIP_487_REQUEST_CANCELLED, TAG_END());
 	call->state = CALL_ENDED;
-	xt_media_session_end(&call->media);
+	call_end_media(call);
 	if (call->invite_orq)
 		nta_outgoing_cancel(call->invite_orq);
 	/* the call goes when the callee answers the INVITE (487, or 200 + BYE) */
@@ -405,6 +418,7 @@ static int leg_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t c
 
 	switch (method) {
 	case sip_method_ack:
+		call->acked = true;
 		return 200; /* our 2xx was answered; the other side was ACKed already */
 	case sip_method_bye:
 		pr_info("call %s: BYE from %s\n", call->id, call->b2b->config->side[from].name);
@@ -613,4 +627,43 @@ void xt_b2bua_destroy(struct xt_b2bua *b2b)
 void xt_b2bua_get_stats(const struct xt_b2bua *b2b, struct xt_b2bua_stats *stats)
 {
 	*stats = b2b->stats;
+}
+
+/* RFC 3261 13.3.1.4: a 2xx still without ACK after 64 * T1 ends the call. */
+#define ACK_TIMEOUT_NS (64ull * 500 * 1000000)
+
+/* Hang up both legs with BYE, counted as a timeout. */
+static void call_time_out(struct xt_call *call, const char *why)
+{
+	pr_info("call %s: %s: hanging up both legs\n", call->id, why);
+	send_bye(call, XT_SIDE_PBX);
+	send_bye(call, XT_SIDE_TRUNK);
+	call->state = CALL_ENDED;
+	call->b2b->stats.calls_timeout++;
+	call_destroy(call);
+}
+
+void xt_b2bua_tick(struct xt_b2bua *b2b)
+{
+	uint64_t now = xt_monotonic_ns();
+	uint64_t media_timeout = (uint64_t)b2b->config->media_timeout_s * 1000000000ull;
+	struct xt_call *call, *next;
+
+	for (call = b2b->calls; call; call = next) {
+		uint64_t last;
+
+		next = call->next;
+		if (call->state != CALL_CONFIRMED)
+			continue;
+		if (!call->acked && now - call->answered_ns > ACK_TIMEOUT_NS) {
+			call_time_out(call, "no ACK for the 2xx");
+			continue;
+		}
+		/* silence counts from the answer until the first packet */
+		last = xt_media_session_last_activity_ns(&call->media);
+		if (last < call->answered_ns)
+			last = call->answered_ns;
+		if (now > last && now - last > media_timeout)
+			call_time_out(call, "media timeout");
+	}
 }

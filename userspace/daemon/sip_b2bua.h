@@ -18,7 +18,7 @@
 struct xt_b2bua;
 
 struct xt_b2bua_stats {
-	uint64_t calls_started, calls_answered, calls_failed, calls_cancelled;
+	uint64_t calls_started, calls_answered, calls_failed, calls_cancelled, calls_timeout;
 	unsigned int calls_active;
 };
 
@@ -27,6 +27,11 @@ struct xt_b2bua *xt_b2bua_create(su_root_t *root, const struct xt_config *config
 				 struct xt_media_env *media, char *err, size_t errlen);
 /* Hang up every call (BYE, CANCEL or 503), free their media, stop listening. */
 void xt_b2bua_destroy(struct xt_b2bua *b2b);
+/*
+ * Once a second: end calls whose caller never ACKed the 2xx (64*T1) and
+ * calls whose media has been silent for the configured media timeout.
+ */
+void xt_b2bua_tick(struct xt_b2bua *b2b);
 void xt_b2bua_get_stats(const struct xt_b2bua *b2b, struct xt_b2bua_stats *stats);
 
 #endif

@@ -32,6 +32,11 @@ static void usage(FILE *out)
 		     "  -v, --verbose       more logging (twice: debug)\n");
 }
 
+static void on_tick(su_root_magic_t *magic, su_timer_t *timer, su_timer_arg_t *arg)
+{
+	xt_b2bua_tick((struct xt_b2bua *)arg);
+}
+
 static int on_signal(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
 {
 	su_root_t *root = (su_root_t *)arg;
@@ -59,6 +64,7 @@ int main(int argc, char **argv)
 	struct xt_media_env media;
 	struct xt_b2bua *b2b = NULL;
 	struct xt_metrics *metrics = NULL;
+	su_timer_t *tick = NULL;
 	su_root_t *root = NULL;
 	su_wait_t wait[1];
 	sigset_t signals;
@@ -154,11 +160,17 @@ int main(int argc, char **argv)
 		goto out_b2bua;
 	}
 
+	tick = su_timer_create(su_root_task(root), 1000);
+	if (!tick || su_timer_run(tick, on_tick, (su_timer_arg_t *)b2b)) {
+		fprintf(stderr, "xtrunkd: cannot start the call timer\n");
+		goto out_b2bua;
+	}
 	fprintf(stderr, "xtrunkd: ready (media in %s)\n", dp.xdp ? "XDP" : "userspace");
 	su_root_run(root);
 	rc = 0;
 
 out_b2bua:
+	su_timer_destroy(tick);
 	xt_metrics_destroy(metrics);
 	if (sig_registration >= 0)
 		su_root_deregister(root, sig_registration);

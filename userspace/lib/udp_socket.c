@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <unistd.h>
@@ -74,4 +76,36 @@ int xt_udp_socket_set_dscp(int fd, uint8_t family, uint8_t dscp)
 	if (family == XT_AF_INET6)
 		return setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos)) ? -errno : 0;
 	return setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) ? -errno : 0;
+}
+
+int xt_udp_socket_find(const struct xt_endpoint *ep)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *d;
+	int found = -ENOENT;
+
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir))) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		struct xt_endpoint bound;
+		int fd, type;
+		socklen_t tlen = sizeof(type);
+
+		if (d->d_name[0] < '0' || d->d_name[0] > '9')
+			continue;
+		fd = atoi(d->d_name);
+		if (fd == dirfd(dir) || getsockname(fd, (struct sockaddr *)&ss, &len) ||
+		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) || type != SOCK_DGRAM)
+			continue;
+		xt_endpoint_from_sockaddr(&ss, &bound);
+		if (bound.port == ep->port && xt_endpoint_addr_equal(&bound, ep)) {
+			found = fd;
+			break;
+		}
+	}
+	closedir(dir);
+	return found;
 }

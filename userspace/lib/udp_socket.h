@@ -14,4 +14,11 @@ void xt_endpoint_from_sockaddr(const struct sockaddr_storage *ss, struct xt_endp
 /* Mark what fd sends with DSCP dscp (IP_TOS / IPV6_TCLASS, ECN 0). */
 int xt_udp_socket_set_dscp(int fd, uint8_t family, uint8_t dscp);
 
+/*
+ * The descriptor of this process's UDP socket bound to ep, found by asking
+ * every open descriptor: for sockets a library opened and keeps to itself.
+ * Returns the fd or -ENOENT.
+ */
+int xt_udp_socket_find(const struct xt_endpoint *ep);
+
 #endif

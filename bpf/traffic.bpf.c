@@ -30,12 +30,12 @@
 
 /* Set by tools/rtpgen before loading. */
 const volatile __u32 gen_streams = 1;
-const volatile __u32 gen_interval_ns = 0; /* per stream; 0: flat out */
-const volatile __u32 gen_src_addr = 0;	  /* network order */
-const volatile __u32 gen_dst_addr = 0;	  /* network order */
-const volatile __u16 gen_src_port = 0;	  /* host order */
+const volatile __u32 gen_interval_ns = 0;   /* per stream; 0: flat out */
+const volatile __u32 gen_src_addr = 0;	    /* network order */
+const volatile __u32 gen_dst_addr = 0;	    /* network order */
+const volatile __u16 gen_src_port = 0;	    /* host order */
 const volatile __u16 gen_dst_port_base = 0; /* stream i goes to base + 2i (RTP ports) */
-const volatile __u32 sink_port_base = 0;  /* stream of a received packet: (dport - base) / 2 */
+const volatile __u32 sink_port_base = 0;    /* stream of a received packet: (dport - base) / 2 */
 
 struct stream_state {
 	__u64 next_due_ns;

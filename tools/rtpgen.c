@@ -40,7 +40,7 @@
 #include "xtrunk_abi.h"
 #include "traffic.skel.h"
 
-#define FRAME_LEN 214 /* Ethernet + IPv4 + UDP + 172 bytes of RTP: G.711 20 ms */
+#define FRAME_LEN 214		/* Ethernet + IPv4 + UDP + 172 bytes of RTP: G.711 20 ms */
 #define FRAMES_PER_CALL 4000000 /* each call costs ~25 ms of set-up: make it count */
 #define LIVE_BATCH 256
 
@@ -146,8 +146,8 @@ static void build_frame(const struct options *o, unsigned char *frame)
 	ip->protocol = IPPROTO_UDP;
 	ip->tot_len = htons(FRAME_LEN - sizeof(*eth));
 	udp->len = htons(FRAME_LEN - sizeof(*eth) - sizeof(*ip));
-	rtp[0] = 0x80; /* RTP version 2 */
-	rtp[1] = 0;    /* PCMU */
+	rtp[0] = 0x80;						/* RTP version 2 */
+	rtp[1] = 0;						/* PCMU */
 	memset(rtp + 12, 0xff, FRAME_LEN - (rtp + 12 - frame)); /* G.711 silence */
 }
 
@@ -161,20 +161,18 @@ static double now_s(void)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option opts[] = {
-		{ "gen", required_argument, NULL, 'g' },
-		{ "sink", required_argument, NULL, 'k' },
-		{ "forward", required_argument, NULL, 'f' },
-		{ "dst-mac", required_argument, NULL, 'm' },
-		{ "src", required_argument, NULL, 's' },
-		{ "dst", required_argument, NULL, 'd' },
-		{ "dst-port", required_argument, NULL, 'p' },
-		{ "sink-port", required_argument, NULL, 'P' },
-		{ "streams", required_argument, NULL, 'n' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "seconds", required_argument, NULL, 't' },
-		{ 0 }
-	};
+	static const struct option opts[] = { { "gen", required_argument, NULL, 'g' },
+					      { "sink", required_argument, NULL, 'k' },
+					      { "forward", required_argument, NULL, 'f' },
+					      { "dst-mac", required_argument, NULL, 'm' },
+					      { "src", required_argument, NULL, 's' },
+					      { "dst", required_argument, NULL, 'd' },
+					      { "dst-port", required_argument, NULL, 'p' },
+					      { "sink-port", required_argument, NULL, 'P' },
+					      { "streams", required_argument, NULL, 'n' },
+					      { "rate", required_argument, NULL, 'r' },
+					      { "seconds", required_argument, NULL, 't' },
+					      { 0 } };
 	unsigned int mac[ETH_ALEN];
 	int opt;
 
@@ -247,9 +245,10 @@ int main(int argc, char **argv)
 	int err, rc = 1;
 
 	if (parse_options(argc, argv, &o)) {
-		fprintf(stderr, "usage: rtpgen --gen NS:DEV --dst-mac MAC --src IP --dst IP "
-				"--dst-port P --sink NS:DEV --sink-port P [--streams N] [--rate PPS] "
-				"[--seconds S] [--forward NS:IN:OUT]\n");
+		fprintf(stderr,
+			"usage: rtpgen --gen NS:DEV --dst-mac MAC --src IP --dst IP "
+			"--dst-port P --sink NS:DEV --sink-port P [--streams N] [--rate PPS] "
+			"[--seconds S] [--forward NS:IN:OUT]\n");
 		return 2;
 	}
 	skel = traffic_bpf__open();
@@ -320,7 +319,10 @@ int main(int argc, char **argv)
 	usleep(200000); /* let the last frames arrive */
 
 	for (__u32 i = 0; i < o.streams; i++) {
-		struct { __u64 packets; __u32 last_seq, pad; } count;
+		struct {
+			__u64 packets;
+			__u32 last_seq, pad;
+		} count;
 
 		if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.sink_counts), &i, &count))
 			continue;
@@ -331,8 +333,8 @@ int main(int argc, char **argv)
 	       "streams_heard %llu seconds %.2f other %llu\n",
 	       o.streams, (unsigned long long)skel->bss->gen_sent, (unsigned long long)received,
 	       skel->bss->gen_sent ? 100.0 * (double)(skel->bss->gen_sent - received) /
-					     (double)skel->bss->gen_sent
-				   : 0.0,
+					     (double)skel->bss->gen_sent :
+				     0.0,
 	       received / elapsed, (unsigned long long)streams_complete, elapsed,
 	       (unsigned long long)skel->bss->sink_other);
 	rc = 0;

@@ -149,14 +149,16 @@ stop_tracked() {
 }
 
 # capture_start FILE NS DEV FILTER: tshark captures what DEV in namespace NS
-# sees (capture filter FILTER) into FILE; returns once it is capturing.
+# sees (capture filter FILTER) into FILE; returns once it is capturing (tshark
+# says "Capture started" when dumpcap has the device open with its filter;
+# its earlier "Capturing on" does not mean that).
 declare -A CAPTURES=()
 capture_start() {
 	local file=$1
 	ip netns exec "$2" tshark -q -i "$3" -f "$4" -w "$file" >/dev/null 2>"$file.log" &
 	track $!
 	CAPTURES[$file]=$!
-	wait_until 20 grep -q "Capturing on" "$file.log"
+	wait_until 20 grep -qs "Capture started" "$file.log"
 }
 
 # capture_stop FILE: stop the capture and let tshark write out what it has.

@@ -8,6 +8,7 @@ SUITES=(
 	"tests/unit/run.sh"
 	"tests/pkt/run.sh"
 	"tests/e2e/test_relay.sh"
+	"tests/e2e/test_calls.sh"
 )
 
 total_passed=0

@@ -243,18 +243,20 @@ static int invite_response(struct xt_call *call, nta_outgoing_t *orq, sip_t cons
 	if (status >= 200 && status < 300) {
 		nta_leg_rtag(call->leg[call->out], sip->sip_to->a_tag);
 		nta_leg_client_route(call->leg[call->out], sip->sip_record_route, sip->sip_contact);
-		/* ACKed here: the caller's ACK is absorbed on its own leg. */
-		ack_2xx(call, call->out, sip);
 		if (call->state == CALL_ENDED || !call->invite_irq ||
 		    nta_incoming_status(call->invite_irq) >= 200) {
 			/* answered after the caller cancelled: hang up that side */
+			ack_2xx(call, call->out, sip);
 			send_bye(call, call->out);
 			nta_outgoing_destroy(orq);
 			call->invite_orq = NULL;
 			call_destroy(call);
 			return 0;
 		}
+		/* The flows first, then the ACK: a callee may start its media on the ACK. */
 		bad = rewrite_body(call, call->out, sip, &sdp);
+		/* ACKed here: the caller's ACK is absorbed on its own leg. */
+		ack_2xx(call, call->out, sip);
 		if (bad) {
 			send_bye(call, call->out);
 			nta_incoming_treply(call->invite_irq, bad, NULL, TAG_END());

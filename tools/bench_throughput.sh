@@ -105,11 +105,11 @@ for streams in 1000 5000 10000 20000; do
 	reached=$((sent - errors))
 	loss=$(awk -v r="$reached" -v g="$received" 'BEGIN { printf "%.3f", r ? 100 * (r - g) / r : 100 }')
 	ok=$(awk -v l="$loss" 'BEGIN { print (l < 0.1 ? 1 : 0) }')
-	printf 'capacity    %5d G.711 streams (%5d calls' "$streams" $((streams / 2))
-	printf ' one way each)  relayed %s pps  loss %s%% at the relay  generator tx drops %d  %s\n' \
+	printf 'capacity    %5d one-way G.711 streams (= %5d two-way calls)' "$streams" $((streams / 2))
+	printf '  relayed %s pps  loss %s%% at the relay  generator tx drops %d  %s\n' \
 		"${pps%.*}" "$loss" "$errors" "$([[ $ok == 1 ]] && echo ok || echo 'over 0.1%')"
 	[[ $ok == 1 ]] || break
 	best=$streams
 done
-printf 'capacity    largest paced load with loss under 0.1%%: %d streams = %d bidirectional G.711 calls (generator and relay on one core)\n' \
+printf 'capacity    largest paced load tried with loss under 0.1%%: %d streams = %d two-way G.711 calls (generator, relay and sink on one core)\n' \
 	"$best" $((best / 2))

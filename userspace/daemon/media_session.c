@@ -416,10 +416,9 @@ void xt_media_session_end(struct xt_media_session *ms)
 	ms->nstreams = 0;
 }
 
-void xt_media_session_counters(struct xt_media_session *ms, uint64_t *xdp_packets,
-			       uint64_t *userspace_packets)
+void xt_media_session_activity(struct xt_media_session *ms, struct xt_media_activity *activity)
 {
-	*xdp_packets = *userspace_packets = 0;
+	memset(activity, 0, sizeof(*activity));
 	for (unsigned int i = 0; i < ms->nstreams; i++) {
 		struct xt_stream *st = &ms->streams[i];
 
@@ -429,34 +428,15 @@ void xt_media_session_counters(struct xt_media_session *ms, uint64_t *xdp_packet
 			struct xt_relay_path *path = &st->paths[p];
 			struct xt_flow_entry entry;
 
-			*userspace_packets += path->packets;
-			if (path->in_xdp &&
-			    !xt_flow_get(&ms->env->dp->maps, &path->spec.local, &entry))
-				*xdp_packets += entry.flow.packets;
+			activity->userspace_packets += path->packets;
+			if (path->last_seen_ns > activity->last_ns)
+				activity->last_ns = path->last_seen_ns;
+			if (!path->in_xdp ||
+			    xt_flow_get(&ms->env->dp->maps, &path->spec.local, &entry))
+				continue;
+			activity->xdp_packets += entry.flow.packets;
+			if (entry.flow.last_seen_ns > activity->last_ns)
+				activity->last_ns = entry.flow.last_seen_ns;
 		}
 	}
-}
-
-uint64_t xt_media_session_last_activity_ns(struct xt_media_session *ms)
-{
-	uint64_t last = 0;
-
-	for (unsigned int i = 0; i < ms->nstreams; i++) {
-		struct xt_stream *st = &ms->streams[i];
-
-		if (!st->installed)
-			continue;
-		for (int p = 0; p < 4; p++) {
-			struct xt_relay_path *path = &st->paths[p];
-			struct xt_flow_entry entry;
-
-			if (path->last_seen_ns > last)
-				last = path->last_seen_ns;
-			if (path->in_xdp &&
-			    !xt_flow_get(&ms->env->dp->maps, &path->spec.local, &entry) &&
-			    entry.flow.last_seen_ns > last)
-				last = entry.flow.last_seen_ns;
-		}
-	}
-	return last;
 }

@@ -62,14 +62,13 @@ int xt_media_session_sdp(struct xt_media_session *ms, int from, const char *sdp,
 /* Remove every flow and free every port. */
 void xt_media_session_end(struct xt_media_session *ms);
 
-/*
- * CLOCK_MONOTONIC ns of the last media packet relayed for the session, by
- * XDP (the flows' last-seen times) or in userspace; 0 when none yet.
- */
-uint64_t xt_media_session_last_activity_ns(struct xt_media_session *ms);
+/* What a session's live flows have relayed, in XDP and in userspace. */
+struct xt_media_activity {
+	uint64_t xdp_packets;
+	uint64_t userspace_packets;
+	uint64_t last_ns; /* CLOCK_MONOTONIC of the last packet either relayed; 0: none */
+};
 
-/* Packets relayed so far by XDP and in userspace, over the session's live paths. */
-void xt_media_session_counters(struct xt_media_session *ms, uint64_t *xdp_packets,
-			       uint64_t *userspace_packets);
+void xt_media_session_activity(struct xt_media_session *ms, struct xt_media_activity *activity);
 
 #endif

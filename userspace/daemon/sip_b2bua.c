@@ -107,11 +107,12 @@ static struct xt_call *call_create(struct xt_b2bua *b2b, int in)
 
 static void call_log_media(struct xt_call *call)
 {
-	uint64_t xdp, userspace;
+	struct xt_media_activity activity;
 
-	xt_media_session_counters(&call->media, &xdp, &userspace);
+	xt_media_session_activity(&call->media, &activity);
 	pr_info("call %s: media relayed: %llu packets in XDP, %llu in userspace\n", call->id,
-		(unsigned long long)xdp, (unsigned long long)userspace);
+		(unsigned long long)activity.xdp_packets,
+		(unsigned long long)activity.userspace_packets);
 }
 
 /* Log what the call's media relayed, then let go of its flows and ports. */
@@ -672,6 +673,7 @@ void xt_b2bua_tick(struct xt_b2bua *b2b)
 	struct xt_call *call, *next;
 
 	for (call = b2b->calls; call; call = next) {
+		struct xt_media_activity activity;
 		uint64_t last;
 
 		next = call->next;
@@ -682,7 +684,8 @@ void xt_b2bua_tick(struct xt_b2bua *b2b)
 			continue;
 		}
 		/* silence counts from the answer until the first packet */
-		last = xt_media_session_last_activity_ns(&call->media);
+		xt_media_session_activity(&call->media, &activity);
+		last = activity.last_ns;
 		if (last < call->answered_ns)
 			last = call->answered_ns;
 		if (now > last && now - last > media_timeout)

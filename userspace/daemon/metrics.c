@@ -98,24 +98,29 @@ static void render_media(FILE *out, const struct xt_dataplane *dp)
 
 	if (dp->xdp)
 		xt_flow_foreach(&dp->maps, add_flow, &live);
-	family(out, "xtrunk_media_packets_total", "counter",
-	       "Media packets relayed, by path: in XDP or by the userspace relay.");
-	fprintf(out, "xtrunk_media_packets_total{path=\"xdp\"} %llu\n",
-		(unsigned long long)(dp->xdp_packets + live.packets));
-	fprintf(out, "xtrunk_media_packets_total{path=\"userspace\"} %llu\n",
-		(unsigned long long)dp->userspace_packets);
-	family(out, "xtrunk_media_bytes_total", "counter",
-	       "Media bytes relayed (IP length in XDP, UDP payload in userspace), by path.");
-	fprintf(out, "xtrunk_media_bytes_total{path=\"xdp\"} %llu\n",
-		(unsigned long long)(dp->xdp_bytes + live.bytes));
-	fprintf(out, "xtrunk_media_bytes_total{path=\"userspace\"} %llu\n",
-		(unsigned long long)dp->userspace_bytes);
-	family(out, "xtrunk_media_source_drops_total", "counter",
-	       "Media packets dropped because they did not come from the call's peer, by path.");
-	fprintf(out, "xtrunk_media_source_drops_total{path=\"xdp\"} %llu\n",
-		(unsigned long long)(dp->xdp_drops + live.drops));
-	fprintf(out, "xtrunk_media_source_drops_total{path=\"userspace\"} %llu\n",
-		(unsigned long long)dp->userspace_drops);
+
+	const struct {
+		const char *name, *help;
+		uint64_t xdp, userspace;
+	} families[] = {
+		{ "xtrunk_media_packets_total",
+		  "Media packets relayed, by path: in XDP or by the userspace relay.",
+		  dp->xdp_packets + live.packets, dp->userspace_packets },
+		{ "xtrunk_media_bytes_total",
+		  "Media bytes relayed (IP length in XDP, UDP payload in userspace), by path.",
+		  dp->xdp_bytes + live.bytes, dp->userspace_bytes },
+		{ "xtrunk_media_source_drops_total",
+		  "Media packets dropped because they did not come from the call's peer, by path.",
+		  dp->xdp_drops + live.drops, dp->userspace_drops },
+	};
+
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		family(out, families[i].name, "counter", families[i].help);
+		fprintf(out, "%s{path=\"xdp\"} %llu\n", families[i].name,
+			(unsigned long long)families[i].xdp);
+		fprintf(out, "%s{path=\"userspace\"} %llu\n", families[i].name,
+			(unsigned long long)families[i].userspace);
+	}
 	family(out, "xtrunk_flows", "gauge", "Media flows installed (one per stream direction).");
 	fprintf(out, "xtrunk_flows %u\n", dp->flows);
 }

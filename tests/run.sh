@@ -9,6 +9,7 @@ SUITES=(
 	"tests/pkt/run.sh"
 	"tests/e2e/test_relay.sh"
 	"tests/e2e/test_calls.sh"
+	"tests/e2e/test_metrics.sh"
 )
 
 total_passed=0

@@ -9,8 +9,9 @@ PACKAGES=(
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev linux-libc-dev
 	libsrtp2-dev libsofia-sip-ua-dev
 	# tests and the demo: namespaces, veth, offload settings, JSON output checks,
-	# SIP peers (SIPp) and packet captures (tshark)
-	iproute2 ethtool jq util-linux procps sip-tester tshark
+	# SIP peers (SIPp) and packet captures (tshark), a Prometheus server and
+	# promtool for the metrics test
+	iproute2 ethtool jq util-linux procps sip-tester tshark curl gzip prometheus
 	# the style check
 	clang-format
 )

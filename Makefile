@@ -6,7 +6,12 @@
 # make deps       install the Debian packages the build and tests need
 # make format     format the sources (kernel style); make format-check verifies
 
+# SANITIZE=1: AddressSanitizer and UBSan, built apart in build-asan
+ifeq ($(SANITIZE),1)
+BUILD    ?= build-asan
+else
 BUILD    ?= build
+endif
 CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
@@ -23,7 +28,7 @@ SOFIA_CFLAGS := $(shell pkg-config --cflags sofia-sip-ua 2>/dev/null)
 SOFIA_LIBS   := $(shell pkg-config --libs sofia-sip-ua 2>/dev/null)
 
 ifeq ($(SANITIZE),1)
-CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 
@@ -106,7 +111,7 @@ $(BUILD):
 
 check: deps
 	$(MAKE) all
-	tests/run.sh
+	XT_BUILD=$(abspath $(BUILD)) tests/run.sh
 
 bench: deps
 	$(MAKE) all

@@ -330,6 +330,14 @@ check "xtrunkd logged the call's media: $xdp packets in XDP, $user in userspace 
 	test "${xdp:-0}" -gt 400
 prom_expect "after the call Prometheus has xtrunk_calls_total{result=\"answered\"} 1" 1 \
 	'xtrunk_calls_total{result="answered"}' "$since"
+prom_expect "... one INVITE and one BYE from the PBX side" 2 \
+	'sum(xtrunk_sip_requests_total{side="pbx",method=~"INVITE|BYE"})' "$since"
+prom_expect "... the trunk's 2xx" 1 'xtrunk_sip_responses_total{side="trunk",class="2xx"}' "$since"
+prom_expect "... the call quality of its two RTP streams (MOS and jitter histograms)" 2 \
+	'xtrunk_rtp_mos_count + 0 * xtrunk_rtp_jitter_seconds_count' "$since"
+prom_expect "... with a G.711 MOS above 4 for both" 2 \
+	'xtrunk_rtp_mos_count - ignoring(le) xtrunk_rtp_mos_bucket{le="4"}' "$since"
+prom_expect "... and no RTP loss" 0 'xtrunk_rtp_packets_lost_total' "$since"
 prom_expect "... and xtrunk_calls_active 0" 0 xtrunk_calls_active "$since"
 prom_expect "... and xtrunk_media_packets_total{path=\"xdp\"} equal to what xtrunkd logged ($xdp)" \
 	"$xdp" 'xtrunk_media_packets_total{path="xdp"}' "$since"

@@ -440,3 +440,24 @@ void xt_media_session_activity(struct xt_media_session *ms, struct xt_media_acti
 		}
 	}
 }
+
+void xt_media_session_quality(struct xt_media_session *ms,
+			      void (*visit)(const struct xt_rtp_quality *q, void *arg), void *arg)
+{
+	for (unsigned int i = 0; i < ms->nstreams; i++) {
+		struct xt_stream *st = &ms->streams[i];
+
+		if (!st->installed)
+			continue;
+		for (int p = PATH_RTP_AB; p <= PATH_RTP_BA; p++) {
+			struct xt_relay_path *path = &st->paths[p];
+			struct xt_flow_entry entry;
+			struct xt_rtp_quality q;
+
+			if (path->in_xdp &&
+			    !xt_flow_get(&ms->env->dp->maps, &path->spec.local, &entry) &&
+			    xt_rtp_quality(&entry.rtp, &q))
+				visit(&q, arg);
+		}
+	}
+}

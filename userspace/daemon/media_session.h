@@ -71,4 +71,8 @@ struct xt_media_activity {
 
 void xt_media_session_activity(struct xt_media_session *ms, struct xt_media_activity *activity);
 
+/* Visit the RTP quality of every live RTP flow that has seen packets. */
+void xt_media_session_quality(struct xt_media_session *ms,
+			      void (*visit)(const struct xt_rtp_quality *q, void *arg), void *arg);
+
 #endif

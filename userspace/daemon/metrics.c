@@ -158,6 +158,54 @@ static void render_calls(FILE *out, const struct xt_b2bua *b2b)
 	fprintf(out, "xtrunk_calls_started_total %llu\n", (unsigned long long)stats.calls_started);
 }
 
+static void render_sip(FILE *out, const struct xt_b2bua_stats *stats,
+		       const struct xt_config *config)
+{
+	family(out, "xtrunk_sip_requests_total", "counter",
+	       "SIP requests received, by side and method (the stack absorbs ACKs of 2xx).");
+	for (int side = 0; side < XT_SIDES; side++)
+		for (int m = 0; m < XT_SIP_METHODS; m++)
+			fprintf(out, "xtrunk_sip_requests_total{side=\"%s\",method=\"%s\"} %llu\n",
+				config->side[side].name, xt_sip_method_names[m],
+				(unsigned long long)stats->sip_requests[side][m]);
+	family(out, "xtrunk_sip_responses_total", "counter",
+	       "SIP responses received to the relay's requests, by side and class.");
+	for (int side = 0; side < XT_SIDES; side++)
+		for (int c = 1; c <= 6; c++)
+			fprintf(out,
+				"xtrunk_sip_responses_total{side=\"%s\",class=\"%dxx\"} %llu\n",
+				config->side[side].name, c,
+				(unsigned long long)stats->sip_responses[side][c]);
+}
+
+static void histogram(FILE *out, const char *name, const char *help, const double *bounds,
+		      const uint64_t *le, int n, uint64_t count, double sum)
+{
+	family(out, name, "histogram", help);
+	for (int i = 0; i < n; i++)
+		fprintf(out, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i],
+			(unsigned long long)le[i]);
+	fprintf(out, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)count);
+	fprintf(out, "%s_sum %g\n%s_count %llu\n", name, sum, name, (unsigned long long)count);
+}
+
+/* Quality of ended calls' RTP streams, as the data path measured it. */
+static void render_quality(FILE *out, const struct xt_quality_stats *q)
+{
+	family(out, "xtrunk_rtp_packets_expected_total", "counter",
+	       "RTP packets expected over ended calls' streams (RFC 3550 A.3).");
+	fprintf(out, "xtrunk_rtp_packets_expected_total %llu\n", (unsigned long long)q->expected);
+	family(out, "xtrunk_rtp_packets_lost_total", "counter",
+	       "RTP packets lost before the relay over ended calls' streams.");
+	fprintf(out, "xtrunk_rtp_packets_lost_total %llu\n", (unsigned long long)q->lost);
+	histogram(out, "xtrunk_rtp_jitter_seconds",
+		  "Interarrival jitter (RFC 3550 A.8) of ended calls' RTP streams.",
+		  xt_jitter_bounds_s, q->jitter_le, XT_JITTER_BUCKETS, q->streams,
+		  q->jitter_sum_ms / 1000.0);
+	histogram(out, "xtrunk_rtp_mos", "E-model MOS estimate of ended calls' RTP streams.",
+		  xt_mos_bounds, q->mos_le, XT_MOS_BUCKETS, q->streams, q->mos_sum);
+}
+
 static void render_build(FILE *out, const struct xt_metrics_sources *src)
 {
 	family(out, "xtrunk_build_info", "gauge", "Version of xtrunkd; the value is always 1.");
@@ -184,6 +232,13 @@ char *xt_metrics_render(const struct xt_metrics_sources *src, size_t *len)
 		return NULL;
 	render_build(out, src);
 	render_calls(out, src->b2b);
+	{
+		struct xt_b2bua_stats stats;
+
+		xt_b2bua_get_stats(src->b2b, &stats);
+		render_sip(out, &stats, src->config);
+		render_quality(out, &stats.quality);
+	}
 	render_media(out, src->dp);
 	render_datapath(out, src->dp);
 	render_ports(out, src);

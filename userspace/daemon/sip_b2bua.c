@@ -48,7 +48,6 @@ struct xt_call {
 	char id[24];
 	int in, out; /* in: the side that placed the call */
 	enum call_state state;
-	bool acked;	      /* the caller ACKed our 2xx */
 	uint64_t answered_ns; /* CLOCK_MONOTONIC when answered */
 	bool media_ended;     /* flows and ports let go, counters logged */
 	nta_leg_t *leg[XT_SIDES];
@@ -115,12 +114,56 @@ static void call_log_media(struct xt_call *call)
 		(unsigned long long)activity.userspace_packets);
 }
 
-/* Log what the call's media relayed, then let go of its flows and ports. */
+const char *const xt_sip_method_names[XT_SIP_METHODS] = { "INVITE",  "ACK",    "BYE",  "CANCEL",
+							  "OPTIONS", "UPDATE", "INFO", "other" };
+const double xt_mos_bounds[XT_MOS_BUCKETS] = { 1.0, 2.0, 3.0, 3.5, 4.0, 4.2, 4.4 };
+const double xt_jitter_bounds_ms[XT_JITTER_BUCKETS] = { 1, 2, 5, 10, 20, 50, 100 };
+const double xt_jitter_bounds_s[XT_JITTER_BUCKETS] = { 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1 };
+
+static void count_request(struct xt_b2bua *b2b, int side, sip_t const *sip)
+{
+	static const sip_method_t methods[XT_SIP_OTHER] = { sip_method_invite,	sip_method_ack,
+							    sip_method_bye,	sip_method_cancel,
+							    sip_method_options, sip_method_update,
+							    sip_method_info };
+	int i;
+
+	for (i = 0; i < XT_SIP_OTHER; i++)
+		if (sip->sip_request->rq_method == methods[i])
+			break;
+	b2b->stats.sip_requests[side][i]++;
+}
+
+static void count_response(struct xt_b2bua *b2b, int side, sip_t const *sip)
+{
+	int class = sip ? (int)sip->sip_status->st_status / 100 : 0;
+
+	if (class >= 1 && class <= 6)
+		b2b->stats.sip_responses[side][class]++;
+}
+
+static void add_quality(const struct xt_rtp_quality *q, void *arg)
+{
+	struct xt_quality_stats *qs = arg;
+
+	qs->streams++;
+	qs->expected += q->expected;
+	qs->lost += q->lost;
+	qs->mos_sum += q->mos;
+	qs->jitter_sum_ms += q->jitter_ms;
+	for (int i = 0; i < XT_MOS_BUCKETS; i++)
+		qs->mos_le[i] += q->mos <= xt_mos_bounds[i];
+	for (int i = 0; i < XT_JITTER_BUCKETS; i++)
+		qs->jitter_le[i] += q->jitter_ms <= xt_jitter_bounds_ms[i];
+}
+
+/* Log what the call's media relayed and how it sounded, then let go of its flows and ports. */
 static void call_end_media(struct xt_call *call)
 {
 	if (call->media_ended)
 		return;
 	call_log_media(call);
+	xt_media_session_quality(&call->media, add_quality, &call->b2b->stats.quality);
 	xt_media_session_end(&call->media);
 	call->media_ended = true;
 }
@@ -231,6 +274,7 @@ static void ack_2xx(struct xt_call *call, int side, sip_t const *sip)
 
 static int invite_response(struct xt_call *call, nta_outgoing_t *orq, sip_t const *sip)
 {
+	count_response(call->b2b, call->out, sip);
 	struct xt_b2bua *b2b = call->b2b;
 	int status = sip ? (int)sip->sip_status->st_status : 408;
 	const char *phrase = sip ? sip->sip_status->st_phrase : "Request Timeout";
@@ -320,8 +364,11 @@ static int invite_response(struct xt_call *call, nta_outgoing_t *orq, sip_t cons
 /* CANCEL (and ACK) for the caller's INVITE transaction. */
 static int invite_ack_cancel(struct xt_call *call, nta_incoming_t *irq, sip_t const *sip)
 {
-	if (!sip || sip->sip_request->rq_method != sip_method_cancel)
+	if (!sip)
 		return 0;
+	count_request(call->b2b, call->in, sip);
+	if (sip->sip_request->rq_method != sip_method_cancel)
+		return 0; /* the ACK of our 2xx */
 	pr_info("call %s: cancelled by %s\n", call->id, call->b2b->config->side[call->in].name);
 	/* nta has answered 200 to the CANCEL and 487 to the INVITE. */
 	if (nta_incoming_status(irq) < 200)
@@ -360,6 +407,7 @@ static int relayed_response(struct xt_call *call_unused, nta_outgoing_t *orq, si
 			break;
 	if (!rr)
 		return 0;
+	count_response(call->b2b, 1 - rr->from, sip);
 	if (status < 200)
 		return 0;
 	if (status < 300) {
@@ -421,9 +469,9 @@ static int leg_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t c
 	int from = leg == call->leg[XT_SIDE_PBX] ? XT_SIDE_PBX : XT_SIDE_TRUNK;
 	sip_method_t method = sip->sip_request->rq_method;
 
+	count_request(call->b2b, from, sip);
 	switch (method) {
 	case sip_method_ack:
-		call->acked = true;
 		return 200; /* our 2xx was answered; the other side was ACKed already */
 	case sip_method_bye:
 		pr_info("call %s: BYE from %s\n", call->id, call->b2b->config->side[from].name);
@@ -533,6 +581,7 @@ static int default_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip
 	struct xt_b2bua *b2b = magic;
 	int side = leg == b2b->default_leg[XT_SIDE_TRUNK] ? XT_SIDE_TRUNK : XT_SIDE_PBX;
 
+	count_request(b2b, side, sip);
 	switch (sip->sip_request->rq_method) {
 	case sip_method_invite:
 		return invite_new_call(b2b, side, irq, sip);
@@ -652,9 +701,6 @@ void xt_b2bua_get_stats(const struct xt_b2bua *b2b, struct xt_b2bua_stats *stats
 	*stats = b2b->stats;
 }
 
-/* RFC 3261 13.3.1.4: a 2xx still without ACK after 64 * T1 ends the call. */
-#define ACK_TIMEOUT_NS (64ull * 500 * 1000000)
-
 /* Hang up both legs with BYE, counted as a timeout. */
 static void call_time_out(struct xt_call *call, const char *why)
 {
@@ -679,10 +725,6 @@ void xt_b2bua_tick(struct xt_b2bua *b2b)
 		next = call->next;
 		if (call->state != CALL_CONFIRMED)
 			continue;
-		if (!call->acked && now - call->answered_ns > ACK_TIMEOUT_NS) {
-			call_time_out(call, "no ACK for the 2xx");
-			continue;
-		}
 		/* silence counts from the answer until the first packet */
 		xt_media_session_activity(&call->media, &activity);
 		last = activity.last_ns;

@@ -355,6 +355,19 @@ scrape -o "$WORK/after.txt"
 check "promtool check metrics passes on the exposition after the call" \
 	promtool_check "$WORK/after.txt"
 
+# --- the Grafana dashboard asks only for families xtrunkd exports ---
+DASHBOARD=$XT_ROOT/etc/grafana/xtrunk-dashboard.json
+check "the Grafana dashboard is valid JSON" quiet jq -e .panels "$DASHBOARD"
+dashboard_missing() {
+	local name
+	for name in $(jq -r '.. | .expr? // empty' "$DASHBOARD" | grep -oE 'xtrunk_[a-z_]+' |
+		sed -E 's/_(bucket|sum|count)$//' | sort -u); do
+		grep -q "^# TYPE $name " "$WORK/exported.txt" || echo "$name"
+	done
+}
+scrape >"$WORK/exported.txt"
+check_eq "every family the dashboard queries is exported" "" "$(dashboard_missing)"
+
 check "stopping xtrunkd (SIGTERM) ends it cleanly" stop_xtrunkd
 prom_expect "Prometheus then finds xtrunkd down: up{job=\"$JOB\"} is 0" 0 "up{job=\"$JOB\"}"
 

@@ -74,29 +74,6 @@ write_config() {
 
 # ---- xtrunkd ----
 
-XD_PID=
-XD_LOG=
-
-# start_xtrunkd LOG [ARGS...]: xtrunkd -v in the relay namespace (nsenter:
-# it must see /sys/fs/bpf), up when it says it is ready.
-start_xtrunkd() {
-	XD_LOG=$1
-	shift
-	nsenter --net="/run/netns/$NS_R" "$XTRUNKD" -v -c "$CONF" "$@" >"$XD_LOG" 2>&1 &
-	XD_PID=$!
-	track "$XD_PID"
-	wait_until 15 grep -qs 'xtrunkd: ready' "$XD_LOG"
-}
-
-stop_xtrunkd() {
-	[[ -n $XD_PID ]] || return 0
-	kill "$XD_PID" 2>/dev/null
-	reap "$XD_PID" 15
-	local rc=$?
-	XD_PID=
-	return $rc
-}
-
 # Lines xtrunkd logged about its most recent call.
 last_call_log() {
 	local id

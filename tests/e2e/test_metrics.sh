@@ -71,24 +71,6 @@ write_config() {
 
 # ---- xtrunkd and Prometheus ----
 
-XD_PID=
-XD_LOG=$WORK/xtrunkd.log
-start_xtrunkd() {
-	nsenter --net="/run/netns/$NS_R" "$XTRUNKD" -v -c "$CONF" >"$XD_LOG" 2>&1 &
-	XD_PID=$!
-	track "$XD_PID"
-	wait_until 15 grep -qs 'xtrunkd: ready' "$XD_LOG"
-}
-
-stop_xtrunkd() {
-	[[ -n $XD_PID ]] || return 0
-	kill "$XD_PID" 2>/dev/null
-	reap "$XD_PID" 15
-	local rc=$?
-	XD_PID=
-	return $rc
-}
-
 PROM_PID=
 PROM_LOG=$WORK/prometheus.log
 prom_ready() { quiet in_ns "$NS_R" curl -sf --max-time 1 "http://$PROM/-/ready"; }
@@ -223,7 +205,7 @@ setup() {
 setup
 
 # === xtrunkd and Prometheus start in the relay namespace ===
-if ! start_xtrunkd; then
+if ! start_xtrunkd "$WORK/xtrunkd.log"; then
 	fail "xtrunkd starts in the relay namespace and says it is ready"
 	sed 's/^/# /' "$XD_LOG"
 	finish_tests metrics

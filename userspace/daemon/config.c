@@ -39,6 +39,7 @@ void xt_config_defaults(struct xt_config *config)
 	set_endpoint(&pbx->peer, "10.77.1.2:5060");
 	pbx->port_min = 20000;
 	pbx->port_max = 29999;
+	pbx->latch = XT_LATCH_AUTO;
 
 	snprintf(trunk->name, sizeof(trunk->name), "trunk");
 	snprintf(trunk->interface, sizeof(trunk->interface), "right0");
@@ -48,6 +49,7 @@ void xt_config_defaults(struct xt_config *config)
 	set_endpoint(&trunk->peer, "10.77.2.2:5060");
 	trunk->port_min = 30000;
 	trunk->port_max = 39999;
+	trunk->latch = XT_LATCH_OFF;
 }
 
 static char *trim(char *s)
@@ -160,9 +162,22 @@ static int side_key(struct xt_side_config *side, const char *key, const char *va
 		}
 		return 0;
 	}
+	if (!strcmp(key, "latch")) {
+		if (!strcmp(value, "auto"))
+			side->latch = XT_LATCH_AUTO;
+		else if (!strcmp(value, "on"))
+			side->latch = XT_LATCH_ON;
+		else if (!strcmp(value, "off"))
+			side->latch = XT_LATCH_OFF;
+		else {
+			snprintf(why, whylen, "latch must be auto, on or off, not '%s'", value);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	snprintf(why, whylen,
 		 "unknown key '%s' in a side section (interface, address, address6, advertise, "
-		 "ports, sip, peer)",
+		 "ports, sip, peer, latch)",
 		 key);
 	return -EINVAL;
 }

@@ -19,6 +19,13 @@
 
 enum xt_xdp_mode { XT_XDP_NATIVE, XT_XDP_SKB, XT_XDP_OFF };
 
+/*
+ * NAT latching (symmetric RTP) of a side's media: the first packet from the
+ * address the SDP gave fixes the source port. auto: when the side's SDP
+ * address differs from the address its SIP came from (a peer behind NAT).
+ */
+enum xt_latch_mode { XT_LATCH_AUTO, XT_LATCH_ON, XT_LATCH_OFF };
+
 struct xt_side_config {
 	char name[16];		      /* "pbx" or "trunk" */
 	char interface[16];	      /* IF_NAMESIZE */
@@ -28,6 +35,8 @@ struct xt_side_config {
 	uint16_t port_min, port_max;  /* RTP port range, even..odd */
 	struct xt_endpoint sip;	      /* where xtrunkd listens for SIP on this side */
 	struct xt_endpoint peer;      /* the PBX / the provider's SIP address */
+	enum xt_latch_mode latch;
+	unsigned int channels; /* concurrent calls on this side's trunk; 0: no limit */
 };
 
 struct xt_config {

@@ -49,6 +49,9 @@ struct xt_quality_stats {
 struct xt_b2bua_stats {
 	uint64_t calls_started, calls_answered, calls_failed, calls_cancelled, calls_timeout;
 	unsigned int calls_active;
+	unsigned int channels_active[XT_SIDES]; /* calls in progress through each side */
+	uint64_t calls_rejected_limit; /* 503: a side's channel limit reached */
+	uint64_t calls_rejected_acl;   /* 403 or dropped: source outside the allowed networks */
 	uint64_t sip_requests[XT_SIDES][XT_SIP_METHODS]; /* received, by side and method */
 	uint64_t sip_responses[XT_SIDES][7];		 /* received, by side and class 1xx-6xx */
 	struct xt_quality_stats quality;

@@ -17,13 +17,34 @@ struct {
 	__type(value, struct xt_addr_entry);
 } xt_relay_addrs SEC(".maps");
 
-/* slot * 65536 + local port -> flow. max_entries is set by the loader. */
+/*
+ * slot * 65536 + local port -> flow. max_entries is set by the loader.
+ * Mmapable so that its values start on a page: with 64-byte values every
+ * flow then sits in exactly one cache line.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, XT_DEFAULT_SLOTS *XT_PORTS_PER_SLOT);
 	__type(key, __u32);
 	__type(value, struct xt_flow);
 } xt_flows SEC(".maps");
+
+/* Source-check drops and the reverse flow, at the flow's index; sized with xt_flows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XT_DEFAULT_SLOTS *XT_PORTS_PER_SLOT);
+	__type(key, __u32);
+	__type(value, struct xt_flow_slow);
+} xt_flows_slow SEC(".maps");
+
+/* Next hops shared by the flows (see xtrunk_abi.h); small, so cache-hot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XT_MAX_NEXTHOPS);
+	__type(key, __u32);
+	__type(value, struct xt_nexthop_entry);
+} xt_nexthops SEC(".maps");
 
 /* RTP statistics, at the same index as the flow; sized with xt_flows by the loader. */
 struct {

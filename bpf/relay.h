@@ -37,28 +37,55 @@ static __always_inline int addr_eq(const __u8 *a, const __u8 *b, int family)
 }
 
 /*
+ * NAT latching: the first CPU to claim the flow (XT_FLOW_F_LATCHING, set
+ * with compare-and-swap) writes the source port, then the reverse flow's
+ * peer port, and only then sets XT_FLOW_F_CHECK_SRC_PORT; packets racing
+ * with it from the signalled address are relayed unlatched, as before.
+ * Each port is one aligned 16-bit store, so no flow is ever seen half
+ * written.
+ */
+static __always_inline void latch(struct xt_flow *flow, __u32 flags, __u32 index, __be16 sport)
+{
+	struct xt_flow_slow *slow;
+	struct xt_flow *reverse;
+
+	if (__sync_val_compare_and_swap(&flow->flags, flags, flags | XT_FLOW_F_LATCHING) != flags)
+		return;
+	flow->src_port = sport;
+	if (flags & XT_FLOW_F_REVERSE) {
+		slow = bpf_map_lookup_elem(&xt_flows_slow, &index);
+		if (slow) {
+			__u32 rindex = slow->reverse;
+
+			reverse = bpf_map_lookup_elem(&xt_flows, &rindex);
+			if (reverse && (reverse->flags & XT_FLOW_F_ACTIVE))
+				*(volatile __be16 *)&reverse->peer_port = sport;
+		}
+	}
+	__sync_fetch_and_or(&flow->flags, XT_FLOW_F_CHECK_SRC_PORT);
+	stat_inc(XT_STAT_LATCHED);
+}
+
+/*
  * Source check: the security boundary. Only the signalled peer may send; a
  * latching flow learns the peer's port (behind NAT) from its first packet.
  */
-static __always_inline int source_ok(struct xt_flow *flow, const struct pkt *p)
+static __always_inline int source_ok(struct xt_flow *flow, const struct pkt *p, __u32 index)
 {
+	__u32 flags = flow->flags;
 	__u8 saddr[16] = {};
 
 	if (p->family == XT_AF_INET)
 		__builtin_memcpy(saddr, &((struct iphdr *)p->l3)->saddr, 4);
 	else
 		__builtin_memcpy(saddr, &((struct ipv6hdr *)p->l3)->saddr, 16);
-	if ((flow->flags & XT_FLOW_F_CHECK_SRC_ADDR) && !addr_eq(saddr, flow->src_addr, p->family))
+	if ((flags & XT_FLOW_F_CHECK_SRC_ADDR) && !addr_eq(saddr, flow->src_addr, p->family))
 		return 0;
-	if (flow->flags & XT_FLOW_F_CHECK_SRC_PORT)
+	if (flags & XT_FLOW_F_CHECK_SRC_PORT)
 		return p->udp->source == flow->src_port;
-	if ((flow->flags & (XT_FLOW_F_LATCH | XT_FLOW_F_CHECK_SRC_ADDR)) ==
-	    (XT_FLOW_F_LATCH | XT_FLOW_F_CHECK_SRC_ADDR)) {
-		/* the port first, then (atomically, ordered) the flag that checks it */
-		flow->src_port = p->udp->source;
-		__sync_fetch_and_or(&flow->flags, XT_FLOW_F_CHECK_SRC_PORT);
-		stat_inc(XT_STAT_LATCHED);
-	}
+	if ((flags & (XT_FLOW_F_LATCH | XT_FLOW_F_CHECK_SRC_ADDR | XT_FLOW_F_LATCHING)) ==
+	    (XT_FLOW_F_LATCH | XT_FLOW_F_CHECK_SRC_ADDR))
+		latch(flow, flags, index, p->udp->source);
 	return 1;
 }
 
@@ -94,7 +121,7 @@ static __always_inline struct xt_flow *flow_lookup(const struct pkt *p, __u32 *i
 {
 	__u32 slot;
 
-	if (relay_addr_slot(p, &slot))
+	if (relay_addr_slot(p, &slot) || slot >= XT_MAX_SLOTS)
 		return NULL;
 	*index = slot * XT_PORTS_PER_SLOT + bpf_ntohs(p->udp->dest);
 	return bpf_map_lookup_elem(&xt_flows, index);
@@ -106,18 +133,37 @@ struct nexthop {
 	__u8 dmac[ETH_ALEN];
 };
 
+/*
+ * The address a flow's packets leave from, from the relay's address table;
+ * as words, so that the compiler reads it a word at a time, not bytewise.
+ */
+static __always_inline const __u32 *relay_addr_of(const struct xt_flow *flow)
+{
+	__u32 bucket = flow->relay_addr;
+	struct xt_addr_entry *entry = bpf_map_lookup_elem(&xt_relay_addrs, &bucket);
+
+	return entry ? (const __u32 *)entry->addr : NULL;
+}
+
 /* Where the packet goes next: the flow's cached next hop, or the FIB's answer. */
 static __always_inline int nexthop_find(struct xdp_md *ctx, const struct pkt *p,
-					const struct xt_flow *flow, struct nexthop *nh)
+					const struct xt_flow *flow, const __u32 *relay_addr,
+					struct nexthop *nh)
 {
 	struct bpf_fib_lookup fib = {};
 	int rc;
 
 	if (flow->flags & XT_FLOW_F_NEXTHOP) {
-		nh->ifindex = flow->nh_ifindex;
-		__builtin_memcpy(nh->smac, flow->nh_smac, ETH_ALEN);
-		__builtin_memcpy(nh->dmac, flow->nh_dmac, ETH_ALEN);
-		return XT_STAT_MAX;
+		__u32 key = flow->nexthop;
+		struct xt_nexthop_entry *cached = bpf_map_lookup_elem(&xt_nexthops, &key);
+
+		/* ifindex 0: the controller lost the neighbour; the FIB decides */
+		if (cached && cached->ifindex) {
+			nh->ifindex = cached->ifindex;
+			__builtin_memcpy(nh->smac, cached->smac, ETH_ALEN);
+			__builtin_memcpy(nh->dmac, cached->dmac, ETH_ALEN);
+			return XT_STAT_MAX;
+		}
 	}
 
 	fib.ifindex = ctx->ingress_ifindex;
@@ -128,11 +174,11 @@ static __always_inline int nexthop_find(struct xdp_md *ctx, const struct pkt *p,
 	if (p->family == XT_AF_INET) {
 		fib.family = AF_INET;
 		fib.tos = (flow->dscp & 0x3f) << 2;
-		__builtin_memcpy(&fib.ipv4_src, flow->relay_addr, 4);
+		fib.ipv4_src = relay_addr[0];
 		__builtin_memcpy(&fib.ipv4_dst, flow->peer_addr, 4);
 	} else {
 		fib.family = AF_INET6;
-		__builtin_memcpy(fib.ipv6_src, flow->relay_addr, 16);
+		__builtin_memcpy(fib.ipv6_src, relay_addr, 16);
 		__builtin_memcpy(fib.ipv6_dst, flow->peer_addr, 16);
 	}
 	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
@@ -153,13 +199,19 @@ static __always_inline int nexthop_find(struct xdp_md *ctx, const struct pkt *p,
 	return XT_STAT_MAX;
 }
 
-static __always_inline void rewrite_ipv4(struct pkt *p, const struct xt_flow *flow)
+/*
+ * The peer port is read once: latching the reverse flow may rewrite it while
+ * a packet of that flow is being rewritten on another CPU.
+ */
+static __always_inline void rewrite_ipv4(struct pkt *p, const struct xt_flow *flow,
+					 const __u32 *relay_addr)
 {
 	struct iphdr *ip = p->l3;
 	struct udphdr *udp = p->udp;
+	__be16 peer_port = *(volatile const __be16 *)&flow->peer_port;
 	__u32 new_saddr, new_daddr;
 
-	__builtin_memcpy(&new_saddr, flow->relay_addr, 4);
+	new_saddr = relay_addr[0];
 	__builtin_memcpy(&new_daddr, flow->peer_addr, 4);
 
 	/* A zero UDP checksum over IPv4 means "none" and stays so (RFC 768). */
@@ -169,11 +221,11 @@ static __always_inline void rewrite_ipv4(struct pkt *p, const struct xt_flow *fl
 		sum = csum_replace32(sum, ip->saddr, new_saddr);
 		sum = csum_replace32(sum, ip->daddr, new_daddr);
 		sum = csum_replace16(sum, udp->source, flow->relay_port);
-		sum = csum_replace16(sum, udp->dest, flow->peer_port);
+		sum = csum_replace16(sum, udp->dest, peer_port);
 		udp->check = csum_fold(sum) ?: 0xffff;
 	}
 	udp->source = flow->relay_port;
-	udp->dest = flow->peer_port;
+	udp->dest = peer_port;
 
 	ip->saddr = new_saddr;
 	ip->daddr = new_daddr;
@@ -182,12 +234,14 @@ static __always_inline void rewrite_ipv4(struct pkt *p, const struct xt_flow *fl
 	ip->check = ipv4_header_csum(ip);
 }
 
-static __always_inline void rewrite_ipv6(struct pkt *p, const struct xt_flow *flow)
+static __always_inline void rewrite_ipv6(struct pkt *p, const struct xt_flow *flow,
+					 const __u32 *relay_addr)
 {
 	struct ipv6hdr *ip6 = p->l3;
 	struct udphdr *udp = p->udp;
+	__be16 peer_port = *(volatile const __be16 *)&flow->peer_port;
 	__u32 *old_s = (__u32 *)&ip6->saddr, *old_d = (__u32 *)&ip6->daddr;
-	const __u32 *new_s = (const __u32 *)flow->relay_addr;
+	const __u32 *new_s = relay_addr;
 	const __u32 *new_d = (const __u32 *)flow->peer_addr;
 	__u32 sum = (__u16)~udp->check;
 	__be32 *first = (__be32 *)ip6;
@@ -200,11 +254,11 @@ static __always_inline void rewrite_ipv6(struct pkt *p, const struct xt_flow *fl
 		sum = csum_replace32(sum, old_d[i], new_d[i]);
 	}
 	sum = csum_replace16(sum, udp->source, flow->relay_port);
-	sum = csum_replace16(sum, udp->dest, flow->peer_port);
+	sum = csum_replace16(sum, udp->dest, peer_port);
 	/* IPv6 UDP always carries a checksum; a computed 0 goes out as 0xffff. */
 	udp->check = csum_fold(sum) ?: 0xffff;
 	udp->source = flow->relay_port;
-	udp->dest = flow->peer_port;
+	udp->dest = peer_port;
 
 #pragma unroll
 	for (i = 0; i < 4; i++) {
@@ -226,6 +280,7 @@ static __always_inline int xt_relay(struct xdp_md *ctx)
 	};
 	struct nexthop nh;
 	struct xt_flow *flow;
+	const __u32 *relay_addr;
 	__u32 index = 0;
 	int reason, action;
 
@@ -247,13 +302,21 @@ static __always_inline int xt_relay(struct xdp_md *ctx)
 		reason = XT_STAT_PASS_FAMILY;
 		goto pass;
 	}
-	if (!source_ok(flow, &p)) {
-		__sync_fetch_and_add(&flow->src_drops, 1);
+	if (!source_ok(flow, &p, index)) {
+		struct xt_flow_slow *slow = bpf_map_lookup_elem(&xt_flows_slow, &index);
+
+		if (slow)
+			__sync_fetch_and_add(&slow->src_drops, 1);
 		stat_inc(XT_STAT_DROP_SRC);
 		return XDP_DROP;
 	}
+	relay_addr = relay_addr_of(flow);
+	if (!relay_addr) {
+		reason = XT_STAT_PASS_NO_ADDR;
+		goto pass;
+	}
 
-	reason = nexthop_find(ctx, &p, flow, &nh);
+	reason = nexthop_find(ctx, &p, flow, relay_addr, &nh);
 	if (reason != XT_STAT_MAX)
 		goto pass;
 
@@ -271,15 +334,15 @@ static __always_inline int xt_relay(struct xdp_md *ctx)
 	if (flow->flags & XT_FLOW_F_RTP_STATS)
 		rtp_stats_update(&p, index);
 	if (p.family == XT_AF_INET)
-		rewrite_ipv4(&p, flow);
+		rewrite_ipv4(&p, flow, relay_addr);
 	else
-		rewrite_ipv6(&p, flow);
+		rewrite_ipv6(&p, flow, relay_addr);
 	__builtin_memcpy(p.eth->h_dest, nh.dmac, ETH_ALEN);
 	__builtin_memcpy(p.eth->h_source, nh.smac, ETH_ALEN);
 
 	__sync_fetch_and_add(&flow->packets, 1);
 	__sync_fetch_and_add(&flow->bytes, p.l3_len);
-	flow->last_seen_ns = clock_now_ns();
+	flow->last_seen = (__u32)(clock_now_ns() >> XT_LAST_SEEN_SHIFT) ?: 1;
 	stat_inc(action == XDP_TX ? XT_STAT_TX : XT_STAT_REDIRECT);
 	return action;
 

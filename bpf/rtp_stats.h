@@ -19,9 +19,13 @@ struct rtp_header {
 	__be32 ssrc;
 };
 
-/* RTCP packet types 200-204 seen through the RTP header's marker/PT byte (RFC 5761). */
-#define RTP_PT_RTCP_FIRST 72
-#define RTP_PT_RTCP_LAST 76
+/*
+ * RTCP multiplexed on the RTP port (RFC 5761 section 4): a second byte (the
+ * RTP marker and payload type, RTCP's packet type) of 192-223 is RTCP. It is
+ * relayed like RTP, but is not part of the RTP statistics.
+ */
+#define RTCP_MUX_TYPE_FIRST 192
+#define RTCP_MUX_TYPE_LAST 223
 
 static __always_inline void rtp_stats_update(const struct pkt *p, __u32 index)
 {
@@ -29,12 +33,10 @@ static __always_inline void rtp_stats_update(const struct pkt *p, __u32 index)
 	struct xt_rtp_stats *st;
 	__u32 seq, ts, ssrc, arrival = 0, transit;
 	__u16 delta;
-	__u8 pt;
 
 	if ((void *)(rtp + 1) > p->data_end || (rtp->vpxcc >> 6) != 2)
 		return;
-	pt = rtp->marker_pt & 0x7f;
-	if (pt >= RTP_PT_RTCP_FIRST && pt <= RTP_PT_RTCP_LAST)
+	if (rtp->marker_pt >= RTCP_MUX_TYPE_FIRST && rtp->marker_pt <= RTCP_MUX_TYPE_LAST)
 		return;
 	st = bpf_map_lookup_elem(&xt_rtp_stats, &index);
 	if (!st)

@@ -60,11 +60,17 @@ static inline __u32 xt_addr_hash(const __u32 *words, __u8 family)
 	return h & (XT_ADDR_BUCKETS - 1);
 }
 
+/*
+ * xt_relay_addrs also holds addresses flows only leave from: their slot is
+ * XT_SLOT_NONE, so no flow is found under them.
+ */
+#define XT_SLOT_NONE 0xffffffffu
+
 /* Flow flags. */
 #define XT_FLOW_F_ACTIVE (1u << 0)	   /* entry in use */
 #define XT_FLOW_F_CHECK_SRC_ADDR (1u << 1) /* drop unless saddr == src_addr */
 #define XT_FLOW_F_CHECK_SRC_PORT (1u << 2) /* drop unless sport == src_port */
-#define XT_FLOW_F_NEXTHOP (1u << 3)	   /* nh_* hold the resolved next hop */
+#define XT_FLOW_F_NEXTHOP (1u << 3)	   /* nexthop indexes xt_nexthops */
 /*
  * NAT latching (symmetric RTP): the first packet from src_addr fixes
  * src_port and sets XT_FLOW_F_CHECK_SRC_PORT; later packets from any other
@@ -74,41 +80,78 @@ static inline __u32 xt_addr_hash(const __u32 *words, __u8 family)
 #define XT_FLOW_F_LATCH (1u << 4)
 /* Track RTP quality (RFC 3550 A.1, A.8) in xt_rtp_stats at the flow's index. */
 #define XT_FLOW_F_RTP_STATS (1u << 5)
+/*
+ * With XT_FLOW_F_LATCH: the flow at xt_flows_slow[index].reverse is the other
+ * direction of the same stream; latching also points its peer_port at the
+ * latched port, so the media goes back through the NAT binding.
+ */
+#define XT_FLOW_F_REVERSE (1u << 6)
+/* Set by the one CPU that latches the flow, while it writes the ports. */
+#define XT_FLOW_F_LATCHING (1u << 7)
+
+/* last_seen counts CLOCK_MONOTONIC in units of 2^20 ns (~1.05 ms); it wraps after ~52 days. */
+#define XT_LAST_SEEN_SHIFT 20
 
 /*
  * One direction of one media stream: a UDP packet arriving at
  * (slot address, index port) [from src_addr:src_port] leaves from
  * relay_addr:relay_port to peer_addr:peer_port with DSCP dscp.
  *
- * The first 64 bytes hold everything one packet reads and writes for an
- * IPv4 flow: flags, ports, addresses' first words, and the counters.
+ * One cache line: everything a relayed packet reads and writes, so a
+ * million flows cost one cold line per packet. What the line has no room
+ * for lives in small tables that stay cache-hot (the relay's addresses,
+ * next hops) or in xt_flows_slow (drops, the reverse flow), which only a
+ * dropped or a latching packet touches.
  * Addresses are in network byte order; IPv4 addresses use the first 4 bytes.
  */
 struct xt_flow {
-	__u32 flags; /* XT_FLOW_F_*; 32 bits so the data path can set bits atomically */
-	__u8 dscp;   /* 0-63; the ECN bits of the packet are kept */
-	__u8 family; /* of the key, repeated so a dump is self-describing */
+	__u32 flags;	 /* XT_FLOW_F_*; 32 bits so the data path can set bits atomically */
+	__u8 dscp;	 /* 0-63; the ECN bits of the packet are kept */
+	__u8 family;	 /* of the key, repeated so a dump is self-describing */
+	__u8 relay_addr; /* index in xt_relay_addrs of the address it leaves from */
+	__u8 pad;
 	__be16 relay_port;
 	__be16 peer_port;
 	__be16 src_port;
-	__u32 pad;
-	/* counters, written through the lookup pointer (atomic adds) */
-	__u64 packets;
-	__u64 bytes;
-	__u64 last_seen_ns; /* CLOCK_MONOTONIC of the last relayed packet, to a jiffy */
-	__u64 src_drops;    /* packets dropped by the source check */
-	__u8 relay_addr[16];
+	__u16 nexthop; /* index in xt_nexthops, with XT_FLOW_F_NEXTHOP */
 	__u8 peer_addr[16];
 	__u8 src_addr[16];
-	/*
-	 * The next hop as the controller resolved it (route + neighbour), so the
-	 * data path needs no bpf_fib_lookup per packet. bpf_fib_lookup also refuses
-	 * to work unless the ingress device forwards, and a relay is an endpoint,
-	 * not a router. Without XT_FLOW_F_NEXTHOP the program asks the FIB.
-	 */
-	__u32 nh_ifindex;
-	__u8 nh_smac[6];
-	__u8 nh_dmac[6];
+	/* counters, written through the lookup pointer (atomic adds) */
+	__u64 bytes;
+	__u32 packets;
+	__u32 last_seen; /* of the last relayed packet, XT_LAST_SEEN_SHIFT units; 0: never */
+} __attribute__((aligned(64)));
+
+/* The rarely touched part of a flow, at the same index as the flow. */
+struct xt_flow_slow {
+	__u64 src_drops; /* packets dropped by the source check */
+	__u32 reverse;	 /* index of the reverse flow, with XT_FLOW_F_REVERSE */
+	__u32 pad;
+};
+
+/*
+ * xt_nexthops: next hops as the controller resolved them (route +
+ * neighbour), shared by every flow that goes through the same neighbour, so
+ * the data path needs no bpf_fib_lookup per packet and a neighbour change
+ * rewrites one entry. bpf_fib_lookup also refuses to work unless the ingress
+ * device forwards, and a relay is an endpoint, not a router. A flow without
+ * XT_FLOW_F_NEXTHOP, or whose entry has ifindex 0 (neighbour lost), asks
+ * the FIB. Entries are found by a hash of their key and XT_NEXTHOP_PROBES
+ * following entries; they are never freed (one per neighbour).
+ */
+#define XT_MAX_NEXTHOPS 4096u
+#define XT_NEXTHOP_PROBES 8u
+
+struct xt_nexthop_entry {
+	/* what the data path reads */
+	__u32 ifindex; /* egress device; 0: unresolved, ask the FIB */
+	__u8 smac[6];
+	__u8 dmac[6];
+	/* the controller's key: neighbour neigh on device oif */
+	__u32 oif;   /* 0: free entry */
+	__u8 family; /* of neigh; 0: given by hand, keyed by its MACs */
+	__u8 pad[3];
+	__u8 neigh[16];
 };
 
 /*
@@ -127,11 +170,18 @@ struct xt_rtp_stats {
 	__u32 max_seq;	/* extended highest sequence number (cycles << 16 | seq) */
 	__u32 jitter;	/* interarrival jitter in timestamp units, times 16 (A.8) */
 	__u32 transit;	/* previous packet's relative transit time */
-	__u32 pad;
-	__u64 received;	  /* RTP packets of this SSRC, duplicates included */
-	__u64 duplicates; /* same sequence number as the highest */
-	__u64 reordered;  /* older than the highest: late or reordered */
+	/* 32 bits: 2.7 years of 50 packets/s, and a flow's memory stays within 128 bytes */
+	__u32 received;	  /* RTP packets of this SSRC, duplicates included */
+	__u32 duplicates; /* same sequence number as the highest */
+	__u32 reordered;  /* older than the highest: late or reordered */
 };
+
+#ifndef __BPF__
+_Static_assert(sizeof(struct xt_flow) == 64, "a flow is one cache line");
+_Static_assert(sizeof(struct xt_flow) + sizeof(struct xt_flow_slow) + sizeof(struct xt_rtp_stats) <=
+		       128,
+	       "a flow's map memory, all parts, is at most 128 bytes");
+#endif
 
 /* Global per-CPU counters, indexed by enum xt_stat. */
 enum xt_stat {

@@ -86,9 +86,10 @@ static void print_rtp_text(const struct xt_flow_entry *entry)
 		printf("\trtp no packets yet (clock %u Hz)\n", entry->rtp.clock_hz);
 		return;
 	}
-	printf("\trtp ssrc 0x%08x  lost %" PRIu64 "/%" PRIu64 "  jitter %.1f ms  dup %" PRIu64
-	       "  reordered %" PRIu64 "  MOS %.2f\n",
-	       q.ssrc, q.lost, q.expected, q.jitter_ms, q.duplicates, q.reordered, q.mos);
+	/* two lines: one would not fit 80 columns */
+	printf("\trtp ssrc 0x%08x  lost %" PRIu64 "/%" PRIu64 "  jitter %.1f ms  MOS %.2f\n"
+	       "\t    duplicates %" PRIu64 "  reordered %" PRIu64 "\n",
+	       q.ssrc, q.lost, q.expected, q.jitter_ms, q.mos, q.duplicates, q.reordered);
 }
 
 static void print_flow(const struct xt_flow_entry *entry, uint64_t now_ns)
@@ -96,7 +97,8 @@ static void print_flow(const struct xt_flow_entry *entry, uint64_t now_ns)
 	char local[XT_ENDPOINT_STRLEN], to[XT_ENDPOINT_STRLEN], via[XT_ENDPOINT_STRLEN];
 	char from[XT_ENDPOINT_STRLEN] = "";
 	char nh_dev[IF_NAMESIZE] = "", nh_mac[18] = "";
-	const struct xt_flow *flow = &entry->flow;
+	char reverse[XT_ENDPOINT_STRLEN] = "";
+	const struct xt_flow_state *flow = &entry->flow;
 	struct xt_flow_spec spec;
 
 	xt_flow_spec_from_entry(entry, &spec);
@@ -108,6 +110,9 @@ static void print_flow(const struct xt_flow_entry *entry, uint64_t now_ns)
 		if (!spec.src.port) /* address-only check: any port */
 			strcpy(strrchr(from, ':') + 1, "*");
 	}
+
+	if (spec.has_reverse)
+		xt_endpoint_format(&spec.reverse, reverse, sizeof(reverse));
 
 	if (spec.has_nexthop) {
 		const uint8_t *m = spec.nexthop.dmac;
@@ -128,6 +133,10 @@ static void print_flow(const struct xt_flow_entry *entry, uint64_t now_ns)
 		else
 			jsonw_null_field(json_wtr, "from");
 		jsonw_bool_field(json_wtr, "latch", spec.latch);
+		if (spec.has_reverse)
+			jsonw_string_field(json_wtr, "reverse", reverse);
+		else
+			jsonw_null_field(json_wtr, "reverse");
 		jsonw_uint_field(json_wtr, "dscp", flow->dscp);
 		jsonw_uint_field(json_wtr, "packets", flow->packets);
 		jsonw_uint_field(json_wtr, "bytes", flow->bytes);
@@ -158,6 +167,8 @@ static void print_flow(const struct xt_flow_entry *entry, uint64_t now_ns)
 		printf(" from %s", from);
 	if (spec.latch)
 		printf(" latch%s", spec.src.port ? "ed" : "");
+	if (spec.has_reverse)
+		printf(" reverse %s", reverse);
 	printf(" dscp %u\n", flow->dscp);
 	print_rtp_text(entry);
 	if (spec.has_nexthop)
@@ -209,7 +220,7 @@ static int do_add(int argc, char **argv)
 	char err[256];
 	int rc;
 
-	/* LOCAL to PEER via RELAY [from SRC] [dscp N] */
+	/* LOCAL to PEER via RELAY [from SRC [latch [reverse LOCAL]]] [rtp HZ] [dscp N] */
 	REQ_ARGS(5);
 	if (parse_endpoint("local", argv[0], &spec.local))
 		return -1;
@@ -236,6 +247,12 @@ static int do_add(int argc, char **argv)
 			spec.has_src = true;
 		} else if (is_prefix(argv[0], "latch")) {
 			spec.latch = true;
+		} else if (is_prefix(argv[0], "reverse")) {
+			NEXT_ARG();
+			REQ_ARGS(1);
+			if (parse_endpoint("reverse", argv[0], &spec.reverse))
+				return -1;
+			spec.has_reverse = true;
 		} else if (is_prefix(argv[0], "rtp")) {
 			char *end;
 			unsigned long hz;
@@ -259,7 +276,7 @@ static int do_add(int argc, char **argv)
 				return p_err("dscp '%s': expected a number from 0 to 63", argv[0]);
 			spec.dscp = (uint8_t)dscp;
 		} else {
-			return p_err("unexpected '%s' (expected from, latch, rtp or dscp)",
+			return p_err("unexpected '%s' (expected from, latch, reverse, rtp or dscp)",
 				     argv[0]);
 		}
 		NEXT_ARG();
@@ -376,10 +393,12 @@ static int do_list(int argc, char **argv)
 }
 
 const struct cmd flow_cmds[] = {
-	{ "add", do_add, "LOCAL to PEER via RELAY [from SRC [latch]] [rtp HZ] [dscp N]",
+	{ "add", do_add,
+	  "LOCAL to PEER via RELAY [from SRC [latch [reverse LOCAL]]] [rtp HZ] [dscp N]",
 	  "a UDP packet arriving at LOCAL (from SRC, when given; SRC port 0: any port)\n"
 	  "      leaves from RELAY to PEER, marked with DSCP N (default 46, EF);\n"
 	  "      latch (SRC port 0): the first packet from SRC's address fixes the port;\n"
+	  "      reverse LOCAL: the flow at LOCAL (the other direction) then sends there;\n"
 	  "      rtp HZ: track RTP loss and jitter (RTP clock rate HZ)" },
 	{ "del", do_del, "LOCAL", "delete the flow at LOCAL" },
 	{ "list", do_list, NULL, "list every flow with its counters" },

@@ -108,11 +108,14 @@ static __u32 aimed_flow(const struct flow_layout *lay, __u32 cursor)
 	return (__u32)((__u64)cursor * AIM_STRIDE % lay->nflows);
 }
 
+/* Where each slot's address sits in xt_relay_addrs, and the shared next hop's entry. */
+static __u8 slot_bucket[XT_MAX_SLOTS];
+static __u16 nexthop_index;
+
 static void flow_fill(struct xt_flow *flow, const struct bench_config *cfg,
 		      const struct flow_layout *lay, __u32 i)
 {
 	__u32 slot = i / lay->ports_per_slot;
-	__be32 relay = htonl(cfg->relay_base + slot);
 	__be32 peer = htonl(cfg->peer_net + 1 + i % cfg->peer_hosts);
 
 	memset(flow, 0, sizeof(*flow));
@@ -122,13 +125,11 @@ static void flow_fill(struct xt_flow *flow, const struct bench_config *cfg,
 	flow->dscp = DSCP_EF;
 	flow->relay_port = htons(FIRST_PORT + i % lay->ports_per_slot);
 	flow->peer_port = htons(PEER_FIRST_PORT + 2 * (i % 16384));
-	memcpy(flow->relay_addr, &relay, sizeof(relay));
+	flow->relay_addr = slot_bucket[slot];
 	memcpy(flow->peer_addr, &peer, sizeof(peer));
 	if (!cfg->fib) {
 		flow->flags |= XT_FLOW_F_NEXTHOP;
-		flow->nh_ifindex = cfg->nexthop.ifindex;
-		memcpy(flow->nh_smac, cfg->nexthop.smac, sizeof(flow->nh_smac));
-		memcpy(flow->nh_dmac, cfg->nexthop.dmac, sizeof(flow->nh_dmac));
+		flow->nexthop = nexthop_index;
 	}
 }
 
@@ -171,12 +172,19 @@ static int install_relay_addrs(struct bench_bpf *skel, const struct bench_config
 		__be32 addr = htonl(cfg->relay_base + s);
 		int err;
 
+		__u32 bucket, found;
+
 		memcpy(relay.addr, &addr, sizeof(addr));
-		err = xt_relay_addr_set(fd, &relay, s);
+		err = xt_relay_addr_set(fd, &relay, s) ?:
+			      xt_relay_addr_bucket(fd, &relay, &bucket, &found);
 		if (err)
 			return err;
+		slot_bucket[s] = (__u8)bucket;
 	}
-	return 0;
+	if (cfg->fib)
+		return 0;
+	return xt_nexthop_table_get(bpf_map__fd(skel->maps.xt_nexthops), &cfg->nexthop,
+				    &nexthop_index);
 }
 
 /* One batch per slot: a million single updates would take longer than the benchmark. */
@@ -189,7 +197,7 @@ static int install_flows(struct bench_bpf *skel, const struct bench_config *cfg,
 	int err = 0;
 
 	keys = calloc(lay->ports_per_slot, sizeof(*keys));
-	values = calloc(lay->ports_per_slot, sizeof(*values));
+	values = aligned_alloc(sizeof(*values), lay->ports_per_slot * sizeof(*values));
 	if (!keys || !values) {
 		err = -ENOMEM;
 		goto out;
@@ -471,7 +479,8 @@ static int bench_case(const struct bench_config *cfg, __u32 nflows, struct bench
 	skel->rodata->bench_src_addr = htonl(cfg->src_addr);
 	skel->rodata->bench_src_port = htons(SRC_PORT);
 	err = bpf_map__set_max_entries(skel->maps.xt_flows, lay.nslots * XT_PORTS_PER_SLOT) ?:
-		      bpf_map__set_max_entries(skel->maps.xt_rtp_stats,
+		      bpf_map__set_max_entries(skel->maps.xt_rtp_stats, lay.nslots * XT_PORTS_PER_SLOT) ?:
+		      bpf_map__set_max_entries(skel->maps.xt_flows_slow,
 					       lay.nslots * XT_PORTS_PER_SLOT);
 	if (err) {
 		pr_warn("flows=%u: sizing the flow table failed: %s\n", nflows, strerror(-err));

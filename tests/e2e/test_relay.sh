@@ -140,6 +140,36 @@ check_eq "... naming the file and line" "Error: $batch:1: command failed (0 done
 	"$(tail -1 <<<"$out2")"
 ctl flow del 10.99.1.1:20102 >/dev/null
 
+# --- NAT latching with a reverse flow (symmetric RTP) ---
+# The caller signalled port 5200 but its NAT sends from 5299: the first
+# packet latches 5299, and the callee's media then goes back to 5299.
+check "flow add with latch and reverse" ctl flow add 10.99.1.1:20200 to 10.99.2.2:6200 \
+	via 10.99.2.1:30200 from 10.99.1.2:0 latch reverse 10.99.2.1:30200
+check "flow add of its reverse flow, to the signalled port" ctl flow add 10.99.2.1:30200 \
+	to 10.99.1.2:5200 via 10.99.1.1:20200 from 10.99.2.2:6200
+check_eq "flow show names the reverse flow" "10.99.2.1:30200 true 10.99.1.2:*" \
+	"$(ctl -j flow show 10.99.1.1:20200 | jq -r '"\(.reverse) \(.latch) \(.from)"')"
+relay_direction "latching caller->callee" "$NS_C" 10.99.1.2:5299 10.99.1.1:20200 "$NS_E" \
+	10.99.2.2:6200 10.99.2.1:30200 200
+check_eq "the flow latched the NAT's port" "10.99.1.2:5299" "$(flow_field 10.99.1.1:20200 from)"
+check_eq "... and its reverse flow now sends there" "10.99.1.2:5299" \
+	"$(flow_field 10.99.2.1:30200 to)"
+relay_direction "reverse callee->caller" "$NS_E" 10.99.2.2:6200 10.99.2.1:30200 "$NS_C" \
+	10.99.1.2:5299 10.99.1.1:20200 200
+out=$(mktemp)
+on_exit "rm -f $out"
+send_and_receive "$NS_C" 10.99.1.2:5200 10.99.1.1:20200 "$NS_E" 10.99.2.2:6200 "$COUNT" "$out"
+check_eq "after latching, another port of the caller's address is not relayed" 0 \
+	"$(received "$out")"
+check_eq "... and dropped by the source check, counted in the flow" "$COUNT" \
+	"$(flow_field 10.99.1.1:20200 drops)"
+out2=$(ctl -j flow add 10.99.1.1:20202 to 10.99.2.2:6202 via 10.99.2.1:30202 from 10.99.1.2:0 \
+	reverse 10.99.2.1:30202)
+check "reverse without latch is rejected" test $? -ne 0
+check "... with the reason" json_true '.error | test("reverse needs latch")' "$out2"
+ctl flow del 10.99.1.1:20200 >/dev/null
+ctl flow del 10.99.2.1:30200 >/dev/null
+
 # --- bad arguments are explained and exit non-zero ---
 out2=$(ctl -j flow add 10.99.1.1:20000 to 10.99.2.2 via 10.99.2.1:30000)
 check "a peer without a port is rejected" test $? -ne 0

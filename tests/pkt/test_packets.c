@@ -120,12 +120,16 @@ static const __u8 pbx_b_mac[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x02, 0x00, 0x02 };
 #define PORT_LATCH 30028	     /* NAT latching: the first packet fixes the source port */
 #define PORT_RTP_STATS 30030	     /* RTP quality tracked (RFC 3550 A.1, A.8) */
 #define RTP_STATS_CLOCK_HZ 8000
-#define PORT_NO_FLOW 30098 /* never written */
+#define PORT_LATCH_REVERSE 30032 /* latching, and names its reverse flow */
+#define PORT_LATCH_BACK 30034	 /* that reverse flow: trunk -> PBX */
+#define PORT_RTCP_MUX 30036	 /* RTP statistics on a port that also carries RTCP */
+#define PORT_NO_FLOW 30098	 /* never written */
 
 /* Ports of the peers and of the relay's other leg, where packets leave from. */
 #define PBX_RTP_PORT 5004
 #define PBX_RTCP_PORT 5005
 #define PBX_UNSIGNALLED_PORT 5098
+#define PBX_NAT_PORT 40000 /* where the PBX's NAT maps its RTP port */
 #define TRUNK_RTP_PORT 6000
 #define TRUNK_RTCP_PORT 6001
 #define TRUNK_ADDR_ONLY_PORT 6002
@@ -139,6 +143,8 @@ static const __u8 pbx_b_mac[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x02, 0x00, 0x02 };
 #define LEG_COUNTED_PORT 31016
 #define LEG_CACHED_PORT 31020
 #define LEG_FAR_PORT 31999
+#define LEG_LATCH_PORT 31032
+#define LEG_LATCH_BACK_PORT 31034
 
 #define DSCP_EF 46   /* expedited forwarding: voice */
 #define DSCP_AF41 34 /* RTCP gets its own marking, to show it is per flow */
@@ -182,6 +188,7 @@ struct flow_spec {
 	/* with XT_FLOW_F_NEXTHOP: the cached next hop, leaving by the device's MAC */
 	enum test_device nh_device;
 	enum mac_id nh_dmac;
+	__u16 reverse_port; /* with XT_FLOW_F_REVERSE: the reverse flow's local port */
 };
 
 static const struct flow_spec flows[] = {
@@ -284,6 +291,35 @@ static const struct flow_spec flows[] = {
 		.flags = FLOW_LATCH,
 		.dscp = DSCP_EF,
 		.source = { PBX_V4, 0 },
+		.relay = { RELAY_V4, LEG_COUNTED_PORT },
+		.peer = { TRUNK_V4, TRUNK_COUNTED_PORT },
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_LATCH_REVERSE,
+		.flags = FLOW_LATCH | XT_FLOW_F_REVERSE,
+		.dscp = DSCP_EF,
+		.source = { PBX_V4, 0 },
+		.relay = { RELAY_V4, LEG_LATCH_PORT },
+		.peer = { TRUNK_V4, TRUNK_RTP_PORT },
+		.reverse_port = PORT_LATCH_BACK,
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_LATCH_BACK,
+		.flags = FLOW_CHECK_SOURCE | XT_FLOW_F_NEXTHOP,
+		.dscp = DSCP_EF,
+		.source = { TRUNK_V4, TRUNK_RTP_PORT },
+		.relay = { RELAY_V4, LEG_LATCH_BACK_PORT },
+		.peer = { PBX_V4, PBX_RTP_PORT }, /* as signalled, before the NAT is known */
+		.nh_device = IFACE_INGRESS,
+		.nh_dmac = MAC_PBX,
+	},
+	{
+		.family = XT_AF_INET,
+		.local_port = PORT_RTCP_MUX,
+		.flags = XT_FLOW_F_ACTIVE | XT_FLOW_F_RTP_STATS,
+		.dscp = DSCP_EF,
 		.relay = { RELAY_V4, LEG_COUNTED_PORT },
 		.peer = { TRUNK_V4, TRUNK_COUNTED_PORT },
 	},
@@ -523,6 +559,7 @@ struct pkt_spec {
 	bool rtp_set;	       /* PAYLOAD_RTP with these instead of fixed values: */
 	__u16 rtp_seq;
 	__u32 rtp_timestamp;
+	__u8 rtp_second_byte; /* marker and payload type, or RTCP's packet type; 0: PCMU */
 };
 
 /* A built packet and where its parts are, for diagnostics. */
@@ -637,7 +674,7 @@ static size_t put_payload(__u8 *at, const struct pkt_spec *spec)
 		return 2;
 	}
 	at = put8(at, RTP_VERSION_2);
-	at = put8(at, RTP_PT_PCMU);
+	at = put8(at, spec->rtp_second_byte ?: RTP_PT_PCMU);
 	at = put16(at, spec->rtp_set ? spec->rtp_seq : 0x1234);		  /* sequence number */
 	at = put32(at, spec->rtp_set ? spec->rtp_timestamp : 0x00a0b0c0); /* timestamp */
 	at = put32(at, RTP_SSRC);
@@ -1510,10 +1547,18 @@ static bool flow_index(__u8 family, const char *addr, __u16 port, __u32 *index)
 	return false;
 }
 
-static int read_flow(struct testbed *tb, __u32 index, struct xt_flow *flow)
+/* A flow as the data path keeps it: its cache line and its rarely touched part. */
+struct flow_state {
+	struct xt_flow line;
+	struct xt_flow_slow slow;
+};
+
+static int read_flow(struct testbed *tb, __u32 index, struct flow_state *flow)
 {
-	return bpf_map__lookup_elem(tb->skel->maps.xt_flows, &index, sizeof(index), flow,
-				    sizeof(*flow), 0);
+	memset(flow, 0, sizeof(*flow));
+	return bpf_map__lookup_elem(tb->skel->maps.xt_flows, &index, sizeof(index), &flow->line, sizeof(flow->line), 0) ?:
+		       bpf_map__lookup_elem(tb->skel->maps.xt_flows_slow, &index, sizeof(index),
+					    &flow->slow, sizeof(flow->slow), 0);
 }
 
 /*
@@ -1523,33 +1568,34 @@ static int read_flow(struct testbed *tb, __u32 index, struct xt_flow *flow)
 /* The data path's clock ticks once a jiffy: 10 ms at the coarsest HZ (100). */
 #define LAST_SEEN_RESOLUTION_NS 10000000ull
 
-static void check_flow(const struct xt_flow *before, const struct xt_flow *after, int verdict,
+static void check_flow(const struct flow_state *before, const struct flow_state *after, int verdict,
 		       size_t ip_len, struct failure *why)
 {
-	struct xt_flow expected = *before;
+	struct flow_state expected = *before;
 
 	if (verdict == XDP_TX || verdict == XDP_REDIRECT) {
-		expected.packets++;
-		expected.bytes += ip_len;
+		expected.line.packets++;
+		expected.line.bytes += ip_len;
 		/* stamped from a per-CPU clock refreshed once a jiffy: never
 		 * earlier than before, not necessarily later within a jiffy */
-		if (!after->last_seen_ns || after->last_seen_ns < before->last_seen_ns)
-			failf(why, "flow last_seen_ns not stamped (%llu, before %llu)",
-			      (unsigned long long)after->last_seen_ns,
-			      (unsigned long long)before->last_seen_ns);
-		expected.last_seen_ns = after->last_seen_ns;
+		if (!after->line.last_seen ||
+		    (__s32)(after->line.last_seen - before->line.last_seen) < 0)
+			failf(why, "flow last_seen not stamped (%u, before %u)",
+			      after->line.last_seen, before->line.last_seen);
+		expected.line.last_seen = after->line.last_seen;
 	} else if (verdict == XDP_DROP) {
-		expected.src_drops++;
+		expected.slow.src_drops++;
 	}
-	if (after->packets != expected.packets)
-		failf(why, "flow packets %llu, expected %llu", (unsigned long long)after->packets,
-		      (unsigned long long)expected.packets);
-	if (after->bytes != expected.bytes)
-		failf(why, "flow bytes %llu, expected %llu", (unsigned long long)after->bytes,
-		      (unsigned long long)expected.bytes);
-	if (after->src_drops != expected.src_drops)
+	if (after->line.packets != expected.line.packets)
+		failf(why, "flow packets %u, expected %u", after->line.packets,
+		      expected.line.packets);
+	if (after->line.bytes != expected.line.bytes)
+		failf(why, "flow bytes %llu, expected %llu", (unsigned long long)after->line.bytes,
+		      (unsigned long long)expected.line.bytes);
+	if (after->slow.src_drops != expected.slow.src_drops)
 		failf(why, "flow src_drops %llu, expected %llu",
-		      (unsigned long long)after->src_drops, (unsigned long long)expected.src_drops);
+		      (unsigned long long)after->slow.src_drops,
+		      (unsigned long long)expected.slow.src_drops);
 	if (memcmp(after, &expected, sizeof(expected)))
 		failf(why, "flow entry changed beyond its counters");
 }
@@ -1685,7 +1731,7 @@ static void run_case(struct testbed *tb, const struct pkt_case *c, struct case_b
 {
 	bool relayed = c->verdict == XDP_TX || c->verdict == XDP_REDIRECT;
 	struct pkt_spec in = c->in, out = c->out;
-	struct xt_flow flow_before, flow_after;
+	struct flow_state flow_before, flow_after;
 	struct stats stats_before, stats_after;
 	struct failure why = { .used = 0 };
 	bool has_flow = false;
@@ -1813,7 +1859,7 @@ static void run_flow_counters(struct testbed *tb, struct case_buffers *buf)
 	struct failure why = { .used = 0 };
 	struct timespec start, end;
 	__u64 start_ns, end_ns, ip_bytes = 0;
-	struct xt_flow flow;
+	struct flow_state flow;
 	size_t i, out_len;
 	int verdict, err;
 	__u32 index;
@@ -1838,19 +1884,22 @@ static void run_flow_counters(struct testbed *tb, struct case_buffers *buf)
 	if (read_flow(tb, index, &flow)) {
 		failf(&why, "reading flow %u: %s", index, strerror(errno));
 	} else {
-		if (flow.packets != 2)
-			failf(&why, "packets %llu, expected 2", (unsigned long long)flow.packets);
-		if (flow.bytes != ip_bytes)
+		__u32 earliest =
+			(__u32)((start_ns - LAST_SEEN_RESOLUTION_NS) >> XT_LAST_SEEN_SHIFT);
+		__u32 latest = (__u32)(end_ns >> XT_LAST_SEEN_SHIFT);
+
+		if (flow.line.packets != 2)
+			failf(&why, "packets %u, expected 2", flow.line.packets);
+		if (flow.line.bytes != ip_bytes)
 			failf(&why, "bytes %llu, expected %llu (IP lengths)",
-			      (unsigned long long)flow.bytes, (unsigned long long)ip_bytes);
-		if (flow.last_seen_ns + LAST_SEEN_RESOLUTION_NS < start_ns ||
-		    flow.last_seen_ns > end_ns)
-			failf(&why, "last_seen_ns %llu outside the run [%llu - 1 jiffy, %llu]",
-			      (unsigned long long)flow.last_seen_ns, (unsigned long long)start_ns,
-			      (unsigned long long)end_ns);
-		if (flow.src_drops)
+			      (unsigned long long)flow.line.bytes, (unsigned long long)ip_bytes);
+		if ((__s32)(flow.line.last_seen - earliest) < 0 ||
+		    (__s32)(latest - flow.line.last_seen) < 0)
+			failf(&why, "last_seen %u outside the run [%u, %u] (2^%u ns units)",
+			      flow.line.last_seen, earliest, latest, XT_LAST_SEEN_SHIFT);
+		if (flow.slow.src_drops)
 			failf(&why, "src_drops %llu, expected 0",
-			      (unsigned long long)flow.src_drops);
+			      (unsigned long long)flow.slow.src_drops);
 	}
 	report(tb, "a flow counts relayed packets, their IP bytes and when it last relayed", &why);
 }
@@ -1874,7 +1923,7 @@ static void run_nat_latching(struct testbed *tb, struct case_buffers *buf)
 	};
 	struct failure why = { .used = 0 };
 	struct stats before, after;
-	struct xt_flow flow;
+	struct flow_state flow;
 	size_t i, out_len;
 	int verdict, err;
 	__u32 index;
@@ -1892,18 +1941,18 @@ static void run_nat_latching(struct testbed *tb, struct case_buffers *buf)
 			failf(&why, "%s: verdict %s, expected %s", steps[i].what,
 			      verdict_name(verdict), verdict_name(steps[i].verdict));
 		if (i == 0 && !read_flow(tb, index, &flow) &&
-		    (!(flow.flags & XT_FLOW_F_CHECK_SRC_PORT) ||
-		     flow.src_port != htons(PBX_RTP_PORT)))
+		    (!(flow.line.flags & XT_FLOW_F_CHECK_SRC_PORT) ||
+		     flow.line.src_port != htons(PBX_RTP_PORT)))
 			failf(&why,
 			      "after the first packet: flags 0x%x, src_port %u: not latched to %u",
-			      flow.flags, ntohs(flow.src_port), PBX_RTP_PORT);
+			      flow.line.flags, ntohs(flow.line.src_port), PBX_RTP_PORT);
 	}
 	if (read_flow(tb, index, &flow)) {
 		failf(&why, "reading flow %u: %s", index, strerror(errno));
 	} else {
-		if (flow.packets != 2 || flow.src_drops != 2)
-			failf(&why, "packets %llu, drops %llu: expected 2 and 2",
-			      (unsigned long long)flow.packets, (unsigned long long)flow.src_drops);
+		if (flow.line.packets != 2 || flow.slow.src_drops != 2)
+			failf(&why, "packets %u, drops %llu: expected 2 and 2", flow.line.packets,
+			      (unsigned long long)flow.slow.src_drops);
 	}
 	if (read_stats(tb, &after))
 		failf(&why, "reading stats: %s", strerror(errno));
@@ -1912,6 +1961,190 @@ static void run_nat_latching(struct testbed *tb, struct case_buffers *buf)
 		      (unsigned long long)(after.count[XT_STAT_LATCHED] -
 					   before.count[XT_STAT_LATCHED]));
 	report(tb, "a latching flow learns the source port from the first packet, then checks it",
+	       &why);
+}
+
+/*
+ * Symmetric RTP through a NAT: the PBX signalled PBX_RTP_PORT, its NAT sends
+ * from PBX_NAT_PORT. A packet from an address nobody signalled latches
+ * nothing and is dropped; the first from the PBX's address latches its port
+ * and points the reverse flow at it, so the trunk's media goes back through
+ * the NAT binding; then any other port of that address is dropped and
+ * counted.
+ */
+static void run_latch_reverse(struct testbed *tb, struct case_buffers *buf)
+{
+	static const struct {
+		struct pkt_spec packet;
+		int verdict;
+		const char *what;
+	} steps[] = {
+		{ { V4_ARRIVING(STRANGER_V4, PBX_NAT_PORT, PORT_LATCH_REVERSE) },
+		  XDP_DROP,
+		  "a packet from an unsignalled address before latching" },
+		{ { V4_ARRIVING(PBX_V4, PBX_NAT_PORT, PORT_LATCH_REVERSE) },
+		  XDP_TX,
+		  "first packet" },
+		{ { V4_ARRIVING(PBX_V4, PBX_NAT_PORT + 2, PORT_LATCH_REVERSE) },
+		  XDP_DROP,
+		  "another port of the signalled address" },
+		{ { V4_ARRIVING(STRANGER_V4, PBX_NAT_PORT, PORT_LATCH_REVERSE) },
+		  XDP_DROP,
+		  "the unsignalled address with the latched port" },
+	};
+	/* the trunk's packet on the reverse flow, and how it must leave */
+	static const struct pkt_spec back_in = {
+		V4_ARRIVING_ON(MAC_GATEWAY, TRUNK_V4, TRUNK_RTP_PORT, RELAY_V4, PORT_LATCH_BACK),
+	};
+	static const struct pkt_spec back_out = {
+		.family = XT_AF_INET,
+		.eth_src = MAC_INGRESS_DEV,
+		.eth_dst = MAC_PBX,
+		.src = { RELAY_V4, LEG_LATCH_BACK_PORT },
+		.dst = { PBX_V4, PBX_NAT_PORT },
+		.ttl = RELAYED_TTL,
+		.tos = TOS_EF,
+	};
+	struct failure why = { .used = 0 };
+	struct flow_state flow, back_before, back_after;
+	struct stats before, after;
+	__u32 index, back_index;
+	size_t i, out_len;
+	int verdict, err;
+
+	flow_index(XT_AF_INET, RELAY_V4, PORT_LATCH_REVERSE, &index);
+	flow_index(XT_AF_INET, RELAY_V4, PORT_LATCH_BACK, &back_index);
+	if (read_stats(tb, &before) || read_flow(tb, back_index, &back_before))
+		failf(&why, "reading stats or the reverse flow: %s", strerror(errno));
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		build_frame(&steps[i].packet, tb->macs, &buf->in);
+		err = run_program(tb, tb->ifindex[IFACE_INGRESS], buf->in.bytes, buf->in.len,
+				  buf->out, &out_len, &verdict);
+		if (err)
+			failf(&why, "BPF_PROG_TEST_RUN: %s", strerror(-err));
+		else if (verdict != steps[i].verdict)
+			failf(&why, "%s: verdict %s, expected %s", steps[i].what,
+			      verdict_name(verdict), verdict_name(steps[i].verdict));
+		if (i == 0 && !read_flow(tb, index, &flow) &&
+		    (flow.line.flags & (XT_FLOW_F_CHECK_SRC_PORT | XT_FLOW_F_LATCHING)))
+			failf(&why, "an unsignalled address latched the flow (flags 0x%x)",
+			      flow.line.flags);
+		if (i == 1 && !read_flow(tb, index, &flow) &&
+		    (!(flow.line.flags & XT_FLOW_F_CHECK_SRC_PORT) ||
+		     flow.line.src_port != htons(PBX_NAT_PORT)))
+			failf(&why,
+			      "after the first packet: flags 0x%x, src_port %u: not latched "
+			      "to %u",
+			      flow.line.flags, ntohs(flow.line.src_port), PBX_NAT_PORT);
+	}
+	if (read_flow(tb, back_index, &back_after)) {
+		failf(&why, "reading the reverse flow: %s", strerror(errno));
+	} else {
+		/* latching changed the reverse flow's peer port and nothing else */
+		back_before.line.peer_port = htons(PBX_NAT_PORT);
+		if (memcmp(&back_before, &back_after, sizeof(back_after)))
+			failf(&why, "reverse flow: peer port %u, expected %u, or more changed",
+			      ntohs(back_after.line.peer_port), PBX_NAT_PORT);
+	}
+
+	/* the trunk's media now goes to the NAT's port, checksums intact */
+	build_frame(&back_in, tb->macs, &buf->in);
+	build_frame(&back_out, tb->macs, &buf->expected);
+	err = run_program(tb, tb->ifindex[IFACE_INGRESS], buf->in.bytes, buf->in.len, buf->out,
+			  &out_len, &verdict);
+	if (err) {
+		failf(&why, "BPF_PROG_TEST_RUN: %s", strerror(-err));
+	} else if (verdict != XDP_TX) {
+		failf(&why, "reverse flow: verdict %s, expected XDP_TX", verdict_name(verdict));
+	} else {
+		compare_bytes(buf->out, out_len, &buf->expected, &why);
+		if (out_len == buf->expected.len)
+			verify_checksums(buf->out, &buf->expected, XT_AF_INET, &why);
+	}
+
+	if (read_flow(tb, index, &flow))
+		failf(&why, "reading flow %u: %s", index, strerror(errno));
+	else if (flow.line.packets != 1 || flow.slow.src_drops != 3)
+		failf(&why, "packets %u, drops %llu: expected 1 and 3", flow.line.packets,
+		      (unsigned long long)flow.slow.src_drops);
+	if (read_stats(tb, &after)) {
+		failf(&why, "reading stats: %s", strerror(errno));
+	} else {
+		if (after.count[XT_STAT_LATCHED] != before.count[XT_STAT_LATCHED] + 1)
+			failf(&why, "latched counter moved by %llu, expected 1",
+			      (unsigned long long)(after.count[XT_STAT_LATCHED] -
+						   before.count[XT_STAT_LATCHED]));
+		if (after.count[XT_STAT_DROP_SRC] != before.count[XT_STAT_DROP_SRC] + 3)
+			failf(&why, "source-check drops moved by %llu, expected 3",
+			      (unsigned long long)(after.count[XT_STAT_DROP_SRC] -
+						   before.count[XT_STAT_DROP_SRC]));
+	}
+	report(tb,
+	       "latching a flow points its reverse flow at the latched port; other ports and "
+	       "addresses are dropped",
+	       &why);
+}
+
+/*
+ * RTCP multiplexed on the RTP port (RFC 5761): a second byte of 192-223 is
+ * RTCP, relayed but kept out of the RTP statistics; 191 and 224 (marker set,
+ * payload types 63 and 96) are RTP.
+ */
+static void run_rtcp_mux(struct testbed *tb, struct case_buffers *buf)
+{
+	static const struct {
+		__u8 second_byte;
+		__u16 seq; /* RTP: its sequence number; RTCP: what its length field would seem */
+	} packets[] = {
+		{ RTP_PT_PCMU, 100 }, { 200, 6 }, /* SR */
+		{ 201, 7 },			  /* RR */
+		{ 192, 500 },			  /* the lowest RTCP type */
+		{ 223, 900 },			  /* the highest */
+		{ 0x80 | 96, 101 },		  /* marker + dynamic payload type 96 (224) */
+		{ 0x80 | 63, 102 },		  /* marker + payload type 63 (191) */
+	};
+	enum { N = sizeof(packets) / sizeof(packets[0]) };
+	struct xt_rtp_stats stats = { .clock_hz = RTP_STATS_CLOCK_HZ };
+	struct failure why = { .used = 0 };
+	struct flow_state flow;
+	size_t i, out_len;
+	int verdict, err;
+	__u32 index;
+
+	flow_index(XT_AF_INET, RELAY_V4, PORT_RTCP_MUX, &index);
+	if (bpf_map__update_elem(tb->skel->maps.xt_rtp_stats, &index, sizeof(index), &stats,
+				 sizeof(stats), 0))
+		failf(&why, "writing the statistics entry: %s", strerror(errno));
+	for (i = 0; i < N; i++) {
+		struct pkt_spec p = { V4_FROM_PBX(PORT_RTCP_MUX), .rtp_set = true };
+
+		p.rtp_second_byte = packets[i].second_byte;
+		p.rtp_seq = packets[i].seq;
+		p.rtp_timestamp = 1000 + 160 * (__u32)i;
+		build_frame(&p, tb->macs, &buf->in);
+		err = run_program(tb, tb->ifindex[IFACE_INGRESS], buf->in.bytes, buf->in.len,
+				  buf->out, &out_len, &verdict);
+		if (err || verdict != XDP_TX)
+			failf(&why, "packet %zu (second byte %u): %s, expected XDP_TX", i + 1,
+			      packets[i].second_byte, err ? strerror(-err) : verdict_name(verdict));
+	}
+	if (bpf_map__lookup_elem(tb->skel->maps.xt_rtp_stats, &index, sizeof(index), &stats,
+				 sizeof(stats), 0) ||
+	    read_flow(tb, index, &flow)) {
+		failf(&why, "reading the flow or its statistics: %s", strerror(errno));
+	} else {
+		if (flow.line.packets != N)
+			failf(&why, "relayed %u packets, expected %d", flow.line.packets, N);
+		if (stats.received != 3 || stats.base_seq != 100 || stats.max_seq != 102 ||
+		    stats.duplicates || stats.reordered)
+			failf(&why,
+			      "RTP received %llu base %u max %u dup %llu reordered %llu: expected "
+			      "3 100 102 0 0 (RTCP counted as RTP)",
+			      (unsigned long long)stats.received, stats.base_seq, stats.max_seq,
+			      (unsigned long long)stats.duplicates,
+			      (unsigned long long)stats.reordered);
+	}
+	report(tb, "RTCP multiplexed on the RTP port is relayed but kept out of the RTP statistics",
 	       &why);
 }
 
@@ -2037,9 +2270,18 @@ static int device_mac(int ifindex, __u8 mac[ETH_ALEN])
 	return err;
 }
 
-static void flow_entry(const struct testbed *tb, const struct flow_spec *spec, struct xt_flow *flow)
+/*
+ * The entry of a test flow: its relay address goes into xt_relay_addrs (with
+ * no slot unless the table above gives it one), its next hop into
+ * xt_nexthops, as the controller would do.
+ */
+static int flow_entry(const struct testbed *tb, const struct flow_spec *spec, struct xt_flow *flow)
 {
 	__u8 entry_family = spec->entry_family ?: spec->family;
+	int addrs_fd = bpf_map__fd(tb->skel->maps.xt_relay_addrs);
+	struct xt_endpoint relay = { .family = entry_family };
+	__u32 bucket, slot;
+	int err;
 
 	memset(flow, 0, sizeof(*flow));
 	flow->flags = spec->flags;
@@ -2048,15 +2290,26 @@ static void flow_entry(const struct testbed *tb, const struct flow_spec *spec, s
 	flow->relay_port = htons(spec->relay.port);
 	flow->peer_port = htons(spec->peer.port);
 	flow->src_port = htons(spec->source.port);
-	addr_bytes(entry_family, spec->relay.addr, flow->relay_addr);
+	addr_bytes(entry_family, spec->relay.addr, relay.addr);
+	err = xt_relay_addr_bucket(addrs_fd, &relay, &bucket, &slot);
+	if (err == -ENOENT)
+		err = xt_relay_addr_set(addrs_fd, &relay, XT_SLOT_NONE) ?:
+			      xt_relay_addr_bucket(addrs_fd, &relay, &bucket, &slot);
+	if (err)
+		return err;
+	flow->relay_addr = (__u8)bucket;
 	addr_bytes(entry_family, spec->peer.addr, flow->peer_addr);
 	if (spec->source.addr)
 		addr_bytes(entry_family, spec->source.addr, flow->src_addr);
 	if (spec->flags & XT_FLOW_F_NEXTHOP) {
-		flow->nh_ifindex = tb->ifindex[spec->nh_device];
-		memcpy(flow->nh_smac, tb->macs[device_mac_id(spec->nh_device)], ETH_ALEN);
-		memcpy(flow->nh_dmac, tb->macs[spec->nh_dmac], ETH_ALEN);
+		struct xt_nexthop nh = { .ifindex = tb->ifindex[spec->nh_device] };
+
+		memcpy(nh.smac, tb->macs[device_mac_id(spec->nh_device)], ETH_ALEN);
+		memcpy(nh.dmac, tb->macs[spec->nh_dmac], ETH_ALEN);
+		err = xt_nexthop_table_get(bpf_map__fd(tb->skel->maps.xt_nexthops), &nh,
+					   &flow->nexthop);
 	}
+	return err;
 }
 
 static int fill_maps(struct testbed *tb)
@@ -2084,8 +2337,18 @@ static int fill_maps(struct testbed *tb)
 
 		flow_index(flows[i].family, flows[i].family == XT_AF_INET ? RELAY_V4 : RELAY_V6,
 			   flows[i].local_port, &index);
-		flow_entry(tb, &flows[i], &flow);
-		err = bpf_map__update_elem(flow_map, &index, sizeof(index), &flow, sizeof(flow), 0);
+		err = flow_entry(tb, &flows[i], &flow) ?:
+			      bpf_map__update_elem(flow_map, &index, sizeof(index), &flow,
+						   sizeof(flow), 0);
+		if (!err && (flows[i].flags & XT_FLOW_F_REVERSE)) {
+			struct xt_flow_slow slow = { 0 };
+
+			flow_index(flows[i].family,
+				   flows[i].family == XT_AF_INET ? RELAY_V4 : RELAY_V6,
+				   flows[i].reverse_port, &slow.reverse);
+			err = bpf_map__update_elem(tb->skel->maps.xt_flows_slow, &index,
+						   sizeof(index), &slow, sizeof(slow), 0);
+		}
 		if (err) {
 			fprintf(stderr, "flow %u: %s\n", index, strerror(-err));
 			return err;
@@ -2112,7 +2375,8 @@ static int load_relay(struct testbed *tb)
 	if (!tb->skel)
 		return -errno;
 	err = bpf_map__set_max_entries(tb->skel->maps.xt_flows, TEST_SLOTS * XT_PORTS_PER_SLOT) ?:
-		      bpf_map__set_max_entries(tb->skel->maps.xt_rtp_stats,
+		      bpf_map__set_max_entries(tb->skel->maps.xt_rtp_stats, TEST_SLOTS * XT_PORTS_PER_SLOT) ?:
+		      bpf_map__set_max_entries(tb->skel->maps.xt_flows_slow,
 					       TEST_SLOTS * XT_PORTS_PER_SLOT);
 	if (!err)
 		err = xtrunk_bpf__load(tb->skel);
@@ -2189,7 +2453,9 @@ int main(int argc, char **argv)
 		run_case(&tb, &cases[i], buf);
 	run_flow_counters(&tb, buf);
 	run_nat_latching(&tb, buf);
+	run_latch_reverse(&tb, buf);
 	run_rtp_stats(&tb, buf);
+	run_rtcp_mux(&tb, buf);
 	for (i = 0; i < sizeof(truncation_cases) / sizeof(truncation_cases[0]); i++)
 		run_truncations(&tb, &truncation_cases[i], buf);
 

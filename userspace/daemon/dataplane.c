@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "xtrunk_abi.h"
 #include "dataplane.h"
@@ -11,6 +12,46 @@
 #include "udp_socket.h"
 
 #define RELAY_BURST 64 /* datagrams read per wakeup before yielding to SIP */
+
+/* Routes, neighbours or links changed: bring the shared next hops up to date. */
+static int nexthop_changed(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
+{
+	struct xt_dataplane *dp = (struct xt_dataplane *)arg;
+	struct xt_nexthop_events *ev = &dp->nexthop_events;
+	unsigned int before = ev->changed;
+	int rc;
+
+	rc = xt_nexthop_monitor_read(dp->nl_fd, dp->maps.nexthops_fd, ev);
+	if (rc)
+		pr_warn("next-hop refresh: %s\n", strerror(-rc));
+	if (ev->changed != before)
+		pr_info("next hops: %u entries updated after a neighbour, route or link change "
+			"(%u so far)\n",
+			ev->changed - before, ev->changed);
+	return 0;
+}
+
+/*
+ * Without the monitor the relay still works: a changed neighbour then keeps
+ * its old MAC in XDP until the flows are installed again.
+ */
+static void nexthop_monitor_start(struct xt_dataplane *dp)
+{
+	su_wait_t wait[1];
+
+	dp->nl_fd = xt_nexthop_monitor_open();
+	if (dp->nl_fd < 0) {
+		pr_warn("cannot follow route and neighbour changes: %s\n", strerror(-dp->nl_fd));
+		return;
+	}
+	if (su_wait_create(wait, dp->nl_fd, SU_WAIT_IN) ||
+	    (dp->nl_registration = su_root_register(dp->root, wait, nexthop_changed,
+						    (su_wakeup_arg_t *)dp, 0)) < 0) {
+		pr_warn("cannot follow route and neighbour changes: su_root_register failed\n");
+		close(dp->nl_fd);
+		dp->nl_fd = -1;
+	}
+}
 
 int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, su_root_t *root,
 		      bool use_xdp)
@@ -23,7 +64,8 @@ int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, s
 	dp->config = config;
 	dp->root = root;
 	dp->maps.relay_addrs_fd = dp->maps.flows_fd = dp->maps.tx_ports_fd = dp->maps.stats_fd = -1;
-	dp->maps.rtp_stats_fd = -1;
+	dp->maps.rtp_stats_fd = dp->maps.flows_slow_fd = dp->maps.nexthops_fd = -1;
+	dp->nl_fd = dp->nl_registration = -1;
 	dp->xdp = use_xdp && config->xdp != XT_XDP_OFF;
 	if (!dp->xdp) {
 		pr_info("media relayed in userspace only (XDP off)\n");
@@ -53,6 +95,7 @@ int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, s
 	}
 	pr_info("XDP attached to %s and %s\n", config->side[0].interface,
 		config->side[1].interface);
+	nexthop_monitor_start(dp);
 	return 0;
 }
 
@@ -60,6 +103,12 @@ void xt_dataplane_close(struct xt_dataplane *dp)
 {
 	char err[512];
 
+	if (dp->nl_registration >= 0)
+		su_root_deregister(dp->root, dp->nl_registration);
+	dp->nl_registration = -1;
+	if (dp->nl_fd >= 0)
+		close(dp->nl_fd);
+	dp->nl_fd = -1;
 	if (dp->maps.flows_fd >= 0)
 		xt_maps_close(&dp->maps);
 	for (int i = XT_SIDES - 1; i >= 0; i--) {
@@ -86,8 +135,13 @@ static int relay_readable(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg
 	struct xt_relay_path *path = (struct xt_relay_path *)arg;
 	struct xt_dataplane *dp = path->dp;
 	struct sockaddr_storage to, from;
-	socklen_t tolen = xt_sockaddr_from_endpoint(&path->spec.peer, &to);
+	struct xt_endpoint peer = path->spec.peer;
+	socklen_t tolen;
 	uint8_t buf[2048];
+
+	if (path->peer_port)
+		peer.port = path->peer_port;
+	tolen = xt_sockaddr_from_endpoint(&peer, &to);
 
 	for (int i = 0; i < RELAY_BURST; i++) {
 		socklen_t fromlen = sizeof(from);
@@ -100,10 +154,17 @@ static int relay_readable(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg
 		xt_endpoint_from_sockaddr(&from, &src);
 		if (path->spec.has_src &&
 		    (!xt_endpoint_addr_equal(&src, &path->spec.src) ||
-		     (path->spec.src.port && src.port != path->spec.src.port))) {
+		     (path->spec.src.port && src.port != path->spec.src.port) ||
+		     (path->latched_port && src.port != path->latched_port))) {
 			path->drops++;
 			dp->userspace_drops++;
 			continue;
+		}
+		if (path->spec.latch && path->spec.has_src && !path->latched_port) {
+			/* the first packet from the signalled address fixes the port */
+			path->latched_port = src.port;
+			if (path->reverse)
+				path->reverse->peer_port = src.port;
 		}
 		if (sendto(path->out_fd, buf, (size_t)n, 0, (struct sockaddr *)&to, tolen) < 0)
 			continue;
@@ -130,8 +191,12 @@ int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,
 	path->registration = -1;
 
 	if (dp->xdp) {
+		/* A neighbour not resolved yet still gets its next-hop entry, marked
+		 * unresolved (the FIB answers, userspace relays): the neighbour
+		 * event that resolves it later moves the flow into XDP. */
 		rc = xt_nexthop_resolve(&spec->relay, &spec->peer, &path->spec.nexthop);
-		path->spec.has_nexthop = rc == 0;
+		path->spec.has_nexthop = rc == 0 || (rc == -EAGAIN && path->spec.nexthop.ifindex &&
+						     path->spec.nexthop.family && dp->nl_fd >= 0);
 		rc = xt_flow_add(&dp->maps, &path->spec);
 		if (rc == -EEXIST) {
 			/* left behind by a crashed run: this port is ours now */
@@ -153,6 +218,11 @@ int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,
 	}
 	dp->flows++;
 	return 0;
+}
+
+void xt_dataplane_pair(struct xt_relay_path *path, struct xt_relay_path *reverse)
+{
+	path->reverse = reverse;
 }
 
 void xt_dataplane_remove(struct xt_relay_path *path)

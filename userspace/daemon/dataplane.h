@@ -27,6 +27,10 @@ struct xt_dataplane {
 	uint64_t userspace_packets, userspace_bytes, userspace_drops;
 	uint64_t xdp_packets, xdp_bytes, xdp_drops;
 	unsigned int flows;
+	/* rtnetlink route/neighbour/link changes keep the next-hop table current */
+	int nl_fd;
+	int nl_registration;
+	struct xt_nexthop_events nexthop_events;
 };
 
 /* One direction of one stream, as installed. */
@@ -39,6 +43,11 @@ struct xt_relay_path {
 	bool in_xdp;
 	uint64_t packets, bytes, drops; /* userspace path's own */
 	uint64_t last_seen_ns;		/* CLOCK_MONOTONIC of its last relayed packet */
+	/* NAT latching in userspace, as XDP does it (spec.latch): the port the
+	 * first packet came from, and the path that then answers to it */
+	uint16_t latched_port;
+	uint16_t peer_port; /* when not 0: latched by the reverse path, instead of spec.peer's */
+	struct xt_relay_path *reverse;
 };
 
 uint64_t xt_monotonic_ns(void);
@@ -50,6 +59,8 @@ void xt_dataplane_close(struct xt_dataplane *dp);
 /* Install spec in XDP (when on) and the userspace path on in_fd. */
 int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,
 			 const struct xt_flow_spec *spec, int in_fd, int out_fd);
+/* path latches (spec.latch); reverse, the other direction of its stream, answers there. */
+void xt_dataplane_pair(struct xt_relay_path *path, struct xt_relay_path *reverse);
 /* Remove both; adds the path's final counters (XDP's and userspace's) to the totals. */
 void xt_dataplane_remove(struct xt_relay_path *path);
 

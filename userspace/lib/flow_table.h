@@ -24,18 +24,58 @@ struct xt_flow_spec {
 	struct xt_endpoint src; /* valid when has_src; src.port 0: any port */
 	bool has_src;
 	bool latch; /* with has_src and src.port 0: learn the port from the first packet */
+	/* with latch: the flow whose local endpoint is reverse (the other
+	 * direction of the stream) then sends to the latched port (symmetric
+	 * RTP); it needs no flow there yet, only the same family */
+	bool has_reverse;
+	struct xt_endpoint reverse;
 	uint32_t rtp_clock_hz; /* an RTP flow: track its quality with this timestamp rate */
 	uint8_t dscp;
 	struct xt_nexthop nexthop; /* valid when has_nexthop */
 	bool has_nexthop;
 };
 
+/* A flow's flags and counters, widened from the map's compact entry. */
+struct xt_flow_state {
+	uint32_t flags; /* XT_FLOW_F_* */
+	uint8_t dscp;
+	uint8_t family;
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t src_drops;    /* packets dropped by the source check */
+	uint64_t last_seen_ns; /* CLOCK_MONOTONIC of the last relayed packet (~1 ms); 0: none */
+};
+
 /* A flow as read back from the table. */
 struct xt_flow_entry {
 	struct xt_endpoint local;
-	struct xt_flow flow;
+	struct xt_flow_state flow;
+	/* what it does now: a latched source port shows in src, and in the
+	 * reverse flow's peer */
+	struct xt_flow_spec spec;
+	uint32_t index;		 /* in xt_flows */
 	struct xt_rtp_stats rtp; /* meaningful with XT_FLOW_F_RTP_STATS */
 };
+
+/*
+ * The map entries of a spec, for writers of many flows (flow_batch.c): the
+ * relay address, the next hop and the reverse flow's slot are entered in
+ * their tables on the way. Keep one encoder for a run of specs: it caches
+ * what consecutive flows share.
+ */
+struct xt_flow_encoder {
+	const struct xt_maps *maps;
+	struct xt_endpoint relay; /* the last relay address and its bucket */
+	uint32_t relay_bucket;
+	bool relay_valid;
+	struct xt_nexthop nexthop; /* the last next hop and its index */
+	uint16_t nexthop_index;
+	bool nexthop_valid;
+};
+
+void xt_flow_encoder_init(struct xt_flow_encoder *enc, const struct xt_maps *maps);
+int xt_flow_encode(struct xt_flow_encoder *enc, const struct xt_flow_spec *spec,
+		   struct xt_flow *flow, struct xt_flow_slow *slow);
 
 /* RTP quality of a flow, derived from its statistics (RFC 3550 A.3, A.8). */
 struct xt_rtp_quality {
@@ -63,8 +103,25 @@ int xt_flow_get(const struct xt_maps *maps, const struct xt_endpoint *local,
 		struct xt_flow_entry *entry);
 
 typedef int (*xt_flow_visit_fn)(const struct xt_flow_entry *entry, void *arg);
-/* Calls visit for each installed flow, in (address, port) order; stops on non-zero. */
+/*
+ * Calls visit for each installed flow, in (address, port) order; stops on
+ * non-zero. A walk reads in bulk: the flows through a mapping of xt_flows,
+ * the other per-flow maps in one bpf(2) call per 4096 ports that hold flows,
+ * so its cost grows with the flows, not with the calls to the kernel.
+ */
 int xt_flow_foreach(const struct xt_maps *maps, xt_flow_visit_fn visit, void *arg);
+
+/* What a walk reads besides each flow's own entry. */
+#define XT_FLOW_PART_SLOW (1u << 0) /* flow.src_drops, spec.reverse (xt_flows_slow) */
+#define XT_FLOW_PART_RTP (1u << 1)  /* rtp, spec.rtp_clock_hz (xt_rtp_stats) */
+
+/*
+ * xt_flow_foreach reading only the parts asked for (XT_FLOW_PART_*): the
+ * fields of the others are zero. For callers after counters (metrics), which
+ * should not pay for what they do not show.
+ */
+int xt_flow_foreach_parts(const struct xt_maps *maps, unsigned int parts, xt_flow_visit_fn visit,
+			  void *arg);
 
 void xt_flow_spec_from_entry(const struct xt_flow_entry *entry, struct xt_flow_spec *spec);
 

@@ -114,6 +114,7 @@ static int set_pins(struct xtrunk_bpf *skel, const char *pin_dir, uint32_t nslot
 		return -EINVAL;
 	bpf_map__set_max_entries(skel->maps.xt_flows, nslots * XT_PORTS_PER_SLOT);
 	bpf_map__set_max_entries(skel->maps.xt_rtp_stats, nslots * XT_PORTS_PER_SLOT);
+	bpf_map__set_max_entries(skel->maps.xt_flows_slow, nslots * XT_PORTS_PER_SLOT);
 
 	bpf_object__for_each_map(map, skel->obj) {
 		if (bpf_map__is_internal(map))

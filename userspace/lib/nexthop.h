@@ -16,6 +16,10 @@ struct xt_nexthop {
 	uint32_t ifindex;
 	uint8_t smac[6];
 	uint8_t dmac[6];
+	/* the neighbour the MACs belong to (the gateway, or the peer on-link), set
+	 * by xt_nexthop_resolve; family 0 for a next hop given by hand */
+	uint8_t family;
+	uint8_t neigh[16];
 };
 
 /*
@@ -25,5 +29,46 @@ struct xt_nexthop {
  */
 int xt_nexthop_resolve(const struct xt_endpoint *relay, const struct xt_endpoint *peer,
 		       struct xt_nexthop *nh);
+
+/*
+ * The shared next-hop table (map xt_nexthops, see xtrunk_abi.h): the index
+ * of nh's entry, entered on first use. A resolved next hop whose neighbour
+ * has an entry updates that entry with its MACs. -ENOSPC: table full around
+ * its hash.
+ */
+int xt_nexthop_table_get(int map_fd, const struct xt_nexthop *nh, uint16_t *index);
+
+/*
+ * A neighbour changed (rtnetlink RTM_NEWNEIGH / RTM_DELNEIGH): the entry for
+ * (family, addr) on ifindex takes mac, or, with mac NULL (gone, failed), is
+ * marked unresolved so that the data path falls back to the FIB. *changed
+ * counts entries rewritten. No entry for it: nothing to do.
+ */
+int xt_nexthop_table_neigh(int map_fd, uint8_t family, const uint8_t *addr, uint32_t ifindex,
+			   const uint8_t *mac, unsigned int *changed);
+
+/*
+ * Re-resolve every entry (a route or link changed): device MAC and
+ * neighbour. oif 0: all devices, otherwise only entries on that device.
+ */
+int xt_nexthop_table_refresh(int map_fd, uint32_t oif, unsigned int *changed);
+
+/*
+ * The kernel's route, neighbour and link changes (rtnetlink multicast
+ * groups), for a controller to keep the table current: a non-blocking
+ * socket to poll; read it with xt_nexthop_monitor_read when readable.
+ */
+int xt_nexthop_monitor_open(void);
+
+struct xt_nexthop_events {
+	unsigned int neighbours, routes, links; /* events seen */
+	unsigned int changed;			/* next-hop entries rewritten */
+};
+
+/* Drain the socket, applying what changed to the table at map_fd; adds to *ev. */
+int xt_nexthop_monitor_read(int nl_fd, int map_fd, struct xt_nexthop_events *ev);
+
+/* Nonzero for a neighbour state whose link-layer address can be used. */
+int xt_neigh_state_usable(uint16_t state);
 
 #endif

@@ -27,22 +27,45 @@ static bool entry_is(const struct xt_addr_entry *entry, const struct xt_endpoint
 	       !memcmp(entry->addr, addr->addr, addr_len(addr->family));
 }
 
-int xt_relay_addr_find(int map_fd, const struct xt_endpoint *addr, uint32_t *slot)
+int xt_relay_addr_bucket(int map_fd, const struct xt_endpoint *addr, uint32_t *bucket,
+			 uint32_t *slot)
 {
-	uint32_t bucket = bucket_of(addr);
+	uint32_t first = bucket_of(addr);
 
 	for (uint32_t i = 0; i < XT_ADDR_PROBES; i++) {
-		uint32_t index = (bucket + i) & (XT_ADDR_BUCKETS - 1);
+		uint32_t index = (first + i) & (XT_ADDR_BUCKETS - 1);
 		struct xt_addr_entry entry;
 
 		if (bpf_map_lookup_elem(map_fd, &index, &entry))
 			return -errno;
 		if (entry_is(&entry, addr)) {
 			*slot = entry.slot;
+			*bucket = index;
 			return 0;
 		}
 	}
 	return -ENOENT;
+}
+
+int xt_relay_addr_find(int map_fd, const struct xt_endpoint *addr, uint32_t *slot)
+{
+	uint32_t bucket;
+
+	return xt_relay_addr_bucket(map_fd, addr, &bucket, slot);
+}
+
+int xt_relay_addr_set_slot(int map_fd, uint32_t bucket, uint32_t slot)
+{
+	struct xt_addr_entry entry;
+
+	if (bpf_map_lookup_elem(map_fd, &bucket, &entry))
+		return -errno;
+	if (!entry.family)
+		return -ENOENT;
+	entry.slot = slot;
+	if (bpf_map_update_elem(map_fd, &bucket, &entry, BPF_ANY))
+		return -errno;
+	return 0;
 }
 
 int xt_relay_addr_set(int map_fd, const struct xt_endpoint *addr, uint32_t slot)

@@ -12,6 +12,12 @@ int xt_relay_addr_find(int map_fd, const struct xt_endpoint *addr, uint32_t *slo
 /* Enter addr with slot. -EEXIST if present, -ENOSPC if its buckets are full. */
 int xt_relay_addr_set(int map_fd, const struct xt_endpoint *addr, uint32_t slot);
 
+/* Like xt_relay_addr_find, also saying which entry (bucket) of the table holds it. */
+int xt_relay_addr_bucket(int map_fd, const struct xt_endpoint *addr, uint32_t *bucket,
+			 uint32_t *slot);
+/* Give the address in bucket a new slot (XT_SLOT_NONE -> a real one), in place. */
+int xt_relay_addr_set_slot(int map_fd, uint32_t bucket, uint32_t slot);
+
 typedef int (*xt_relay_addr_visit_fn)(const struct xt_endpoint *addr, uint32_t slot, void *arg);
 /* Every address in the table; stops on a non-zero return and returns it. */
 int xt_relay_addr_foreach(int map_fd, xt_relay_addr_visit_fn visit, void *arg);

@@ -12,14 +12,16 @@
 #include "xtrunk_abi.h"
 #include "relay_maps.h"
 
-static const char *const map_names[] = { "xt_relay_addrs", "xt_flows", "xt_tx_ports", "xt_stats",
-					 "xt_rtp_stats" };
+static const char *const map_names[] = { "xt_relay_addrs", "xt_flows",	   "xt_tx_ports",
+					 "xt_stats",	   "xt_rtp_stats", "xt_flows_slow",
+					 "xt_nexthops" };
 #define NMAPS (sizeof(map_names) / sizeof(map_names[0]))
 
 static int *map_fd_slot(struct xt_maps *maps, unsigned int i)
 {
-	int *slots[] = { &maps->relay_addrs_fd, &maps->flows_fd, &maps->tx_ports_fd,
-			 &maps->stats_fd, &maps->rtp_stats_fd };
+	int *slots[] = { &maps->relay_addrs_fd, &maps->flows_fd,     &maps->tx_ports_fd,
+			 &maps->stats_fd,	&maps->rtp_stats_fd, &maps->flows_slow_fd,
+			 &maps->nexthops_fd };
 
 	return slots[i];
 }

@@ -13,6 +13,8 @@ struct xt_maps {
 	int tx_ports_fd;
 	int stats_fd;
 	int rtp_stats_fd;
+	int flows_slow_fd;
+	int nexthops_fd;
 	uint32_t nslots; /* flows array size / 65536 */
 };
 

@@ -8,12 +8,23 @@
 #
 # Usage: tools/bench.sh [-l] [BENCHMARK...]   (default: every benchmark)
 #
+# Each benchmark's output also goes to $BENCH_OUT/NAME.log (default
+# bench-results/, with the plot data), and BENCHMARKS.md and its plots
+# (doc/bench/) are written from them at the end (tools/bench_report.sh): a
+# full run starts them afresh; naming benchmarks reruns only those and keeps
+# the others' last results, each dated in the report.
+#
 # To add a benchmark: write a bench_NAME function in its own section below,
 # using the lab (or extending lab_up), and add NAME to BENCHMARKS.
 set -euo pipefail
 
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-build}
-BENCHMARKS=(xdp_relay xdp_relay_fib throughput calls)
+[[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
+BENCHMARKS=(xdp_relay xdp_relay_fib throughput flows calls rss)
+export BENCH_OUT=${BENCH_OUT:-$ROOT/bench-results}
+REPORT=${BENCH_REPORT:-$ROOT/BENCHMARKS.md}
+PLOTS=${BENCH_PLOTS:-$ROOT/doc/bench}
 
 NS=xtbench$$
 RELAY_DEV=xtb0			# where the relay's packets arrive and leave
@@ -95,6 +106,14 @@ bench_throughput() {
 	BUILD="$BUILD" "$(dirname "${BASH_SOURCE[0]}")/bench_throughput.sh"
 }
 
+# --- flows: a million flows: install, remove, memory, throughput 1k vs 1M --
+
+# Its own three hosts and xtrunk attached with 16 address slots
+# (tools/bench_flows.sh, tools/bench_flows.c).
+bench_flows() {
+	BUILD="$BUILD" "$(dirname "${BASH_SOURCE[0]}")/bench_flows.sh"
+}
+
 # --- calls: xtrunkd's SIP control plane against SIPp calling SIPp directly -
 
 # Calls per second with zero failed calls and the INVITE->200 time xtrunkd
@@ -104,7 +123,25 @@ bench_calls() {
 	BUILD="$BUILD" "$(dirname "${BASH_SOURCE[0]}")/bench_calls.sh"
 }
 
+# --- rss: xtrunkd's memory with as many calls up as fit --------------------
+
+bench_rss() {
+	BUILD="$BUILD" "$(dirname "${BASH_SOURCE[0]}")/bench_rss.sh"
+}
+
 # --- main ------------------------------------------------------------------
+
+# run NAME: the benchmark, its output on stdout and in $BENCH_OUT/NAME.log
+run() {
+	local log=$BENCH_OUT/$1.log rc
+	echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs" >"$log"
+	set +e
+	"bench_$1" 2>&1 | tee -a "$log"
+	rc=${PIPESTATUS[0]}
+	set -e
+	[ "$rc" -eq 0 ] || echo "bench: $1 failed (exit $rc)" | tee -a "$log" >&2
+	return "$rc"
+}
 
 main() {
 	local name
@@ -114,7 +151,11 @@ main() {
 		return
 	fi
 	[ "$(id -u)" -eq 0 ] || die "needs root (BPF, network namespaces)"
-	[ $# -gt 0 ] || set -- "${BENCHMARKS[@]}"
+	mkdir -p "$BENCH_OUT"
+	if [ $# -eq 0 ]; then
+		set -- "${BENCHMARKS[@]}"
+		rm -f "$BENCH_OUT"/*.log "$BENCH_OUT"/*.dat
+	fi
 	for name in "$@"; do
 		declare -F "bench_$name" >/dev/null || die "no benchmark named $name (-l lists them)"
 	done
@@ -122,9 +163,13 @@ main() {
 	trap lab_down EXIT
 	trap 'exit 130' INT TERM
 	lab_up
+	failed=0
 	for name in "$@"; do
-		"bench_$name"
+		run "$name" || failed=$((failed + 1))
 	done
+	"$ROOT/tools/bench_report.sh" "$BENCH_OUT" "$REPORT" "$PLOTS"
+	echo "bench: $REPORT written (plots in $PLOTS)"
+	[ "$failed" -eq 0 ] || die "$failed benchmark(s) failed"
 }
 
 main "$@"

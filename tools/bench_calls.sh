@@ -29,6 +29,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=tools/netns.sh
 source "$ROOT/tools/netns.sh"
+# shellcheck source=tools/bench_lib.sh
+source "$ROOT/tools/bench_lib.sh"
 BUILD=${BUILD:-$ROOT/build}
 [[ $BUILD == /* ]] || BUILD=$PWD/$BUILD
 XTRUNKD=$BUILD/xtrunkd
@@ -114,6 +116,7 @@ write_config() {
 		xdp = native
 		slots = 2
 		pin_dir = $PIN
+		control = $WORK/xtrunkd.sock
 
 		[side pbx]
 		interface = left0
@@ -122,6 +125,7 @@ write_config() {
 		sip = 10.91.1.1:5060
 		peer = 10.91.1.2:5060
 		ports = 20000-39999
+		sip_rate = 0
 
 		[side trunk]
 		interface = right0
@@ -130,7 +134,11 @@ write_config() {
 		sip = 10.91.2.1:5060
 		peer = 10.91.2.2:5060
 		ports = 40000-59999
+		sip_rate = 0
 	EOF
+	# Its own control socket, and no SIP rate limit (the benchmark is the
+	# flood), where this xtrunkd has them.
+	xtrunkd_config_fit "$XTRUNKD" "$NS_RELAY" "$WORK/xtrunkd.conf" || die "bad configuration"
 }
 
 start_xtrunkd() {

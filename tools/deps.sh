@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages xtrunk needs to build, test and benchmark.
+# Usage: tools/deps.sh [bench]
 # Idempotent: does nothing when everything is already installed.
 set -euo pipefail
 
@@ -8,6 +9,8 @@ PACKAGES=(
 	make gcc clang llvm bpftool pkg-config
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev linux-libc-dev
 	libsrtp2-dev libsofia-sip-ua-dev
+	# make fuzz: libFuzzer's runtime for clang
+	libclang-rt-14-dev
 	# tests and the demo: namespaces, veth, offload settings, JSON output checks,
 	# SIP peers (SIPp) and packet captures (tshark), a Prometheus server and
 	# promtool for the metrics test
@@ -15,6 +18,9 @@ PACKAGES=(
 	# the style check
 	clang-format
 )
+# tools/deps.sh bench: also what make bench needs, plots and rtpengine's
+# userspace relay (a baseline, run by the benchmark itself in a namespace)
+[[ ${1:-} != bench ]] || PACKAGES+=(gnuplot-nox rtpengine-daemon)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -30,3 +36,8 @@ SUDO=
 echo "deps: installing ${missing[*]}"
 $SUDO apt-get update -q
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The benchmark runs its own rtpengine in a namespace: the package's system
+# service, which installing it starts where systemd runs, is not wanted.
+if [[ " ${missing[*]} " == *" rtpengine-daemon "* && -d /run/systemd/system ]]; then
+	$SUDO systemctl disable --now rtpengine-daemon >/dev/null 2>&1 || true
+fi

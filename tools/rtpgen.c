@@ -4,15 +4,20 @@
  * the kernel (bpf/traffic.bpf.c), for throughput and capacity benchmarks.
  *
  *   rtpgen --gen NS:DEV --dst-mac MAC --src IP --dst IP --dst-port P
- *          --sink NS:DEV --sink-port P [--streams N] [--rate PPS] [--seconds S]
- *          [--forward NS:IN:OUT]
+ *          --sink NS:DEV [--streams N] [--rate PPS] [--seconds S]
+ *          [--port-step S] [--ports-per-addr K] [--smooth] [--forward NS:IN:OUT]
  *
  * Frames are sent out of DEV in namespace NS by BPF_PROG_TEST_RUN in
- * live-frames mode; stream i goes to dst-port + 2i. The sink program on the
- * receiving device counts and drops them (stream i expected at sink-port + 2i).
- * --rate paces every stream (packets/s, 50 for G.711 20 ms); without it the
- * generator runs flat out. --forward attaches the bare redirect forwarder
- * (the baseline relay) from IN to OUT in namespace NS.
+ * live-frames mode; stream i goes to address dst + i / K, port
+ * dst-port + S * (i % K) (S 2: RTP ports, the default; K: every stream on one
+ * address by default). The sink program on the receiving device counts and
+ * drops them, telling streams apart by their SSRC. --rate paces every stream
+ * (packets/s, 50 for G.711 20 ms); without it the generator runs flat out.
+ * --smooth: a paced stream that fell behind catches up at most 8 packets in a
+ * burst and skips the rest (for receivers with small queues; it then sends
+ * under its rate: what counts is what was sent and received).
+ * --forward attaches the bare redirect forwarder (the baseline relay) from IN
+ * to OUT in namespace NS.
  *
  * Prints one line: sent, received, loss and packets/s received.
  */
@@ -43,6 +48,7 @@
 #define FRAME_LEN 214		/* Ethernet + IPv4 + UDP + 172 bytes of RTP: G.711 20 ms */
 #define FRAMES_PER_CALL 4000000 /* each call costs ~25 ms of set-up: make it count */
 #define LIVE_BATCH 256
+#define MAX_STREAMS 1048576 /* the maps' size in bpf/traffic.bpf.c */
 
 struct place {
 	char ns[64];
@@ -54,10 +60,10 @@ struct place {
 
 struct options {
 	struct place gen, sink, forward;
-	bool forwarding;
+	bool forwarding, smooth;
 	unsigned char dst_mac[ETH_ALEN];
 	struct in_addr src, dst;
-	unsigned int dst_port, sink_port, streams;
+	unsigned int dst_port, streams, port_step, ports_per_addr;
 	double rate, seconds;
 };
 
@@ -168,7 +174,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 					      { "src", required_argument, NULL, 's' },
 					      { "dst", required_argument, NULL, 'd' },
 					      { "dst-port", required_argument, NULL, 'p' },
-					      { "sink-port", required_argument, NULL, 'P' },
+					      { "port-step", required_argument, NULL, 'S' },
+					      { "ports-per-addr", required_argument, NULL, 'K' },
+					      { "smooth", no_argument, NULL, 'Z' },
 					      { "streams", required_argument, NULL, 'n' },
 					      { "rate", required_argument, NULL, 'r' },
 					      { "seconds", required_argument, NULL, 't' },
@@ -179,6 +187,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->streams = 1;
 	o->seconds = 2;
+	o->port_step = 2;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
 		switch (opt) {
 		case 'g':
@@ -212,8 +221,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'p':
 			o->dst_port = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
-		case 'P':
-			o->sink_port = (unsigned int)strtoul(optarg, NULL, 10);
+		case 'S':
+			o->port_step = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		case 'Z':
+			o->smooth = true;
+			break;
+		case 'K':
+			o->ports_per_addr = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
 		case 'n':
 			o->streams = (unsigned int)strtoul(optarg, NULL, 10);
@@ -228,9 +243,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return -EINVAL;
 		}
 	}
-	if (!o->gen.ns[0] || !o->sink.ns[0] || !o->dst_port || !o->sink_port || !o->streams ||
-	    o->streams > 30000 || o->dst_port + 2 * o->streams > 65535 ||
-	    o->sink_port + 2 * o->streams > 65535 || o->seconds <= 0)
+	if (!o->ports_per_addr || o->ports_per_addr > o->streams)
+		o->ports_per_addr = o->streams;
+	if (!o->gen.ns[0] || !o->sink.ns[0] || !o->dst_port || !o->streams ||
+	    o->streams > MAX_STREAMS || !o->port_step ||
+	    o->dst_port + (unsigned long)o->port_step * (o->ports_per_addr - 1) > 65535 ||
+	    o->seconds <= 0)
 		return -EINVAL;
 	return 0;
 }
@@ -247,8 +265,8 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, &o)) {
 		fprintf(stderr,
 			"usage: rtpgen --gen NS:DEV --dst-mac MAC --src IP --dst IP "
-			"--dst-port P --sink NS:DEV --sink-port P [--streams N] [--rate PPS] "
-			"[--seconds S] [--forward NS:IN:OUT]\n");
+			"--dst-port P --sink NS:DEV [--streams N] [--rate PPS] [--seconds S] "
+			"[--port-step S] [--ports-per-addr K] [--smooth] [--forward NS:IN:OUT]\n");
 		return 2;
 	}
 	skel = traffic_bpf__open();
@@ -260,7 +278,9 @@ int main(int argc, char **argv)
 	skel->rodata->gen_dst_addr = o.dst.s_addr;
 	skel->rodata->gen_src_port = 40000;
 	skel->rodata->gen_dst_port_base = (__u16)o.dst_port;
-	skel->rodata->sink_port_base = o.sink_port;
+	skel->rodata->gen_port_step = o.port_step;
+	skel->rodata->gen_ports_per_addr = o.ports_per_addr;
+	skel->rodata->gen_smooth = o.smooth;
 	bpf_map__set_max_entries(skel->maps.gen_state, o.streams);
 	bpf_map__set_max_entries(skel->maps.sink_counts, o.streams);
 	err = traffic_bpf__load(skel);
@@ -307,6 +327,7 @@ int main(int argc, char **argv)
 
 		/* flat out: a call's frames take ~0.5-1 s; paced: frames are turns */
 		run.repeat = o.rate > 0 ? FRAMES_PER_CALL / 4 : FRAMES_PER_CALL;
+
 		if (left < 0.5 && o.rate <= 0)
 			run.repeat = (__u32)(FRAMES_PER_CALL * left * 2) + 1;
 		err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.rtpgen_tx), &run);
@@ -318,16 +339,29 @@ int main(int argc, char **argv)
 	elapsed = now_s() - start;
 	usleep(200000); /* let the last frames arrive */
 
-	for (__u32 i = 0; i < o.streams; i++) {
-		struct {
-			__u64 packets;
-			__u32 last_seq, pad;
-		} count;
+	if (o.rate > 0) {
+		for (__u32 i = 0; i < o.streams; i++) {
+			struct {
+				__u64 packets;
+				__u32 last_seq, pad;
+			} count;
 
-		if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.sink_counts), &i, &count))
-			continue;
-		received += count.packets;
-		streams_complete += count.packets > 0;
+			if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.sink_counts), &i, &count))
+				continue;
+			received += count.packets;
+			streams_complete += count.packets > 0;
+		}
+	} else {
+		/* flat out the sink keeps one total per CPU, not one per stream */
+		int ncpus = libbpf_num_possible_cpus();
+		__u64 *totals = calloc(ncpus > 0 ? ncpus : 1, sizeof(*totals));
+		__u32 zero = 0;
+
+		if (totals && ncpus > 0 &&
+		    !bpf_map_lookup_elem(bpf_map__fd(skel->maps.sink_total), &zero, totals))
+			for (int c = 0; c < ncpus; c++)
+				received += totals[c];
+		free(totals);
 	}
 	printf("rtpgen streams %u sent %llu received %llu loss %.3f%% received_pps %.0f "
 	       "streams_heard %llu seconds %.2f other %llu\n",

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* xtrunkctl [-j|-p] [-v] [--pin-dir DIR] OBJECT COMMAND ... */
+/* xtrunkctl [-j|-p] [-v] [--pin-dir DIR] [--socket PATH] OBJECT COMMAND ... */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -15,26 +15,40 @@ bool json_output;
 struct json_writer *json_wtr;
 const char *pin_dir = XT_PIN_DIR;
 const char *bin_name = "xtrunkctl";
+const char *control_socket = XTRUNK_CONTROL_SOCKET;
 
 static int do_help(int argc, char **argv);
 static int do_batch(int argc, char **argv);
 
-static const struct cmd objects[] = {
+const struct cmd objects[] = {
 	{ "iface", do_iface, NULL, "attach, detach and list the relay's interfaces" },
 	{ "flow", do_flow, NULL, "add, delete and inspect relay flows" },
 	{ "stats", do_stats, NULL, "global verdict and drop counters" },
-	{ "batch", do_batch, NULL, "run the commands of a file, one a line" },
-	{ "help", do_help, NULL, "this text" },
+	{ "call", do_call, NULL, "calls in progress: list, show, terminate (xtrunkd)" },
+	{ "trunk", do_trunk, NULL, "channels in use and limit per side (xtrunkd)" },
+	{ "port", do_port, NULL, "relay ports used and free per side (xtrunkd)" },
+	{ "batch", do_batch, "file FILE", "run the commands of FILE (- for stdin), one a line" },
+	{ "help", do_help, "[--man]", "this text; --man: the manual page (troff)" },
 	{ 0 }
 };
 
-static const struct {
-	const char *name;
-	const struct cmd *cmds;
-} object_tables[] = {
-	{ "iface", iface_cmds },
-	{ "flow", flow_cmds },
-	{ "stats", stats_cmds },
+const struct object_table object_tables[] = { { "iface", iface_cmds },
+					      { "flow", flow_cmds },
+					      { "stats", stats_cmds },
+					      { "call", call_cmds },
+					      { "trunk", trunk_cmds },
+					      { "port", port_cmds },
+					      { 0 } };
+
+const struct option_doc option_docs[] = {
+	{ "-j, --json", NULL, "print JSON (errors too: {\"error\": \"...\"} on stdout)" },
+	{ "-p, --pretty", NULL, "print pretty JSON" },
+	{ "-v, --verbose", NULL, "more messages on stderr (twice: debug)" },
+	{ "--pin-dir", "DIR", "where the relay's maps are pinned (default " XT_PIN_DIR ")" },
+	{ "--socket", "PATH",
+	  "xtrunkd's control socket (default $XTRUNK_SOCKET, else " XTRUNK_CONTROL_SOCKET ")" },
+	{ "-h, --help", NULL, "this text" },
+	{ 0 }
 };
 
 bool is_prefix(const char *word, const char *full)
@@ -62,14 +76,65 @@ int p_err(const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * Help fits an 80-column terminal: words (bracketed groups kept whole) go
+ * on a line while they fit, the rest continue on lines indented by indent.
+ */
+#define HELP_WIDTH 80
+
+static void print_words(FILE *out, int col, int indent, const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		const char *end = p;
+		int depth = 0, len;
+
+		while (*p == ' ' || *p == '\n')
+			p++;
+		if (!*p)
+			break;
+		for (end = p; *end && *end != '\n' && (depth || *end != ' '); end++)
+			depth += *end == '[' ? 1 : *end == ']' ? -1 : 0;
+		len = (int)(end - p);
+		if (col > indent && col + 1 + len > HELP_WIDTH) {
+			fprintf(out, "\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', out);
+			col++;
+		}
+		fprintf(out, "%.*s", len, p);
+		col += len;
+		p = end;
+	}
+	fputc('\n', out);
+}
+
+/* "  xtrunkctl OBJECT COMMAND ARGS", wrapped; returns nothing. */
+static void print_usage_line(FILE *out, const char *prefix, const char *object, const struct cmd *c)
+{
+	int col = fprintf(out, "  %s%s%s%s%s", prefix, object ? object : "", object ? " " : "",
+			  c->name, c->args ? "" : "");
+
+	if (c->args)
+		print_words(out, col, 8, c->args);
+	else
+		fputc('\n', out);
+}
+
 void print_object_help(const struct cmd *cmds, const char *object)
 {
 	FILE *out = json_output ? stderr : stdout;
+	char prefix[64];
 
+	snprintf(prefix, sizeof(prefix), "%s [-j|-p] ", bin_name);
 	fprintf(out, "Usage:\n");
-	for (const struct cmd *c = cmds; c->name; c++)
-		fprintf(out, "  %s [-j|-p] %s %s%s%s\n      %s\n", bin_name, object, c->name,
-			c->args ? " " : "", c->args ? c->args : "", c->help);
+	for (const struct cmd *c = cmds; c->name; c++) {
+		print_usage_line(out, prefix, object, c);
+		fprintf(out, "      ");
+		print_words(out, 6, 6, c->help);
+	}
 }
 
 int cmd_select(const struct cmd *cmds, const char *object, int argc, char **argv)
@@ -182,38 +247,58 @@ static int do_batch(int argc, char **argv)
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n"
-		"OBJECT := { iface | flow | stats | batch }\n"
-		"OPTIONS := { -j|--json | -p|--pretty | -v|--verbose | --pin-dir DIR | -h|--help }\n\n",
-		bin_name);
+	char prefix[32];
+	int col;
+
+	fprintf(out, "Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n", bin_name);
+	col = fprintf(out, "OBJECT := {");
+	for (const struct cmd *o = objects; o->name; o++)
+		col += fprintf(out, " %s%s", o->name, o[1].name ? " |" : " }\n");
+	fprintf(out, "OPTIONS:\n");
+	for (const struct option_doc *d = option_docs; d->flags; d++) {
+		col = fprintf(out, "  %s%s%s", d->flags, d->arg ? " " : "", d->arg ? d->arg : "");
+		fprintf(out, "%*s", col < 18 ? 18 - col : 1, "");
+		print_words(out, col < 18 ? 18 : col + 1, 18, d->help);
+	}
+	fprintf(out, "\n");
 	for (const struct cmd *o = objects; o->name; o++)
 		fprintf(out, "  %-6s %s\n", o->name, o->help);
 	fprintf(out, "\n");
-	for (size_t i = 0; i < sizeof(object_tables) / sizeof(object_tables[0]); i++)
-		for (const struct cmd *c = object_tables[i].cmds; c->name; c++)
-			fprintf(out, "  %s %s %s%s%s\n", bin_name, object_tables[i].name, c->name,
-				c->args ? " " : "", c->args ? c->args : "");
-	fprintf(out, "\nMaps are pinned under %s. Exit status: 0 on success, 1 on error.\n",
+	snprintf(prefix, sizeof(prefix), "%s ", bin_name);
+	for (const struct object_table *t = object_tables; t->name; t++)
+		for (const struct cmd *c = t->cmds; c->name; c++)
+			print_usage_line(out, prefix, t->name, c);
+	fprintf(out,
+		"\nMaps are pinned under %s; call, trunk and port ask xtrunkd.\n"
+		"Exit status: 0 on success, 1 on error.\n",
 		XT_PIN_DIR);
+	(void)col;
 }
 
 static int do_help(int argc, char **argv)
 {
+	if (argc == 1 && !strcmp(argv[0], "--man"))
+		return print_man_page();
+	if (argc)
+		return p_err("unexpected '%s' (help takes only --man)", argv[0]);
 	usage(json_output ? stderr : stdout);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },    { "pretty", no_argument, NULL, 'p' },
-		{ "verbose", no_argument, NULL, 'v' }, { "pin-dir", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },    { 0 }
-	};
+	static const struct option options[] = { { "json", no_argument, NULL, 'j' },
+						 { "pretty", no_argument, NULL, 'p' },
+						 { "verbose", no_argument, NULL, 'v' },
+						 { "pin-dir", required_argument, NULL, 'P' },
+						 { "socket", required_argument, NULL, 'S' },
+						 { "help", no_argument, NULL, 'h' },
+						 { 0 } };
 	bool pretty = false;
 	int opt, rc, verbosity = 0;
 
+	if (getenv("XTRUNK_SOCKET") && *getenv("XTRUNK_SOCKET"))
+		control_socket = getenv("XTRUNK_SOCKET");
 	while ((opt = getopt_long(argc, argv, "+jpvhP:", options, NULL)) >= 0) {
 		switch (opt) {
 		case 'j':
@@ -227,6 +312,9 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			pin_dir = optarg;
+			break;
+		case 'S':
+			control_socket = optarg;
 			break;
 		case 'h':
 			usage(stdout);

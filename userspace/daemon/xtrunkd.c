@@ -17,6 +17,7 @@
 #include <sofia-sip/su_wait.h>
 
 #include "config.h"
+#include "control.h"
 #include "dataplane.h"
 #include "log.h"
 #include "media_session.h"
@@ -64,6 +65,7 @@ int main(int argc, char **argv)
 	struct xt_media_env media;
 	struct xt_b2bua *b2b = NULL;
 	struct xt_metrics *metrics = NULL;
+	struct xt_control *control = NULL;
 	su_timer_t *tick = NULL;
 	su_root_t *root = NULL;
 	su_wait_t wait[1];
@@ -151,6 +153,20 @@ int main(int argc, char **argv)
 			goto out_b2bua;
 		}
 	}
+	if (config.control[0]) {
+		struct xt_control_sources sources = {
+			.config = &config, .dp = &dp, .media = &media, .b2b = b2b
+		};
+
+		control = xt_control_create(root, config.control, &sources, err, sizeof(err));
+		/* another xtrunkd owns the socket: run on, without one */
+		if (!control && errno != EADDRINUSE) {
+			fprintf(stderr, "xtrunkd: %s\n", err);
+			goto out_b2bua;
+		}
+		if (!control)
+			fprintf(stderr, "xtrunkd: warning: %s; no control socket\n", err);
+	}
 	sigfd = signalfd(-1, &signals, SFD_CLOEXEC);
 	if (sigfd >= 0 && !su_wait_create(wait, sigfd, SU_WAIT_IN))
 		sig_registration =
@@ -172,6 +188,7 @@ int main(int argc, char **argv)
 out_b2bua:
 	su_timer_destroy(tick);
 	xt_metrics_destroy(metrics);
+	xt_control_destroy(control);
 	if (sig_registration >= 0)
 		su_root_deregister(root, sig_registration);
 	xt_b2bua_destroy(b2b);

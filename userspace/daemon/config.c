@@ -30,6 +30,7 @@ void xt_config_defaults(struct xt_config *config)
 	config->slots = XT_DEFAULT_SLOTS;
 	snprintf(config->pin_dir, sizeof(config->pin_dir), "%s", XT_PIN_DIR);
 	set_endpoint(&config->metrics, "127.0.0.1:9477");
+	snprintf(config->control, sizeof(config->control), "%s", XT_CONTROL_SOCKET);
 
 	snprintf(pbx->name, sizeof(pbx->name), "pbx");
 	snprintf(pbx->interface, sizeof(pbx->interface), "left0");
@@ -40,6 +41,7 @@ void xt_config_defaults(struct xt_config *config)
 	pbx->port_min = 20000;
 	pbx->port_max = 29999;
 	pbx->latch = XT_LATCH_AUTO;
+	pbx->sip_rate = XT_DEFAULT_SIP_RATE;
 
 	snprintf(trunk->name, sizeof(trunk->name), "trunk");
 	snprintf(trunk->interface, sizeof(trunk->interface), "right0");
@@ -50,6 +52,7 @@ void xt_config_defaults(struct xt_config *config)
 	trunk->port_min = 30000;
 	trunk->port_max = 39999;
 	trunk->latch = XT_LATCH_OFF;
+	trunk->sip_rate = XT_DEFAULT_SIP_RATE;
 }
 
 static char *trim(char *s)
@@ -90,6 +93,76 @@ static int parse_address(const char *text, struct xt_endpoint *ep, char *why, si
 		snprintf(buf, sizeof(buf), "%s:0", text);
 	if (xt_endpoint_parse(buf, ep, why, whylen)) {
 		snprintf(why, whylen, "'%s' is not an IPv4 or IPv6 address", text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A network "ADDR/PREFIX", or a lone address (all its bits). */
+static int parse_cidr(const char *text, struct xt_cidr *cidr, char *why, size_t whylen)
+{
+	char addr[80], *slash;
+	unsigned long prefix, max;
+	int bytes;
+
+	if (strlen(text) >= sizeof(addr)) {
+		snprintf(why, whylen, "allow: '%s' is not a network ADDR/PREFIX", text);
+		return -EINVAL;
+	}
+	snprintf(addr, sizeof(addr), "%s", text);
+	slash = strchr(addr, '/');
+	if (slash)
+		*slash = '\0';
+	if (parse_address(addr, &cidr->net, why, whylen)) {
+		snprintf(why, whylen, "allow: '%s' is not an IPv4 or IPv6 network (ADDR/PREFIX)",
+			 text);
+		return -EINVAL;
+	}
+	max = cidr->net.family == XT_AF_INET ? 32 : 128;
+	if (!slash)
+		prefix = max;
+	else if (parse_uint(slash + 1, 0, max, &prefix)) {
+		snprintf(why, whylen, "allow: '%s': the prefix length must be 0 to %lu", text, max);
+		return -EINVAL;
+	}
+	cidr->prefix = (uint8_t)prefix;
+	/* Host bits set is a typo more often than not (10.1.2.3/8 for 10.0.0.0/8). */
+	bytes = max / 8;
+	for (int i = 0; i < bytes; i++) {
+		int keep = (int)prefix - 8 * i;
+		uint8_t mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+
+		if (cidr->net.addr[i] & ~mask) {
+			snprintf(why, whylen,
+				 "allow: '%s' has bits set past its /%lu prefix (host bits must "
+				 "be zero)",
+				 text, prefix);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* allow = CIDR[, CIDR...]; the key may repeat, each line adds its networks. */
+static int parse_allow(struct xt_side_config *side, const char *value, char *why, size_t whylen)
+{
+	char list[LINE_MAX_LEN], *tok, *save = NULL;
+	int n = 0;
+
+	snprintf(list, sizeof(list), "%s", value);
+	for (tok = strtok_r(list, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (side->allow_count >= XT_ALLOW_MAX) {
+			snprintf(why, whylen, "allow: at most %d networks per side", XT_ALLOW_MAX);
+			return -EINVAL;
+		}
+		if (parse_cidr(tok, &side->allow[side->allow_count], why, whylen))
+			return -EINVAL;
+		side->allow_count++;
+		n++;
+	}
+	if (!n) {
+		snprintf(why, whylen,
+			 "allow needs one or more networks, like 10.0.0.0/8, fd00::/8");
 		return -EINVAL;
 	}
 	return 0;
@@ -175,9 +248,35 @@ static int side_key(struct xt_side_config *side, const char *key, const char *va
 		}
 		return 0;
 	}
+	if (!strcmp(key, "channels") || !strcmp(key, "sip_rate")) {
+		if (parse_uint(value, 0, 1000000, &lo)) {
+			snprintf(why, whylen,
+				 "%s must be a number from 0 (no limit) to 1000000, not '%s'", key,
+				 value);
+			return -EINVAL;
+		}
+		if (!strcmp(key, "channels"))
+			side->channels = (unsigned int)lo;
+		else
+			side->sip_rate = (unsigned int)lo;
+		return 0;
+	}
+	if (!strcmp(key, "allow"))
+		return parse_allow(side, value, why, whylen);
+	if (!strcmp(key, "deny")) {
+		if (!strcmp(value, "reject"))
+			side->deny = XT_DENY_REJECT;
+		else if (!strcmp(value, "drop"))
+			side->deny = XT_DENY_DROP;
+		else {
+			snprintf(why, whylen, "deny must be reject or drop, not '%s'", value);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	snprintf(why, whylen,
 		 "unknown key '%s' in a side section (interface, address, address6, advertise, "
-		 "ports, sip, peer, latch)",
+		 "ports, sip, peer, latch, channels, allow, deny, sip_rate)",
 		 key);
 	return -EINVAL;
 }
@@ -251,9 +350,23 @@ static int relay_key(struct xt_config *config, const char *key, const char *valu
 		}
 		return 0;
 	}
+	if (!strcmp(key, "control")) {
+		if (!strcmp(value, "off")) {
+			config->control[0] = '\0';
+			return 0;
+		}
+		if (value[0] != '/' || strlen(value) >= sizeof(config->control)) {
+			snprintf(why, whylen,
+				 "control must be an absolute path (at most %zu bytes) or off",
+				 sizeof(config->control) - 1);
+			return -EINVAL;
+		}
+		snprintf(config->control, sizeof(config->control), "%s", value);
+		return 0;
+	}
 	snprintf(why, whylen,
 		 "unknown key '%s' in [relay] (xdp, dscp, media_timeout, hold_timeout, slots, "
-		 "pin_dir, metrics)",
+		 "pin_dir, metrics, control)",
 		 key);
 	return -EINVAL;
 }

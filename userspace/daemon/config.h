@@ -17,6 +17,8 @@
 #define XT_SIDE_TRUNK 1
 #define XT_SIDES 2
 
+#define XT_CONTROL_SOCKET "/run/xtrunk/xtrunkd.sock"
+
 enum xt_xdp_mode { XT_XDP_NATIVE, XT_XDP_SKB, XT_XDP_OFF };
 
 /*
@@ -25,6 +27,18 @@ enum xt_xdp_mode { XT_XDP_NATIVE, XT_XDP_SKB, XT_XDP_OFF };
  * address differs from the address its SIP came from (a peer behind NAT).
  */
 enum xt_latch_mode { XT_LATCH_AUTO, XT_LATCH_ON, XT_LATCH_OFF };
+
+/* Admission: the networks a side accepts SIP from, and what outsiders get. */
+#define XT_ALLOW_MAX 32
+#define XT_DEFAULT_SIP_RATE 100
+
+struct xt_cidr {
+	struct xt_endpoint net; /* family and address (host bits zero); port unused */
+	uint8_t prefix;		/* 0-32 (IPv4) or 0-128 (IPv6) */
+};
+
+/* reject: 403 Forbidden; drop: no answer at all. */
+enum xt_deny_action { XT_DENY_REJECT, XT_DENY_DROP };
 
 struct xt_side_config {
 	char name[16];		      /* "pbx" or "trunk" */
@@ -37,6 +51,16 @@ struct xt_side_config {
 	struct xt_endpoint peer;      /* the PBX / the provider's SIP address */
 	enum xt_latch_mode latch;
 	unsigned int channels; /* concurrent calls on this side's trunk; 0: no limit */
+
+	/*
+	 * Admission: the SIP sources accepted (none listed: any), what the others
+	 * get, and the requests a second one source may send outside a dialog
+	 * (burst as many; 0: no limit).
+	 */
+	struct xt_cidr allow[XT_ALLOW_MAX];
+	unsigned int allow_count;
+	enum xt_deny_action deny;
+	unsigned int sip_rate;
 };
 
 struct xt_config {
@@ -48,6 +72,7 @@ struct xt_config {
 	unsigned int slots;
 	char pin_dir[256];
 	struct xt_endpoint metrics; /* Prometheus /metrics listen address; family 0: off */
+	char control[108];	    /* control socket (sun_path); "": off */
 };
 
 /* The built-in configuration: the demo lab's. */

@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# End to end: admission control in xtrunkd, as a PBX and a trunk see it. A
+# PBX host with two addresses (its own, and a second one that plays an
+# outsider or a flooder), the relay and a SIP trunk are network namespaces;
+# SIPp plays the callers and the trunk. Per case: the SIP answers each source
+# gets, the calls that go through, and the metrics xtrunkd exports for it.
+#   1. channels: N calls up, call N+1 gets 503 with Retry-After, one hangs up,
+#      the next call goes through; a refused call holds no channel.
+#   2. allow/deny: an INVITE from outside gets 403 (reject) or nothing (drop),
+#      an in-dialog BYE from outside gets 403 and the call goes on; calls from
+#      inside go through.
+#   3. sip_rate: an OPTIONS flood from one source is mostly dropped unanswered
+#      while a call from the PBX's own address completes with its media.
+#   4. bad values for these keys stop xtrunkd with FILE:LINE: why.
+set -uo pipefail
+source "$(dirname "$0")/../lib.sh"
+source "$XT_ROOT/tools/netns.sh"
+require_root
+ensure_bpffs
+
+TAG=$$
+NS_P=xta-pbx-$TAG
+NS_R=xta-relay-$TAG
+NS_T=xta-trunk-$TAG
+PIN=/sys/fs/bpf/xtrunk-adm-$TAG
+XTRUNKD=$XT_BUILD/xtrunkd
+SIP_DIR=$XT_ROOT/tests/sip
+WORK=$(mktemp -d /tmp/xtrunk-adm.XXXXXX)
+CONF=$WORK/xtrunkd.conf
+METRICS=127.0.0.1:9477
+
+PBX=10.90.1.2      # the PBX
+OUTSIDER=10.90.1.3 # another address on the PBX's network: outsider, flooder
+RELAY_P=10.90.1.1
+RELAY_T=10.90.2.1
+TRUNK=10.90.2.2
+
+quiet() { "$@" >/dev/null 2>&1; }
+
+# write_config PBX_SIDE_LINES TRUNK_SIDE_LINES: the test's configuration with
+# extra keys for each side (newline-separated).
+write_config() {
+	cat >"$CONF" <<-EOF
+		# written by $0
+		[relay]
+		pin_dir = $PIN
+		metrics = $METRICS
+
+		[side pbx]
+		interface = left0
+		address = $RELAY_P
+		ports = 20000-20099
+		sip = $RELAY_P:5060
+		peer = $PBX:5060
+		$1
+
+		[side trunk]
+		interface = right0
+		address = $RELAY_T
+		ports = 30000-30099
+		sip = $RELAY_T:5060
+		peer = $TRUNK:5060
+		$2
+	EOF
+}
+
+# restart LOG PBX_SIDE_LINES TRUNK_SIDE_LINES: xtrunkd with that configuration
+# (the one running stops first, and must stop cleanly: under SANITIZE=1 a
+# leak or an error is a non-zero exit).
+restart() {
+	[[ -z $XD_PID ]] || check "${XD_LOG##*/}: xtrunkd stops cleanly (SIGTERM, exit 0)" stop_xtrunkd
+	write_config "$2" "$3"
+	start_xtrunkd "$WORK/$1"
+}
+
+# metric 'NAME{LABELS}': its value in xtrunkd's /metrics now ("" if absent).
+metric() {
+	in_ns "$NS_R" curl -sS --max-time 5 "http://$METRICS/metrics" |
+		awk -v s="$1" 'index($0, s " ") == 1 { print $2 }'
+}
+metric_is() { [[ $(metric "$1") == "$2" ]]; }
+
+# ---- SIPp ----
+
+declare -A SIPP_PID
+# uas NAME CALLS: the trunk's SIPp answering CALLS calls (adm_uas.xml), in the background.
+uas() {
+	ip netns exec "$NS_T" sipp -sf "$SIP_DIR/adm_uas.xml" -i "$TRUNK" -p 5060 -m "$2" \
+		-nostdin -timeout 60 -timeout_error -trace_msg -message_file "$WORK/$1.msg" \
+		>"$WORK/$1.out" 2>&1 &
+	SIPP_PID[$1]=$!
+	track $!
+	wait_until 10 udp_bound "$NS_T" 5060
+}
+# uac NAME SRC PORT SCENARIO [SIPP-ARGS...]: a caller's SIPp from SRC:PORT, in the background.
+uac() {
+	local name=$1 src=$2 port=$3 sf=$4
+	shift 4
+	ip netns exec "$NS_P" sipp -sf "$SIP_DIR/$sf" "$RELAY_P:5060" -s 1000 -i "$src" -p "$port" \
+		-nostdin -timeout 30 -timeout_error -trace_msg -message_file "$WORK/$name.msg" \
+		"$@" >"$WORK/$name.out" 2>&1 &
+	SIPP_PID[$name]=$!
+	track $!
+}
+# finished NAME: SIPp NAME's exit status, once it ends (124: it had to be stopped).
+finished() { reap "${SIPP_PID[$1]}" "${2:-40}"; }
+udp_bound() { [[ -n $(ip netns exec "$1" ss -Huan "sport = :$2") ]]; }
+calls() { # NAME Successful|Failed: SIPp's final count
+	grep -a "$2 call" "$WORK/$1.out" | tail -1 | awk -F'|' '{gsub(/ /, "", $3); print $3}'
+}
+# received NAME: the messages SIPp NAME received, from its trace.
+received() {
+	[[ -r $WORK/$1.msg ]] || return 0
+	tr -d '\r' <"$WORK/$1.msg" | awk '/^----------/ { hdr = 1; rx = 0; next }
+		hdr { rx = /message received/; hdr = 0; next }
+		rx { print }'
+}
+status_lines() { received "$1" | grep -E '^SIP/2.0 [0-9]{3}' | awk '{print $2}' | paste -sd' '; }
+
+# ---- the lab ----
+
+setup() {
+	[[ -n ${XT_KEEP:-} ]] || on_exit "rm -rf $WORK" # XT_KEEP=1: keep logs and traces
+	on_exit "ip netns del $NS_P; ip netns del $NS_R; ip netns del $NS_T"
+	three_hosts "$NS_P" "$NS_R" "$NS_T" 10.90.1 10.90.2 fd90:1 fd90:2
+	ip -n "$NS_P" addr add "$OUTSIDER/24" dev eth0
+	on_exit "rm -rf $PIN"
+	on_exit stop_xtrunkd
+	on_exit stop_tracked
+}
+setup
+
+# === 1. channels: the trunk carries 2 calls at once ===
+if ! restart channels.log "" "channels = 2"; then
+	fail "xtrunkd starts with channels = 2 on the trunk side"
+	sed 's/^/# /' "$XD_LOG"
+	finish_tests admission
+	exit 1
+fi
+check_eq "channels: /metrics shows the trunk's limit of 2 and no limit on the PBX side" "2 0" \
+	"$(metric 'xtrunk_channels_limit{side="trunk"}') $(metric 'xtrunk_channels_limit{side="pbx"}')"
+uas chan-uas 3
+uac chan-a "$PBX" 5061 adm_uac_hold.xml -m 1 -d 4000
+uac chan-b "$PBX" 5062 adm_uac_hold.xml -m 1 -d 9000
+check "channels: with two calls up, both sides show 2 channels in use" \
+	wait_until 10 eval 'metric_is "xtrunk_channels_active{side=\"trunk\"}" 2 &&
+		metric_is "xtrunk_channels_active{side=\"pbx\"}" 2'
+uac chan-c "$PBX" 5063 adm_uac_503.xml -m 1
+finished chan-c
+check_eq "channels: the third call gets 503 Service Unavailable (SIPp's scenario passes)" \
+	"0 1 503" "$? $(calls chan-c Successful) $(status_lines chan-c | grep -o 503)"
+check_eq "channels: ... with Retry-After: 5" "Retry-After: 5" \
+	"$(received chan-c | grep -i '^Retry-After:' | head -1)"
+check_eq "channels: /metrics counts it as a call rejected by the limit" "1" \
+	"$(metric 'xtrunk_calls_total{result="rejected_limit"}')"
+check_eq "channels: ... and as a PBX-side INVITE rejected for channel_limit" "1" \
+	"$(metric 'xtrunk_sip_requests_rejected_total{side="pbx",reason="channel_limit"}')"
+check_eq "channels: the refused call took no channel and never reached the trunk" "2 2" \
+	"$(metric 'xtrunk_channels_active{side="trunk"}') $(metric 'xtrunk_calls_started_total')"
+check "channels: xtrunkd logs why it refused" \
+	grep -q 'INVITE refused (503): side trunk has all 2 channels in use' "$XD_LOG"
+finished chan-a
+check_eq "channels: the first call hangs up normally" "0 1" "$? $(calls chan-a Successful)"
+check "channels: ... which frees its channel (1 in use)" \
+	wait_until 5 metric_is 'xtrunk_channels_active{side="trunk"}' 1
+uac chan-d "$PBX" 5064 adm_uac_hold.xml -m 1 -d 500
+finished chan-d
+check_eq "channels: the next call goes through" "0 1" "$? $(calls chan-d Successful)"
+finished chan-b
+check_eq "channels: the second call, up all along, hangs up normally" "0 1" \
+	"$? $(calls chan-b Successful)"
+finished chan-uas
+check_eq "channels: the trunk answered exactly the three admitted calls" "0 3" \
+	"$? $(calls chan-uas Successful)"
+check "channels: after the calls no channel is in use on either side" \
+	wait_until 5 eval 'metric_is "xtrunk_channels_active{side=\"trunk\"}" 0 &&
+		metric_is "xtrunk_channels_active{side=\"pbx\"}" 0'
+check_eq "channels: /metrics shows 3 answered calls and 1 rejected by the limit" "3 1" \
+	"$(metric 'xtrunk_calls_total{result="answered"}') $(metric 'xtrunk_calls_total{result="rejected_limit"}')"
+
+# === 2a. allow, deny = reject: only the PBX's own address may send SIP ===
+restart acl-reject.log "allow = $PBX/32, fd90:1::2/128
+deny = reject" ""
+uac acl-out "$OUTSIDER" 5060 adm_uac_403.xml -m 1
+finished acl-out
+check_eq "acl: an INVITE from $OUTSIDER (outside allow) gets 403 Forbidden (SIPp's scenario passes)" \
+	"0 1 403" "$? $(calls acl-out Successful) $(status_lines acl-out | grep -o 403)"
+check_eq "acl: ... never a 100 Trying: nothing was started for it" "403" "$(status_lines acl-out)"
+check_eq "acl: /metrics counts one call rejected by the ACL, none started" "1 0" \
+	"$(metric 'xtrunk_calls_total{result="rejected_acl"}') $(metric 'xtrunk_calls_started_total')"
+check_eq "acl: ... and one PBX-side request rejected for acl (its ACK is not counted as one)" "1 0" \
+	"$(metric 'xtrunk_sip_requests_rejected_total{side="pbx",reason="acl"}') $(metric 'xtrunk_sip_requests_dropped_total{side="pbx",reason="acl"}')"
+
+# A call from the PBX; while it is up, a BYE for its dialog from the outsider.
+uas acl-uas 1
+uac acl-in "$PBX" 5060 adm_uac_hold.xml -m 1 -d 3000
+in_dialog_probe() {
+	local dialog to_tag
+	wait_until 10 eval '[[ -n $(received acl-in | grep -i "^To:.*tag=") ]]' || return 1
+	to_tag=$(received acl-in | grep -i '^To:.*tag=' | head -1 | sed 's/.*tag=//')
+	dialog=$(received acl-in | grep -i '^Call-ID:' | head -1 | awk '{print $2}')
+	# From the outsider: the dialog's Call-ID and both tags, as if it were the PBX.
+	# CSeq 1, not above the PBX's own: nta records a dialog's remote CSeq before
+	# the request reaches xtrunkd, so a higher one, even refused, would make
+	# the PBX's next request in the dialog look out of order (500).
+
+	ip netns exec "$NS_P" /usr/bin/python3 - "$OUTSIDER" "$RELAY_P" "$dialog" "$to_tag" \
+		>"$WORK/probe.txt" 2>&1 <<-'PY'
+		import socket, sys
+		src, relay, callid, totag = sys.argv[1:5]
+		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		s.bind((src, 5070))
+		s.settimeout(2.0)
+		m = ("BYE sip:xtrunk@%s:5060 SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP %s:5070;branch=z9hG4bK-probe\r\n"
+		     "From: <sip:2000@%s>;tag=hold5060x1\r\nTo: <sip:1000@%s>;tag=%s\r\n"
+		     "Call-ID: %s\r\nCSeq: 1 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+		     % (relay, src, src, relay, totag, callid))
+		s.sendto(m.encode(), (relay, 5060))
+		try:
+		    print(s.recv(4096).decode().split("\r\n")[0])
+		except socket.timeout:
+		    print("no answer")
+		PY
+}
+in_dialog_probe
+check_eq "acl: a BYE in the call's dialog from $OUTSIDER gets 403 Forbidden" \
+	"SIP/2.0 403 Forbidden" "$(cat "$WORK/probe.txt")"
+finished acl-in
+check_eq "acl: ... and the call goes on until the PBX hangs up (SIPp's scenario passes)" "0 1" \
+	"$? $(calls acl-in Successful)"
+finished acl-uas
+check_eq "acl: the trunk sees one BYE, the PBX's" "0 1" \
+	"$? $(received acl-uas | grep -c '^BYE ')"
+check_eq "acl: /metrics: 2 PBX-side requests rejected for acl, 1 call answered" "2 1" \
+	"$(metric 'xtrunk_sip_requests_rejected_total{side="pbx",reason="acl"}') $(metric 'xtrunk_calls_total{result="answered"}')"
+
+# === 2b. deny = drop: the outsider hears nothing ===
+restart acl-drop.log "allow = $PBX/32
+deny = drop" ""
+uac drop-out "$OUTSIDER" 5060 adm_uac_unanswered.xml -m 1
+finished drop-out
+check_eq "acl drop: an INVITE from $OUTSIDER gets no answer at all" "0 1 " \
+	"$? $(calls drop-out Successful) $(status_lines drop-out)"
+check_eq "acl drop: /metrics counts it dropped for acl and as a call rejected by the ACL" "1 1 0" \
+	"$(metric 'xtrunk_sip_requests_dropped_total{side="pbx",reason="acl"}') $(metric 'xtrunk_calls_total{result="rejected_acl"}') $(metric 'xtrunk_sip_requests_rejected_total{side="pbx",reason="acl"}')"
+uas drop-uas 1
+uac drop-in "$PBX" 5060 adm_uac_hold.xml -m 1 -d 200
+finished drop-in
+check_eq "acl drop: a call from the PBX's address goes through" "0 1" "$? $(calls drop-in Successful)"
+finished drop-uas
+
+# === 3. sip_rate = 20: a flood from one source, a call from another ===
+RATE=20
+FLOOD=300
+restart rate.log "sip_rate = $RATE" ""
+# The call: SIPp's short call with its DTMF burst both ways, from the PBX's address.
+ip netns exec "$NS_T" sipp -sf "$SIP_DIR/uas_short.xml" -i "$TRUNK" -p 5060 -mi "$TRUNK" \
+	-mp 50000 -m 1 -nostdin -timeout 30 -timeout_error >"$WORK/rate-uas.out" 2>&1 &
+SIPP_PID[rate-uas]=$!
+track $!
+wait_until 10 udp_bound "$NS_T" 5060
+# The flood: $FLOOD OPTIONS at 300/s (15 times the rate) from the outsider address.
+uac flood "$OUTSIDER" 5060 adm_flood_options.xml -m $FLOOD -r 300 -l $FLOOD
+sleep 0.3
+uac rate-uac "$PBX" 5060 uac_short.xml -m 1 -mi "$PBX" -mp 40000
+finished rate-uac
+check_eq "rate: during the flood, the PBX's call completes (SIPp's scenario passes)" "0 1" \
+	"$? $(calls rate-uac Successful)"
+finished rate-uas
+check_eq "rate: ... on the trunk too" "0 1" "$? $(calls rate-uas Successful)"
+media=$(grep -oE 'media relayed: [0-9]+ packets in XDP, [0-9]+ in userspace' "$XD_LOG" | tail -1 |
+	awk '{print $3 + $7}')
+check_eq "rate: ... with all its media relayed (10 DTMF packets each way)" "20" "$media"
+finished flood 60
+answered=$(calls flood Successful)
+dropped=$(calls flood Failed)
+echo "# flood: $FLOOD OPTIONS sent, $answered answered, $dropped unanswered"
+check_eq "rate: every flood request was either answered or not" "$FLOOD" $((answered + dropped))
+# a burst of $RATE, then $RATE a second for the ~1 s the flood lasts (2x slack)
+check "rate: the flood got mostly no answer ($answered of $FLOOD answered, at most $((4 * RATE)) allowed)" \
+	test "$answered" -le $((4 * RATE)) -a "$answered" -ge "$RATE"
+check_eq "rate: /metrics counts exactly the unanswered flood as dropped for rate on the PBX side" \
+	"$dropped" "$(metric 'xtrunk_sip_requests_dropped_total{side="pbx",reason="rate"}')"
+check_eq "rate: ... and the OPTIONS it answered as received requests" "$answered" \
+	"$(metric 'xtrunk_sip_requests_total{side="pbx",method="OPTIONS"}')"
+# The side's own peer is trusted: the same burst from the PBX's address is all answered.
+uac peer-burst "$PBX" 5060 adm_flood_options.xml -m $FLOOD -r 300 -l $FLOOD
+finished peer-burst 60
+check_eq "rate: the same $FLOOD OPTIONS at 300/s from the PBX (the side's peer) are all answered" \
+	"$FLOOD 0" "$(calls peer-burst Successful) $(calls peer-burst Failed)"
+check_eq "rate: the rate table tracks the flooding source only (the PBX, the side's peer, is trusted)" "1" \
+	"$(metric 'xtrunk_sip_rate_sources{side="pbx"}')"
+check "stopping xtrunkd (SIGTERM) ends it cleanly" stop_xtrunkd
+
+# === 4. bad values stop xtrunkd with FILE:LINE: why ===
+bad_value() { # LINE EXPECTED-WHY: LINE added to [side trunk] is refused with EXPECTED-WHY
+	local line out rc
+	sed "/^\[side trunk\]/a $1" "$CONF" >"$WORK/bad.conf"
+	line=$(grep -n -F -x "$1" "$WORK/bad.conf" | cut -d: -f1)
+	out=$(timeout 10 "$XTRUNKD" --check-config -c "$WORK/bad.conf" 2>&1)
+	rc=$?
+	check_eq "config: '$1' stops xtrunkd (exit non-zero) with FILE:$line: why" \
+		"1 xtrunkd: $WORK/bad.conf:$line: $2" "$((rc != 0 && rc != 124)) $out"
+}
+bad_value 'channels = -1' "channels must be a number from 0 (no limit) to 1000000, not '-1'"
+bad_value 'sip_rate = fast' "sip_rate must be a number from 0 (no limit) to 1000000, not 'fast'"
+bad_value 'deny = ignore' "deny must be reject or drop, not 'ignore'"
+bad_value 'allow = 10.90.1.2/8' \
+	"allow: '10.90.1.2/8' has bits set past its /8 prefix (host bits must be zero)"
+bad_value 'allow = fd90::/129' "allow: 'fd90::/129': the prefix length must be 0 to 128"
+bad_value 'allow = 10.90.1.0/24, pbx.example' \
+	"allow: 'pbx.example' is not an IPv4 or IPv6 network (ADDR/PREFIX)"
+sed "/^\[side trunk\]/a allow = 10.0.0.0/8, fd00::/8 192.168.0.0/16" "$CONF" >"$WORK/good.conf"
+check "config: allow takes IPv4 and IPv6 networks, separated by commas or spaces" \
+	quiet "$XTRUNKD" --check-config -c "$WORK/good.conf"
+
+finish_tests admission

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "xtrunk_abi.h"
+#include "admission.h"
+#include "dataplane.h"
+#include "log.h"
+
+#define RATE_BUCKETS (2 * XT_RATE_SOURCES) /* hash chains: a power of two */
+#define NONE (-1)
+
+const char *const xt_refusal_names[XT_REFUSALS] = { "acl", "rate", "channel_limit" };
+
+/* One source address's token bucket, in a hash chain and the recency list. */
+struct rate_source {
+	uint8_t family;
+	uint8_t addr[16];
+	double tokens;
+	uint64_t last_ns;
+	int32_t hash_next;
+	int32_t newer, older;
+};
+
+/*
+ * A bounded table: a flood from spoofed addresses cannot grow it, it only
+ * recycles the least recently seen sources (whose buckets were full anyway
+ * unless they were flooding a moment ago).
+ */
+struct rate_table {
+	struct rate_source source[XT_RATE_SOURCES];
+	int32_t chain[RATE_BUCKETS];
+	int32_t newest, oldest;
+	unsigned int used;
+};
+
+struct xt_admission {
+	const struct xt_config *config;
+	uint32_t seed; /* keyed hash: the chains cannot be aimed at from outside */
+	struct rate_table rate[XT_SIDES];
+	struct xt_admission_stats stats;
+};
+
+struct xt_admission *xt_admission_create(const struct xt_config *config)
+{
+	struct xt_admission *adm = calloc(1, sizeof(*adm));
+
+	if (!adm)
+		return NULL;
+	adm->config = config;
+	if (getrandom(&adm->seed, sizeof(adm->seed), GRND_NONBLOCK) != sizeof(adm->seed))
+		adm->seed = (uint32_t)xt_monotonic_ns();
+	for (int side = 0; side < XT_SIDES; side++) {
+		struct rate_table *t = &adm->rate[side];
+
+		for (int i = 0; i < RATE_BUCKETS; i++)
+			t->chain[i] = NONE;
+		t->newest = t->oldest = NONE;
+	}
+	return adm;
+}
+
+void xt_admission_destroy(struct xt_admission *adm)
+{
+	free(adm);
+}
+
+/* family and address of a socket address (IPv4-mapped IPv6 counts as IPv4); 0 if neither. */
+static uint8_t source_addr(const struct sockaddr *src, socklen_t len, uint8_t addr[16])
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	memset(addr, 0, 16);
+	if (src && src->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		memcpy(addr, &((const struct sockaddr_in *)src)->sin_addr, 4);
+		return XT_AF_INET;
+	}
+	if (src && src->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const uint8_t *a6 = ((const struct sockaddr_in6 *)src)->sin6_addr.s6_addr;
+
+		if (!memcmp(a6, v4mapped, sizeof(v4mapped))) {
+			memcpy(addr, a6 + 12, 4);
+			return XT_AF_INET;
+		}
+		memcpy(addr, a6, 16);
+		return XT_AF_INET6;
+	}
+	return 0;
+}
+
+void xt_admission_source_text(const struct sockaddr *src, socklen_t srclen, char *buf, size_t len)
+{
+	uint8_t addr[16], family = source_addr(src, srclen, addr);
+
+	if (family)
+		xt_addr_format(family, addr, buf, len);
+	else
+		snprintf(buf, len, "(unknown)");
+}
+
+static bool in_network(const struct xt_cidr *net, uint8_t family, const uint8_t *addr)
+{
+	int full = net->prefix / 8, rest = net->prefix % 8;
+
+	if (net->net.family != family)
+		return false;
+	if (memcmp(net->net.addr, addr, full))
+		return false;
+	return !rest || !((net->net.addr[full] ^ addr[full]) & (uint8_t)(0xff << (8 - rest)));
+}
+
+static bool allowed(const struct xt_side_config *sc, uint8_t family, const uint8_t *addr)
+{
+	if (!sc->allow_count)
+		return true;
+	for (unsigned int i = 0; i < sc->allow_count; i++)
+		if (in_network(&sc->allow[i], family, addr))
+			return true;
+	return false;
+}
+
+static uint32_t source_hash(uint32_t seed, uint8_t family, const uint8_t *addr)
+{
+	uint32_t h = 2166136261u ^ seed; /* FNV-1a */
+	int n = family == XT_AF_INET ? 4 : 16;
+
+	h = (h ^ family) * 16777619u;
+	for (int i = 0; i < n; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	return h ^ (h >> 15);
+}
+
+static void recency_unlink(struct rate_table *t, int32_t i)
+{
+	struct rate_source *s = &t->source[i];
+
+	if (s->newer != NONE)
+		t->source[s->newer].older = s->older;
+	else
+		t->newest = s->older;
+	if (s->older != NONE)
+		t->source[s->older].newer = s->newer;
+	else
+		t->oldest = s->newer;
+}
+
+static void recency_push(struct rate_table *t, int32_t i)
+{
+	struct rate_source *s = &t->source[i];
+
+	s->newer = NONE;
+	s->older = t->newest;
+	if (t->newest != NONE)
+		t->source[t->newest].newer = i;
+	t->newest = i;
+	if (t->oldest == NONE)
+		t->oldest = i;
+}
+
+/* The bucket of (family, addr), created full (or recycled) if it is not there. */
+static struct rate_source *rate_source(struct xt_admission *adm, int side, uint8_t family,
+				       const uint8_t *addr, unsigned int burst, uint64_t now)
+{
+	struct rate_table *t = &adm->rate[side];
+	uint32_t b = source_hash(adm->seed, family, addr) & (RATE_BUCKETS - 1);
+	int32_t i;
+
+	for (i = t->chain[b]; i != NONE; i = t->source[i].hash_next) {
+		struct rate_source *s = &t->source[i];
+
+		if (s->family == family && !memcmp(s->addr, addr, 16)) {
+			recency_unlink(t, i);
+			recency_push(t, i);
+			return s;
+		}
+	}
+	if (t->used < XT_RATE_SOURCES) {
+		i = (int32_t)t->used++;
+	} else {
+		struct rate_source *old;
+		uint32_t ob;
+		int32_t *pp;
+
+		i = t->oldest;
+		old = &t->source[i];
+		ob = source_hash(adm->seed, old->family, old->addr) & (RATE_BUCKETS - 1);
+		for (pp = &t->chain[ob]; *pp != i; pp = &t->source[*pp].hash_next)
+			;
+		*pp = old->hash_next;
+		recency_unlink(t, i);
+	}
+	t->source[i] = (struct rate_source){ .family = family, .tokens = burst, .last_ns = now };
+	memcpy(t->source[i].addr, addr, 16);
+	t->source[i].hash_next = t->chain[b];
+	t->chain[b] = i;
+	recency_push(t, i);
+	return &t->source[i];
+}
+
+/* Token bucket: sip_rate tokens a second, as many at most; a request takes one. */
+static bool within_rate(struct xt_admission *adm, int side, uint8_t family, const uint8_t *addr)
+{
+	unsigned int rate = adm->config->side[side].sip_rate;
+	uint64_t now = xt_monotonic_ns();
+	struct rate_source *s;
+
+	if (!rate)
+		return true;
+	s = rate_source(adm, side, family, addr, rate, now);
+	if (now > s->last_ns) {
+		s->tokens += (double)(now - s->last_ns) * rate / 1e9;
+		if (s->tokens > rate)
+			s->tokens = rate;
+		s->last_ns = now;
+	}
+	if (s->tokens < 1.0)
+		return false;
+	s->tokens -= 1.0;
+	return true;
+}
+
+static bool is_peer(const struct xt_side_config *sc, uint8_t family, const uint8_t *addr)
+{
+	return sc->peer.family == family &&
+	       !memcmp(sc->peer.addr, addr, family == XT_AF_INET6 ? 16 : 4);
+}
+
+enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int side,
+					       const struct sockaddr *src, socklen_t srclen,
+					       unsigned int flags, enum xt_refusal *why)
+{
+	const struct xt_side_config *sc = &adm->config->side[side];
+	uint8_t addr[16], family = source_addr(src, srclen, addr);
+	bool inside = family && allowed(sc, family, addr);
+
+	if (!inside && sc->deny == XT_DENY_DROP) {
+		adm->stats.dropped[side][XT_REFUSED_ACL]++;
+		*why = XT_REFUSED_ACL;
+		return XT_ADMIT_DROP;
+	}
+	if (!inside && (flags & XT_ADMIT_NO_ANSWER)) {
+		/* the ACK of our 403: absorbed, not counted again */
+		*why = XT_REFUSED_ACL;
+		return XT_ADMIT_DROP;
+	}
+	/* Outsiders are rate-limited too: a flood must not turn into a flood of 403s.
+	 * The side's own peer (the PBX, the provider's proxy) is trusted: a busy
+	 * trunk sends hundreds of calls a second from one address. */
+	if ((flags & XT_ADMIT_RATED) && family && !is_peer(sc, family, addr) &&
+	    !within_rate(adm, side, family, addr)) {
+		adm->stats.dropped[side][XT_REFUSED_RATE]++;
+		*why = XT_REFUSED_RATE;
+		return XT_ADMIT_DROP;
+	}
+	if (!inside) {
+		adm->stats.rejected[side][XT_REFUSED_ACL]++;
+		*why = XT_REFUSED_ACL;
+		return XT_ADMIT_REJECT;
+	}
+	return XT_ADMIT;
+}
+
+int xt_admission_channels(struct xt_admission *adm, int in, const unsigned int active[XT_SIDES])
+{
+	for (int side = 0; side < XT_SIDES; side++) {
+		unsigned int limit = adm->config->side[side].channels;
+
+		if (limit && active[side] >= limit) {
+			adm->stats.rejected[in][XT_REFUSED_CHANNEL_LIMIT]++;
+			return side;
+		}
+	}
+	return -1;
+}
+
+void xt_admission_get_stats(const struct xt_admission *adm, struct xt_admission_stats *stats)
+{
+	*stats = adm->stats;
+	for (int side = 0; side < XT_SIDES; side++)
+		stats->rate_sources[side] = adm->rate[side].used;
+}

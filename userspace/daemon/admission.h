@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Admission control, per side: which source addresses may send SIP (allow,
+ * deny = reject|drop), how fast one source may send requests (a token
+ * bucket per source address, sip_rate), and how many calls a side's trunk
+ * carries at once (channels). The SIP B2BUA asks before it does any work on
+ * a request; this file keeps the verdicts and their counters.
+ */
+#ifndef XTRUNKD_ADMISSION_H
+#define XTRUNKD_ADMISSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config.h"
+
+/* Sources tracked for the rate limit on each side; the least recently seen goes first. */
+#define XT_RATE_SOURCES 4096
+
+enum xt_admission_verdict {
+	XT_ADMIT,	 /* go on */
+	XT_ADMIT_REJECT, /* answer 403 Forbidden */
+	XT_ADMIT_DROP,	 /* no answer, no state */
+};
+
+/* Why a request was refused. */
+enum xt_refusal {
+	XT_REFUSED_ACL,		  /* source outside the side's allowed networks */
+	XT_REFUSED_RATE,	  /* source over its sip_rate */
+	XT_REFUSED_CHANNEL_LIMIT, /* INVITE while a side's channels are all in use */
+	XT_REFUSALS
+};
+
+extern const char *const xt_refusal_names[XT_REFUSALS];
+
+struct xt_admission_stats {
+	uint64_t dropped[XT_SIDES][XT_REFUSALS];  /* requests not answered, by side and reason */
+	uint64_t rejected[XT_SIDES][XT_REFUSALS]; /* requests answered 403 or 503 */
+	unsigned int rate_sources[XT_SIDES];	  /* sources in the rate table */
+};
+
+struct xt_admission;
+
+struct xt_admission *xt_admission_create(const struct xt_config *config);
+void xt_admission_destroy(struct xt_admission *adm);
+
+/* How a request is judged. */
+enum xt_admission_flags {
+	XT_ADMIT_RATED = 1 << 0,     /* charge it to its source's token bucket */
+	XT_ADMIT_NO_ANSWER = 1 << 1, /* it is never answered (ACK): refused means dropped */
+};
+
+/*
+ * A request from src arrived on side: admit it, reject it (403) or drop it.
+ * Requests outside a dialog are rated; those in a call's dialog only answer
+ * to the ACL. Counts what it refuses and says why in *why.
+ */
+enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int side,
+					       const struct sockaddr *src, socklen_t srclen,
+					       unsigned int flags, enum xt_refusal *why);
+
+/*
+ * A new call from side in would take a channel on both sides: the side whose
+ * limit it would pass (and counts the 503 on side in), or -1 when it fits.
+ */
+int xt_admission_channels(struct xt_admission *adm, int in, const unsigned int active[XT_SIDES]);
+
+void xt_admission_get_stats(const struct xt_admission *adm, struct xt_admission_stats *stats);
+
+/* Text form of a source address, for logs. */
+void xt_admission_source_text(const struct sockaddr *src, socklen_t srclen, char *buf, size_t len);
+
+#endif

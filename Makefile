@@ -2,9 +2,11 @@
 # make            build the BPF objects, their skeletons, the library and the tools
 # make check      run every test (needs root: BPF, network namespaces)
 # make bench      run the benchmarks
+# make fuzz       run the fuzz targets FUZZ_SECONDS each (default 60), grow tests/fuzz/corpus
 # make demo       set up the namespace lab, relay a call's media through XDP, tear down
 # make deps       install the Debian packages the build and tests need
 # make format     format the sources (kernel style); make format-check verifies
+# make man        regenerate doc/xtrunkctl.8 from xtrunkctl's tables (the tests compare)
 
 # SANITIZE=1: AddressSanitizer and UBSan, built apart in build-asan
 ifeq ($(SANITIZE),1)
@@ -50,9 +52,12 @@ CTL_SRCS := $(wildcard ctl/*.c)
 CTL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))
 SKELS    := $(BUILD)/xtrunk.skel.h $(BUILD)/bench.skel.h $(BUILD)/traffic.skel.h
 
-PROGS := $(BUILD)/xtrunkd $(BUILD)/xtrunkctl $(BUILD)/test_unit $(BUILD)/test_packets $(BUILD)/bench_xdp $(BUILD)/rtpgen $(BUILD)/udp_peer
+PROGS := $(BUILD)/xtrunkd $(BUILD)/xtrunkctl $(BUILD)/test_unit $(BUILD)/test_packets $(BUILD)/bench_xdp $(BUILD)/rtpgen $(BUILD)/udp_peer $(BUILD)/bench_flows $(BUILD)/ng_client
+# the fuzz corpus replayed by make check (fuzz targets: see make fuzz below)
+FUZZ_TARGETS := sdp sip
+PROGS += $(FUZZ_TARGETS:%=$(BUILD)/fuzz_replay_%)
 
-.PHONY: all check bench deps demo format format-check clean
+.PHONY: all check bench deps demo format format-check clean man fuzz
 .SECONDARY:
 all: $(PROGS)
 
@@ -106,6 +111,47 @@ $(BUILD)/bench_xdp: $(BUILD)/tools/bench_xdp.o $(BUILD)/libxtrunk.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/bench_flows: $(BUILD)/tools/bench_flows.o $(BUILD)/libxtrunk.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/ng_client: $(BUILD)/tools/ng_client.o
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+# Fuzz targets (tests/fuzz/fuzz_*.c): make fuzz runs them under libFuzzer (clang,
+# ASan+UBSan) for FUZZ_SECONDS each and merges what they find into tests/fuzz/corpus/;
+# make check replays that corpus through the same targets built here (fuzz_replay_*).
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := $(BUILD)/libfuzzer
+FUZZ_SAN     := address,undefined
+FUZZ_CFLAGS  := -O1 -g -std=gnu11 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,$(FUZZ_SAN) \
+	-I$(BUILD) -Ibpf -Iuserspace/lib -Iuserspace/daemon $(SOFIA_CFLAGS)
+FUZZ_LIB_SRCS := $(LIB_SRCS) $(filter-out userspace/daemon/xtrunkd.c,$(DAEMON_SRCS))
+FUZZ_DAEMON_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out userspace/daemon/xtrunkd.c,$(DAEMON_SRCS)))
+
+$(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(SKELS) $(wildcard userspace/lib/*.h userspace/daemon/*.h)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuserspace/daemon $(SOFIA_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz_replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(FUZZ_DAEMON_OBJS) $(BUILD)/libxtrunk.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SOFIA_LIBS) $(LDLIBS)
+
+$(FUZZ_BUILD)/%.o: %.c tests/fuzz/fuzz_common.h $(SKELS) $(wildcard userspace/lib/*.h userspace/daemon/*.h) bpf/xtrunk_abi.h
+	@mkdir -p $(dir $@)
+	$(call say,CLANG,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(FUZZ_LIB_SRCS))
+	$(call say,LINK,$@)
+	$(Q)$(CLANG) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $^ $(SOFIA_LIBS) $(LDLIBS)
+
+fuzz: deps
+	$(MAKE) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+	tests/fuzz/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 $(BUILD):
 	@mkdir -p $@
 
@@ -113,9 +159,10 @@ check: deps
 	$(MAKE) all
 	XT_BUILD=$(abspath $(BUILD)) tests/run.sh
 
-bench: deps
+bench:
+	tools/deps.sh bench
 	$(MAKE) all
-	tools/bench.sh
+	BUILD=$(BUILD) tools/bench.sh
 
 deps:
 	tools/deps.sh
@@ -125,6 +172,11 @@ demo:
 	tools/deps.sh
 	$(MAKE) all
 	tools/lab.sh demo
+
+# The man page is written by xtrunkctl from its command tables; test_ctl.sh
+# fails when the committed copy differs.
+man: $(BUILD)/xtrunkctl
+	$(BUILD)/xtrunkctl help --man > doc/xtrunkctl.8
 
 FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')
 format:

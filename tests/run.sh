@@ -7,9 +7,14 @@ cd "$(dirname "$0")/.."
 SUITES=(
 	"tests/unit/run.sh"
 	"tests/pkt/run.sh"
+	"tests/fuzz/run.sh"
 	"tests/e2e/test_relay.sh"
 	"tests/e2e/test_calls.sh"
 	"tests/e2e/test_metrics.sh"
+	"tests/e2e/test_hostile.sh"
+	"tests/e2e/test_nexthop.sh"
+	"tests/e2e/test_ctl.sh"
+	"tests/e2e/test_admission.sh"
 )
 
 total_passed=0

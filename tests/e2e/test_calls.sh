@@ -160,7 +160,8 @@ successful_calls() {
 #   CALLER (pbx or trunk) calls the other side through the relay; FAMILY 4 or
 #   6 is the media's (SIP stays IPv4). Both hosts capture the media that
 #   arrives at their media ports. DURING: "flows" waits for the call's four
-#   flows and snapshots them, "ports" for its relay ports, "none" waits not.
+#   flows and snapshots them, "ports" for its relay ports, "none" waits not;
+#   then DURING_HOOK, when set, runs (a function name) while the call goes on.
 #   PBX_CAPTURE_EXTRA: more for the PBX's capture filter ("or ...").
 # Leaves: RC[uac|uas], OK[uac|uas], TRACE[pbx|trunk], CAP[pbx|trunk],
 #   FLOWS_BEFORE, FLOWS_DURING, SOCKETS_DURING, FLOWS_AFTER, SOCKETS_AFTER.
@@ -210,6 +211,7 @@ run_call() {
 		SOCKETS_DURING=$(relay_sockets)
 		;;
 	esac
+	[[ -n ${DURING_HOOK:-} ]] && "$DURING_HOOK"
 
 	reap $uac_pid 45
 	RC[uac]=$?
@@ -298,6 +300,17 @@ check_flows() {
 check_end() {
 	check_eq "$1: after the call the flow table is empty" "0" "$(jq length <<<"$FLOWS_AFTER")"
 	check_eq "$1: after the call the relay holds only its SIP sockets" "$SIP_SOCKETS" "$SOCKETS_AFTER"
+}
+
+# media_lines: where the most recent call's flows sent RTP, each time they were (re)installed.
+media_lines() { last_call_log | sed -nE 's/^stream 1: media to pbx ([^ ]+).*, to trunk ([^ ]+).*/\1 \2/p' | paste -sd,; }
+# sdp_values TRACE WHAT: a field of every SDP SIPp received, in order.
+sdp_values() {
+	case $2 in
+	port) received "$1" | awk '/^m=audio / { print $2 }' ;;
+	version) received "$1" | awk '/^o=/ { print $3 }' ;;
+	dir) received "$1" | awk '/^a=(sendrecv|sendonly|recvonly|inactive)$/ { sub(/^a=/, ""); print }' ;;
+	esac | paste -sd' '
 }
 
 setup() {
@@ -523,6 +536,141 @@ check_media after-malformed trunk 4 $DTMF_PACKETS "$DTMF"
 check_media after-malformed pbx 4 $DTMF_PACKETS "$DTMF"
 check_flows after-malformed 4
 
+# === 11. re-INVITEs: hold, resume, refresh, a rejected and an accepted move, delayed offer ===
+run_call reinvite pbx 4 uac_reinvite.xml uas_reinvite.xml flows
+check_sipp reinvite
+pp=$(sdp_field "${TRACE[pbx]}" m)
+tp=$(sdp_field "${TRACE[trunk]}" m)
+check_eq "reinvite: every SDP the trunk gets names the same relay port (9 offers/answers, no new port)" \
+	"$tp $tp $tp $tp $tp $tp $tp $tp $tp" "$(sdp_values "${TRACE[trunk]}" port)"
+check_eq "reinvite: ... and every SDP the PBX gets (the 488 brings none)" \
+	"$pp $pp $pp $pp $pp $pp $pp $pp" "$(sdp_values "${TRACE[pbx]}" port)"
+check_eq "reinvite: the hold reaches the trunk as sendonly, its answer the PBX as recvonly" \
+	"sendrecv sendonly sendrecv sendrecv sendrecv sendrecv sendrecv sendrecv sendrecv|sendrecv recvonly sendrecv sendrecv sendrecv sendrecv sendrecv sendrecv" \
+	"$(sdp_values "${TRACE[trunk]}" dir)|$(sdp_values "${TRACE[pbx]}" dir)"
+check_eq "reinvite: the UPDATE's c=0.0.0.0 hold reaches the trunk as it is, the resume with the relay's address" \
+	"0.0.0.0|${RELAY4[trunk]}" \
+	"$(received "${TRACE[trunk]}" | awk '/^UPDATE / { u = 1 } u && /^c=/ { print $3; u = 0 }' | paste -sd'|')"
+check_eq "reinvite: the o= version the trunk sees goes up only when the SDP changes (not on the refresh)" \
+	"1 2 3 3 4 4 4 5 6" "$(sdp_values "${TRACE[trunk]}" version)"
+check_eq "reinvite: the trunk's re-INVITE without SDP got SDP in its ACK (the PBX's answer, rewritten)" \
+	"${RELAY4[trunk]} $tp" \
+	"$(received "${TRACE[trunk]}" | awk '/^ACK / { a = 1 } /^(INVITE|BYE) / { a = 0 } a && /^c=/ { c = $3 } a && /^m=/ { print c, $2 }' | tail -1)"
+check_eq "reinvite: xtrunkd logs both holds and resumes" \
+	"holds the call|resumes the call|holds the call|resumes the call" \
+	"$(last_call_log | grep -oE '(holds|resumes) the call' | paste -sd'|')"
+moved="$(ep 4 "${HOST4[pbx]}" $((MEDIA[pbx] + 2))) $(ep 4 "${HOST4[trunk]}" "${MEDIA[trunk]}")"
+check_eq "reinvite: flows go in at the answer, move with the offer, back on its 488, move again when accepted, out on the c=0.0.0.0 hold and back on the resume; the refresh changes nothing" \
+	"$(ep 4 "${HOST4[pbx]}" "${MEDIA[pbx]}") $(ep 4 "${HOST4[trunk]}" "${MEDIA[trunk]}"),$moved,$(ep 4 "${HOST4[pbx]}" "${MEDIA[pbx]}") $(ep 4 "${HOST4[trunk]}" "${MEDIA[trunk]}"),$moved,$moved" \
+	"$(media_lines)"
+check_media reinvite trunk 4 $((2 * DTMF_PACKETS)) "$DTMF" "$DTMF"
+check_media reinvite pbx 4 $((2 * DTMF_PACKETS)) "$DTMF" "$DTMF"
+check_end reinvite
+
+# === 12. delayed offer: no SDP in the INVITE, the offer in the 200, the answer in the ACK ===
+run_call delayed pbx 4 uac_delayed.xml uas_short.xml flows
+check_sipp delayed
+trunk_rx=$(received "${TRACE[trunk]}")
+check_eq "delayed: the INVITE reaches the trunk without SDP" "0" \
+	"$(sed -n '/^INVITE /,/^$/p' <<<"$trunk_rx" | grep -ci '^Content-Type: application/sdp')"
+check_eq "delayed: the PBX gets the trunk's offer in the 200, naming the relay" "${RELAY4[pbx]}" \
+	"$(sdp_field "${TRACE[pbx]}" c)"
+check_eq "delayed: the trunk gets the PBX's answer in the ACK, naming the relay" \
+	"${RELAY4[trunk]} $(sdp_field "${TRACE[trunk]}" m)" \
+	"$(awk '/^ACK / { a = 1 } /^(INVITE|BYE) / { a = 0 } a && /^c=/ { c = $3 } a && /^m=/ { print c, $2 }' <<<"$trunk_rx")"
+check_media delayed trunk 4 $DTMF_PACKETS "$DTMF"
+check_media delayed pbx 4 $DTMF_PACKETS "$DTMF"
+check_flows delayed 4
+
+# === 13. forking: two early dialogs with their own SDP, both answer ===
+run_call fork pbx 4 uac_short.xml uas_fork.xml flows
+check_sipp fork
+check_eq "fork: the PBX gets one 200 to its INVITE (the first answer), not the second branch's" "1" \
+	"$(received "${TRACE[pbx]}" | awk '/^SIP\/2.0 / { s = $2 } /^CSeq:/ && $3 == "INVITE" && s == 200 { n++ } END { print n + 0 }')"
+trunk_rx=$(received "${TRACE[trunk]}")
+check_eq "fork: the relay ACKs both answers and sends BYE to the branch that answered second, then the first at the end" \
+	"ACK branch-b|ACK branch-a|BYE branch-a|BYE branch-b" \
+	"$(awk '/^(ACK|BYE) / { m = $1 } m && /^To:/ { sub(/.*tag=/, ""); print m, $0; m = "" }' <<<"$trunk_rx" | paste -sd'|')"
+check_eq "fork: the media follows the answered branch (the flows towards its port)" \
+	"$(ep 4 "${HOST4[pbx]}" "${MEDIA[pbx]}") $(ep 4 "${HOST4[trunk]}" $((MEDIA[trunk] + 2))),$(ep 4 "${HOST4[pbx]}" "${MEDIA[pbx]}") $(ep 4 "${HOST4[trunk]}" "${MEDIA[trunk]}")" \
+	"$(media_lines)"
+check_media fork pbx 4 $DTMF_PACKETS "$DTMF"
+check_end fork
+
+# === 14. CANCEL crossing the 200 ===
+run_call cancel-cross pbx 4 uac_cancel.xml uas_cancel_cross.xml ports
+check_sipp cancel-cross
+check_eq "cancel-cross: the PBX's INVITE ends with 487" "1" \
+	"$(received "${TRACE[pbx]}" | grep -c '^SIP/2.0 487 ')"
+check_eq "cancel-cross: the trunk's 200 that crossed the CANCEL is ACKed, then BYEd" "ACK|BYE" \
+	"$(received "${TRACE[trunk]}" | grep -oE '^(ACK|BYE) ' | tr -d ' ' | paste -sd'|')"
+check_end cancel-cross
+
+# === 15. audio (rtcp-mux) + video, the video refused; then T.38 ===
+run_call multi pbx 4 uac_multi.xml uas_multi.xml flows
+check_sipp multi
+trunk_rx=$(received "${TRACE[trunk]}")
+pbx_rx=$(received "${TRACE[pbx]}")
+tp=$(sdp_field "${TRACE[trunk]}" m)
+check_eq "multi: the trunk gets both streams with relay ports, and rtcp-mux" \
+	"audio $tp|rtcp-mux|video $((tp + 2))" \
+	"$(sed -n '/^INVITE /,/^BYE /p' <<<"$trunk_rx" | awk '/^m=/ { sub(/^m=/, ""); print $1, $2 } /^a=rtcp-mux/ { print "rtcp-mux" }' | head -3 | paste -sd'|')"
+check_eq "multi: the PBX gets the refused video with port 0" "video 0" \
+	"$(awk '/^m=video/ { sub(/^m=/, ""); print $1, $2; exit }' <<<"$pbx_rx")"
+t38=$(awk '/^INVITE / { n++ } n == 2 && /^m=/ { sub(/^m=/, ""); print $1, $2 }' <<<"$trunk_rx" | paste -sd'|')
+image=${t38##*image }
+check_eq "multi: the T.38 re-INVITE reaches the trunk with audio and video off and an image stream" \
+	"audio 0|video 0|image $image" "$t38"
+check "multi: ... on another relay port ($image)" \
+	test "$image" -ne "$tp" -a "$image" -ge "${PORT_MIN[trunk]}" -a "$image" -le "${PORT_MAX[trunk]}"
+check_eq "multi: flows: audio at the answer, then only the fax stream, towards the T.38 ports" \
+	"1 $(ep 4 "${HOST4[pbx]}" "${MEDIA[pbx]}") $(ep 4 "${HOST4[trunk]}" "${MEDIA[trunk]}"),3 $(ep 4 "${HOST4[pbx]}" $((MEDIA[pbx] + 4))) $(ep 4 "${HOST4[trunk]}" $((MEDIA[trunk] + 4)))" \
+	"$(last_call_log | sed -nE 's/^stream ([0-9]+): media to pbx ([^ ]+).*, to trunk ([^ ]+).*/\1 \2 \3/p' | paste -sd,)"
+check_end multi
+
+# === 18. glare: a second offer while one is pending gets 491 ===
+run_call glare pbx 4 uac_glare.xml uas_glare.xml flows
+check_sipp glare
+check_eq "glare: the PBX's second re-INVITE gets 491 Request Pending, its first 200" "491 3|200 2" \
+	"$(received "${TRACE[pbx]}" | awk '/^SIP\/2.0 / { s = $2 } /^CSeq:/ && $3 == "INVITE" && s >= 200 && $2 > 1 { print s, $2 }' | paste -sd'|')"
+check_eq "glare: only the first re-INVITE reaches the trunk (2 INVITE transactions)" "2" \
+	"$(received "${TRACE[trunk]}" | awk '/^INVITE / { i = 1 } i && /^CSeq:/ { print $2; i = 0 }' | sort -u | wc -l)"
+check_end glare
+
+# === 16. a PBX behind NAT: latching (symmetric RTP) ===
+# The PBX's SDP names 192.0.2.10, its SIP comes from ${HOST4[pbx]}: xtrunkd
+# (latch = auto on the PBX side) expects its media from the SIP source's
+# address, latches the port of the first packet and answers there.
+NAT_PORT=45678
+nat_talk() {
+	local rport
+	rport=$(sdp_field "${TRACE[pbx]}" m)
+	# the NAT's mapping of the PBX's media: its public address, another port
+	ip netns exec "$NS_P" "$UDP_PEER" talk "${HOST4[pbx]}:$NAT_PORT" "${RELAY4[pbx]}:$rport" \
+		20 100000 2500 >"$WORK/nat.talk" 2>&1
+	# after latching, another port of the same address
+	ip netns exec "$NS_P" "$UDP_PEER" send "${HOST4[pbx]}:$((NAT_PORT + 1))" \
+		"${RELAY4[pbx]}:$rport" 3 1000 >/dev/null 2>&1
+	NAT_FLOWS=$(ctl -j flow list)
+}
+DURING_HOOK=nat_talk run_call nat pbx 4 uac_nat.xml uas_nat.xml flows
+check_sipp nat
+rport=$(sdp_field "${TRACE[pbx]}" m)
+check_eq "nat: xtrunkd latches the PBX's media to its SIP source address" \
+	"to pbx $(ep 4 "${HOST4[pbx]}" "${MEDIA[pbx]}") (latching)" \
+	"$(last_call_log | sed -nE 's/^stream 1: media (to pbx [^,]*),.*/\1/p' | head -1)"
+check_eq "nat: the trunk gets every packet the PBX sent from its NAT port, and none from the other port" \
+	"20 $(ep 4 "${RELAY4[trunk]}" "$(sdp_field "${TRACE[trunk]}" m)") 46" "$(media_from "${CAP[trunk]}")"
+check_eq "nat: the trunk's media goes back to the latched port (10 DTMF packets from the relay)" \
+	"10 $(ep 4 "${RELAY4[pbx]}" "$rport")" \
+	"$(awk '$1 == "from" { n++; src = $2 } END { print n + 0, src }' "$WORK/nat.talk")"
+check_eq "nat: nothing went to the address in the PBX's SDP or its media port" "" \
+	"$(media_from "${CAP[pbx]}")"
+check_eq "nat: the PBX's flow latched to $NAT_PORT, dropped the 3 packets from another port, relayed 20 in XDP" \
+	"$(ep 4 "${HOST4[pbx]}" $NAT_PORT) 3 20" \
+	"$(jq -r --arg l "$(ep 4 "${RELAY4[pbx]}" "$rport")" '.[] | select(.local == $l) | "\(.from) \(.drops) \(.packets)"' <<<"$NAT_FLOWS")"
+check_end nat
+
 # === 7. the basic call with xtrunkd --no-xdp: relayed in userspace ===
 check "stopping xtrunkd (SIGTERM) ends it cleanly" stop_xtrunkd
 check "... and removes its pins" test ! -e "$PIN"
@@ -547,7 +695,46 @@ check_eq "no-xdp: during the call the relay holds an RTP/RTCP port pair on each 
 check_end no-xdp
 check_eq "no-xdp: xtrunkd relayed every packet in userspace" \
 	"0 $((2 * G711_PACKETS + DTMF_PACKETS))" "$(last_call_media)"
+# NAT latching in userspace: the same as XDP does (case 16)
+DURING_HOOK=nat_talk run_call nat-no-xdp pbx 4 uac_nat.xml uas_nat.xml ports
+check_sipp nat-no-xdp
+check_eq "nat-no-xdp: the trunk gets every packet the PBX sent from its NAT port, and none from the other port" \
+	"20 $(ep 4 "${RELAY4[trunk]}" "$(sdp_field "${TRACE[trunk]}" m)") 46" "$(media_from "${CAP[trunk]}")"
+check_eq "nat-no-xdp: the trunk's media goes back to the latched port" \
+	"10 $(ep 4 "${RELAY4[pbx]}" "$(sdp_field "${TRACE[pbx]}" m)")" \
+	"$(awk '$1 == "from" { n++; src = $2 } END { print n + 0, src }' "$WORK/nat.talk")"
+check_eq "nat-no-xdp: nothing went to the address in the PBX's SDP or its media port" "" \
+	"$(media_from "${CAP[pbx]}")"
+check_end nat-no-xdp
 check "stopping xtrunkd --no-xdp ends it cleanly" stop_xtrunkd
+
+# === 17. media timeouts: silence ends a call, later while on hold ===
+# xtrunkd again, with XDP and short timeouts: 2 s, 5 s on hold.
+sed -e '/^\[relay\]/a media_timeout = 2' -e '/^\[relay\]/a hold_timeout = 5' "$CONF" >"$WORK/timeout.conf"
+CONF=$WORK/timeout.conf check "xtrunkd starts with media_timeout = 2 and hold_timeout = 5" \
+	start_xtrunkd "$WORK/xtrunkd-timeout.log"
+# bye_after TRACE: seconds from the last SIP message SIPp sent to the BYE it got.
+bye_after() {
+	tr -d '\r' <"$1" | awk '
+		function secs(t, a) { split(t, a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
+		/^----------/ { t = $NF; hdr = 1; next }
+		hdr { sent = /message sent/; hdr = 0; if (sent) last = t; next }
+		!sent && /^BYE / { printf "%d\n", secs(t) - secs(last) + 0.5; exit }'
+}
+run_call timeout pbx 4 uac_wait_bye.xml uas_wait_bye.xml flows
+check_sipp timeout
+check_eq "timeout: after the media stops, xtrunkd hangs up both legs with BYE" "1 1" \
+	"$(received "${TRACE[pbx]}" | grep -c '^BYE ') $(received "${TRACE[trunk]}" | grep -c '^BYE ')"
+check "timeout: ... and logs why" logged 'media timeout: hanging up both legs'
+check_end timeout
+run_call hold-timeout pbx 4 uac_hold_wait.xml uas_hold_wait.xml flows
+check_sipp hold-timeout
+check "hold-timeout: on hold the call outlives the 2 s media timeout and ends with the 5 s one" \
+	logged 'media timeout on hold: hanging up both legs'
+secs=$(bye_after "${TRACE[pbx]}")
+check "hold-timeout: ... the BYE came ${secs}s after the hold (5 s, not 2 s)" test "${secs:-0}" -ge 4 -a "${secs:-0}" -le 8
+check_end hold-timeout
+check "stopping xtrunkd ends it cleanly" stop_xtrunkd
 
 # === 10. a bad configuration line ===
 bad_config() { # LINE: a copy of the test's configuration with LINE added to [relay]

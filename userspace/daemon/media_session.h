@@ -34,12 +34,30 @@ struct xt_stream {
 	struct xt_relay_path paths[4];		/* RTP a->b, RTP b->a, RTCP a->b, b->a */
 };
 
+/* What a session's flows have relayed, in XDP and in userspace. */
+struct xt_media_activity {
+	uint64_t xdp_packets;
+	uint64_t userspace_packets;
+	uint64_t last_ns; /* CLOCK_MONOTONIC of the last packet either relayed; 0: none */
+};
+
+/* What each side's signalling told us, apart from the streams. */
+struct xt_side_media {
+	struct xt_endpoint signal; /* where the side's SIP came from; family 0: unknown */
+	bool nat;		   /* its SDP address differs from signal: behind NAT */
+	bool latch;		   /* its media latches (symmetric RTP) */
+	bool hold;		   /* its last SDP put the call on hold */
+};
+
 struct xt_media_session {
 	struct xt_media_env *env;
 	char id[32]; /* for logs: the call's id */
 	uint8_t family;
 	unsigned int nstreams;
-	struct xt_stream streams[XT_MAX_STREAMS];
+	struct xt_stream *streams[XT_MAX_STREAMS]; /* NULL: none at that index (port 0) */
+	struct xt_side_media side[XT_SIDES];
+	uint64_t changed_ns;	       /* CLOCK_MONOTONIC of the last SDP that changed the media */
+	struct xt_media_activity gone; /* relayed by flows since removed (last_ns: theirs) */
 	/* the o= line we present to each side, and the SDP last sent there */
 	uint64_t origin_id[XT_SIDES];
 	uint64_t origin_version[XT_SIDES];
@@ -59,15 +77,34 @@ void xt_media_session_init(struct xt_media_session *ms, struct xt_media_env *env
 int xt_media_session_sdp(struct xt_media_session *ms, int from, const char *sdp, size_t len,
 			 char **out, char *err, size_t errlen);
 
+/*
+ * Where side's signalling comes from (the source address of its SIP
+ * messages): decides NAT latching for the side's media, per its config.
+ */
+void xt_media_session_signal_source(struct xt_media_session *ms, int side,
+				    const struct xt_endpoint *source);
+
+/* A saved negotiation state, to go back to when an offer is rejected (RFC 3264 8). */
+struct xt_media_checkpoint {
+	uint8_t family;
+	unsigned int nstreams;
+	struct {
+		bool allocated, peer_known[XT_SIDES];
+		struct xt_endpoint peer_rtp[XT_SIDES], peer_rtcp[XT_SIDES];
+		uint32_t clock_hz;
+	} streams[XT_MAX_STREAMS];
+	struct xt_side_media side[XT_SIDES];
+};
+
+void xt_media_session_save(const struct xt_media_session *ms, struct xt_media_checkpoint *cp);
+/* Back to cp: streams added since are freed, flows reinstalled as they were. */
+void xt_media_session_restore(struct xt_media_session *ms, const struct xt_media_checkpoint *cp);
+
+/* Is the call on hold (either side's last SDP: sendonly, inactive or c=0.0.0.0)? */
+bool xt_media_session_on_hold(const struct xt_media_session *ms);
+
 /* Remove every flow and free every port. */
 void xt_media_session_end(struct xt_media_session *ms);
-
-/* What a session's live flows have relayed, in XDP and in userspace. */
-struct xt_media_activity {
-	uint64_t xdp_packets;
-	uint64_t userspace_packets;
-	uint64_t last_ns; /* CLOCK_MONOTONIC of the last packet either relayed; 0: none */
-};
 
 void xt_media_session_activity(struct xt_media_session *ms, struct xt_media_activity *activity);
 

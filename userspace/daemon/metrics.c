@@ -96,8 +96,9 @@ static void render_media(FILE *out, const struct xt_dataplane *dp)
 {
 	struct flow_sums live = { 0 };
 
+	/* counters only: the slow part has the drops, RTP statistics are not shown */
 	if (dp->xdp)
-		xt_flow_foreach(&dp->maps, add_flow, &live);
+		xt_flow_foreach_parts(&dp->maps, XT_FLOW_PART_SLOW, add_flow, &live);
 
 	const struct {
 		const char *name, *help;
@@ -148,12 +149,20 @@ static void render_calls(FILE *out, const struct xt_b2bua *b2b)
 	family(out, "xtrunk_calls_total", "counter", "Calls ended or answered, by result.");
 	fprintf(out, "xtrunk_calls_total{result=\"answered\"} %llu\n",
 		(unsigned long long)stats.calls_answered);
+	fprintf(out, "xtrunk_calls_total{result=\"busy\"} %llu\n",
+		(unsigned long long)stats.calls_busy);
 	fprintf(out, "xtrunk_calls_total{result=\"failed\"} %llu\n",
 		(unsigned long long)stats.calls_failed);
 	fprintf(out, "xtrunk_calls_total{result=\"cancelled\"} %llu\n",
 		(unsigned long long)stats.calls_cancelled);
 	fprintf(out, "xtrunk_calls_total{result=\"timeout\"} %llu\n",
 		(unsigned long long)stats.calls_timeout);
+	fprintf(out, "xtrunk_calls_total{result=\"rejected_limit\"} %llu\n",
+		(unsigned long long)stats.calls_rejected_limit);
+	fprintf(out, "xtrunk_calls_total{result=\"rejected_acl\"} %llu\n",
+		(unsigned long long)stats.calls_rejected_acl);
+	fprintf(out, "xtrunk_calls_total{result=\"terminated\"} %llu\n",
+		(unsigned long long)stats.calls_terminated);
 	family(out, "xtrunk_calls_started_total", "counter", "Calls offered to the relay.");
 	fprintf(out, "xtrunk_calls_started_total %llu\n", (unsigned long long)stats.calls_started);
 }
@@ -176,6 +185,59 @@ static void render_sip(FILE *out, const struct xt_b2bua_stats *stats,
 				"xtrunk_sip_responses_total{side=\"%s\",class=\"%dxx\"} %llu\n",
 				config->side[side].name, c,
 				(unsigned long long)stats->sip_responses[side][c]);
+	family(out, "xtrunk_sip_malformed_total", "counter",
+	       "SIP messages the relay could not parse, by side: answered 400 when they can be, "
+	       "dropped when there is nothing to answer to (no request line, no Via).");
+	for (int side = 0; side < XT_SIDES; side++)
+		fprintf(out, "xtrunk_sip_malformed_total{side=\"%s\"} %llu\n",
+			config->side[side].name, (unsigned long long)stats->sip_malformed[side]);
+}
+
+/* Admission: channels per side and the SIP requests refused, by side and reason. */
+static void render_admission(FILE *out, const struct xt_b2bua_stats *stats,
+			     const struct xt_config *config)
+{
+	const struct xt_admission_stats *adm = &stats->admission;
+
+	family(out, "xtrunk_channels_active", "gauge",
+	       "Calls in progress through each side (a call holds one on both sides).");
+	for (int side = 0; side < XT_SIDES; side++)
+		fprintf(out, "xtrunk_channels_active{side=\"%s\"} %u\n", config->side[side].name,
+			stats->channels_active[side]);
+	family(out, "xtrunk_channels_limit", "gauge",
+	       "Most calls each side carries at once (channels); 0: no limit.");
+	for (int side = 0; side < XT_SIDES; side++)
+		fprintf(out, "xtrunk_channels_limit{side=\"%s\"} %u\n", config->side[side].name,
+			config->side[side].channels);
+	family(out, "xtrunk_sip_requests_dropped_total", "counter",
+	       "SIP requests dropped unanswered, by side and reason (acl: source outside the "
+	       "allowed networks with deny = drop; rate: source over sip_rate).");
+	for (int side = 0; side < XT_SIDES; side++)
+		for (int r = XT_REFUSED_ACL; r <= XT_REFUSED_RATE; r++)
+			fprintf(out,
+				"xtrunk_sip_requests_dropped_total{side=\"%s\",reason=\"%s\"} "
+				"%llu\n",
+				config->side[side].name, xt_refusal_names[r],
+				(unsigned long long)adm->dropped[side][r]);
+	family(out, "xtrunk_sip_requests_rejected_total", "counter",
+	       "SIP requests refused with an answer, by side and reason (acl: 403, "
+	       "channel_limit: 503 to an INVITE).");
+	for (int side = 0; side < XT_SIDES; side++)
+		for (int r = 0; r < XT_REFUSALS; r++) {
+			if (r == XT_REFUSED_RATE)
+				continue; /* over the rate is never answered */
+			fprintf(out,
+				"xtrunk_sip_requests_rejected_total{side=\"%s\",reason=\"%s\"} "
+				"%llu\n",
+				config->side[side].name, xt_refusal_names[r],
+				(unsigned long long)adm->rejected[side][r]);
+		}
+	family(out, "xtrunk_sip_rate_sources", "gauge",
+	       "Source addresses the SIP rate limit tracks per side (bounded; the least "
+	       "recently seen is forgotten first).");
+	for (int side = 0; side < XT_SIDES; side++)
+		fprintf(out, "xtrunk_sip_rate_sources{side=\"%s\"} %u\n", config->side[side].name,
+			adm->rate_sources[side]);
 }
 
 static void histogram(FILE *out, const char *name, const char *help, const double *bounds,
@@ -237,6 +299,7 @@ char *xt_metrics_render(const struct xt_metrics_sources *src, size_t *len)
 
 		xt_b2bua_get_stats(src->b2b, &stats);
 		render_sip(out, &stats, src->config);
+		render_admission(out, &stats, src->config);
 		render_quality(out, &stats.quality);
 	}
 	render_media(out, src->dp);

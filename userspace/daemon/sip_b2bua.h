@@ -12,6 +12,7 @@
 
 #include <sofia-sip/su_wait.h>
 
+#include "admission.h"
 #include "config.h"
 #include "media_session.h"
 
@@ -48,13 +49,19 @@ struct xt_quality_stats {
 
 struct xt_b2bua_stats {
 	uint64_t calls_started, calls_answered, calls_failed, calls_cancelled, calls_timeout;
+	uint64_t calls_busy; /* 486 Busy Here, 600 Busy Everywhere (not in calls_failed) */
 	unsigned int calls_active;
-	unsigned int channels_active[XT_SIDES]; /* calls in progress through each side */
-	uint64_t calls_rejected_limit; /* 503: a side's channel limit reached */
-	uint64_t calls_rejected_acl;   /* 403 or dropped: source outside the allowed networks */
+	unsigned int channels_active[XT_SIDES];		 /* calls in progress through each side */
+	uint64_t calls_rejected_limit;			 /* 503: a side's channel limit reached */
+	uint64_t calls_rejected_acl;			 /* 403 or dropped: source outside allow */
 	uint64_t sip_requests[XT_SIDES][XT_SIP_METHODS]; /* received, by side and method */
 	uint64_t sip_responses[XT_SIDES][7];		 /* received, by side and class 1xx-6xx */
+	/* messages the SIP stack could not parse: 400 when it can answer, else dropped */
+	uint64_t sip_malformed[XT_SIDES];
 	struct xt_quality_stats quality;
+	/* SIP requests refused, by side and reason */
+	struct xt_admission_stats admission;
+	uint64_t calls_terminated; /* hung up through the control socket */
 };
 
 /* Listen for SIP on both sides. Returns NULL with err set on failure. */
@@ -69,5 +76,38 @@ void xt_b2bua_destroy(struct xt_b2bua *b2b);
  */
 void xt_b2bua_tick(struct xt_b2bua *b2b);
 void xt_b2bua_get_stats(const struct xt_b2bua *b2b, struct xt_b2bua_stats *stats);
+
+/* ---- control interface (the control socket: xtrunkctl call ...) ---- */
+
+struct xt_call_leg_info {
+	const char *side;  /* the side's name */
+	const char *peer;  /* the side's SIP peer, host:port */
+	bool caller;	   /* this side placed the call */
+	char call_id[256]; /* the leg's own dialog: Call-ID and tags; "" unknown yet */
+	char local_tag[128];
+	char remote_tag[128];
+};
+
+struct xt_call_info {
+	const char *id;
+	const char *state;		  /* inviting, early, confirmed, ending */
+	uint64_t started_ns, answered_ns; /* CLOCK_MONOTONIC; answered_ns 0: not answered */
+	struct xt_call_leg_info legs[XT_SIDES];
+	struct xt_media_session *media; /* NULL once the media is let go */
+};
+
+typedef void (*xt_call_visit_fn)(const struct xt_call_info *info, void *arg);
+
+/* Visit every call (oldest first), or the one named id. Returns how many were visited. */
+unsigned int xt_b2bua_foreach_call(struct xt_b2bua *b2b, const char *id, xt_call_visit_fn visit,
+				   void *arg);
+/*
+ * Hang up a call: BYE to both legs when answered; else 503 to the caller and
+ * CANCEL to the callee. Counted in calls_terminated. -ENOENT: no such call;
+ * -EALREADY: it is ending already.
+ */
+int xt_b2bua_terminate(struct xt_b2bua *b2b, const char *id);
+/* The SIP peer (host:port) of a side. */
+const char *xt_b2bua_peer(const struct xt_b2bua *b2b, int side);
 
 #endif

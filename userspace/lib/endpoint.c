@@ -103,3 +103,8 @@ int xt_endpoint_addr_equal(const struct xt_endpoint *a, const struct xt_endpoint
 
 	return a->family == b->family && !memcmp(a->addr, b->addr, n);
 }
+
+int xt_endpoint_equal(const struct xt_endpoint *a, const struct xt_endpoint *b)
+{
+	return xt_endpoint_addr_equal(a, b) && a->port == b->port;
+}

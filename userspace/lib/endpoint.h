@@ -23,5 +23,7 @@ int xt_endpoint_parse(const char *text, struct xt_endpoint *ep, char *err, size_
 void xt_endpoint_format(const struct xt_endpoint *ep, char *buf, size_t len);
 void xt_addr_format(uint8_t family, const uint8_t *addr, char *buf, size_t len);
 int xt_endpoint_addr_equal(const struct xt_endpoint *a, const struct xt_endpoint *b);
+/* Same family, address and port. */
+int xt_endpoint_equal(const struct xt_endpoint *a, const struct xt_endpoint *b);
 
 #endif

@@ -30,9 +30,14 @@ struct {
 	__type(value, struct xt_flow);
 } xt_flows SEC(".maps");
 
-/* Source-check drops and the reverse flow, at the flow's index; sized with xt_flows. */
+/*
+ * Source-check drops and the reverse flow, at the flow's index; sized with
+ * xt_flows. Mmapable, like xt_flows, so that a walk of the table (a scrape,
+ * xtrunkctl flow list) reads it without a bpf(2) call per entry.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, XT_DEFAULT_SLOTS *XT_PORTS_PER_SLOT);
 	__type(key, __u32);
 	__type(value, struct xt_flow_slow);
@@ -46,9 +51,10 @@ struct {
 	__type(value, struct xt_nexthop_entry);
 } xt_nexthops SEC(".maps");
 
-/* RTP statistics, at the same index as the flow; sized with xt_flows by the loader. */
+/* RTP statistics, at the same index as the flow; sized with xt_flows by the loader; mmapable. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, XT_DEFAULT_SLOTS *XT_PORTS_PER_SLOT);
 	__type(key, __u32);
 	__type(value, struct xt_rtp_stats);

@@ -21,7 +21,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-build}
 [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
-BENCHMARKS=(xdp_relay xdp_relay_fib throughput flows calls rss)
+BENCHMARKS=(xdp_relay xdp_relay_fib throughput flows calls rss scrape)
 export BENCH_OUT=${BENCH_OUT:-$ROOT/bench-results}
 REPORT=${BENCH_REPORT:-$ROOT/BENCHMARKS.md}
 PLOTS=${BENCH_PLOTS:-$ROOT/doc/bench}
@@ -127,6 +127,12 @@ bench_calls() {
 
 bench_rss() {
 	BUILD="$BUILD" "$(dirname "${BASH_SOURCE[0]}")/bench_rss.sh"
+}
+
+# --- scrape: a Prometheus scrape of xtrunkd at 0, 2 and 100,000 flows -----
+
+bench_scrape() {
+	BUILD="$BUILD" "$(dirname "${BASH_SOURCE[0]}")/bench_scrape.sh"
 }
 
 # --- main ------------------------------------------------------------------

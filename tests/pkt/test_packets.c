@@ -40,6 +40,7 @@
 #include "endpoint.h"
 #include "relay_addrs.h"
 #include "flow_table.h"
+#include "relay_maps.h"
 #include "xtrunk.skel.h"
 
 /* ---- The namespace, as tests/pkt/run.sh sets it up ---------------------- */
@@ -2422,6 +2423,127 @@ static int parse_args(struct testbed *tb, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The library's walk of the flow table (xtrunkctl flow list, the scrape):
+ * flows on both sides of the 4096-port blocks it reads at once come back in
+ * port order, each exactly once, with the slow part (reverse flow) and the
+ * RTP part (clock) only when asked for; removed flows are gone.
+ */
+#define WALK_ADDR "10.99.0.1"
+static const __u16 walk_ports[] = { 1, 4095, 4096, 4097, 8191, 8192, 65535 };
+#define WALK_FLOWS (sizeof(walk_ports) / sizeof(walk_ports[0]))
+
+struct walk {
+	unsigned int n;
+	__u16 port[WALK_FLOWS + 1];
+	__u32 clock[WALK_FLOWS + 1];
+	bool reverse[WALK_FLOWS + 1];
+};
+
+static int walk_visit(const struct xt_flow_entry *entry, void *arg)
+{
+	struct walk *w = arg;
+	struct xt_flow_spec spec;
+	char local[XT_ENDPOINT_STRLEN];
+
+	xt_flow_spec_from_entry(entry, &spec);
+	xt_addr_format(spec.local.family, spec.local.addr, local, sizeof(local));
+	if (strcmp(local, WALK_ADDR) || w->n > WALK_FLOWS)
+		return 0;
+	w->port[w->n] = spec.local.port;
+	w->clock[w->n] = spec.rtp_clock_hz;
+	w->reverse[w->n] = spec.has_reverse;
+	w->n++;
+	return 0;
+}
+
+static void walk_expect(struct failure *why, const char *what, const struct walk *w, bool parts)
+{
+	if (w->n != WALK_FLOWS) {
+		failf(why, "%s: %u flows, expected %zu", what, w->n, WALK_FLOWS);
+		return;
+	}
+	for (size_t i = 0; i < WALK_FLOWS; i++) {
+		__u32 clock = parts && i % 2 ? 8000 : 0;
+		bool reverse = parts && walk_ports[i] == 4096;
+
+		if (w->port[i] != walk_ports[i] || w->clock[i] != clock || w->reverse[i] != reverse)
+			failf(why, "%s: flow %zu: port %u clock %u reverse %d, expected %u %u %d",
+			      what, i, w->port[i], w->clock[i], w->reverse[i], walk_ports[i], clock,
+			      reverse);
+	}
+}
+
+static void run_flow_walk(struct testbed *tb)
+{
+	struct failure why = { .used = 0 };
+	struct walk w;
+	struct xt_maps maps;
+	char err[128];
+	int rc;
+
+	rc = xt_maps_from_object(&maps, tb->skel->obj);
+	if (rc) {
+		failf(&why, "maps: %s", strerror(-rc));
+		goto out;
+	}
+	for (size_t i = 0; i < WALK_FLOWS; i++) {
+		struct xt_flow_spec spec = { .dscp = 46 };
+		char text[64];
+
+		snprintf(text, sizeof(text), "%s:%u", WALK_ADDR, walk_ports[i]);
+		xt_endpoint_parse(text, &spec.local, err, sizeof(err));
+		xt_endpoint_parse("10.99.0.1:30000", &spec.relay, err, sizeof(err));
+		snprintf(text, sizeof(text), "10.99.1.1:%u", 40000 + 2 * (unsigned int)i);
+		xt_endpoint_parse(text, &spec.peer, err, sizeof(err));
+		spec.has_src = true;
+		xt_endpoint_parse("10.99.2.1:0", &spec.src, err, sizeof(err));
+		spec.rtp_clock_hz = i % 2 ? 8000 : 0;
+		if (walk_ports[i] == 4096) {
+			spec.latch = true;
+			spec.has_reverse = true;
+			xt_endpoint_parse(WALK_ADDR ":4097", &spec.reverse, err, sizeof(err));
+		}
+		rc = xt_flow_add(&maps, &spec);
+		if (rc)
+			failf(&why, "adding %s: %s", text, strerror(-rc));
+	}
+	memset(&w, 0, sizeof(w));
+	rc = xt_flow_foreach_parts(&maps, 0, walk_visit, &w);
+	if (rc)
+		failf(&why, "walk without parts: %s", strerror(-rc));
+	walk_expect(&why, "walk without parts", &w, false);
+	memset(&w, 0, sizeof(w));
+	rc = xt_flow_foreach_parts(&maps, XT_FLOW_PART_SLOW | XT_FLOW_PART_RTP, walk_visit, &w);
+	if (rc)
+		failf(&why, "walk with both parts: %s", strerror(-rc));
+	walk_expect(&why, "walk with both parts", &w, true);
+	memset(&w, 0, sizeof(w));
+	rc = xt_flow_foreach(&maps, walk_visit, &w);
+	if (rc)
+		failf(&why, "xt_flow_foreach: %s", strerror(-rc));
+	walk_expect(&why, "xt_flow_foreach", &w, true);
+	for (size_t i = 0; i < WALK_FLOWS; i++) {
+		struct xt_endpoint local;
+		char text[64];
+
+		snprintf(text, sizeof(text), "%s:%u", WALK_ADDR, walk_ports[i]);
+		xt_endpoint_parse(text, &local, err, sizeof(err));
+		rc = xt_flow_del(&maps, &local);
+		if (rc)
+			failf(&why, "removing %s: %s", text, strerror(-rc));
+	}
+	memset(&w, 0, sizeof(w));
+	xt_flow_foreach(&maps, walk_visit, &w);
+	if (w.n)
+		failf(&why, "after removing them the walk still finds %u flows", w.n);
+out:
+	report(tb,
+	       "the flow table walk: every flow once, in port order across 4096-port blocks, "
+	       "parts only when asked for",
+	       &why);
+}
+
 int main(int argc, char **argv)
 {
 	struct testbed tb = { .prog_fd = -1 };
@@ -2456,6 +2578,7 @@ int main(int argc, char **argv)
 	run_latch_reverse(&tb, buf);
 	run_rtp_stats(&tb, buf);
 	run_rtcp_mux(&tb, buf);
+	run_flow_walk(&tb);
 	for (i = 0; i < sizeof(truncation_cases) / sizeof(truncation_cases[0]); i++)
 		run_truncations(&tb, &truncation_cases[i], buf);
 

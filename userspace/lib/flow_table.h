@@ -105,9 +105,9 @@ int xt_flow_get(const struct xt_maps *maps, const struct xt_endpoint *local,
 typedef int (*xt_flow_visit_fn)(const struct xt_flow_entry *entry, void *arg);
 /*
  * Calls visit for each installed flow, in (address, port) order; stops on
- * non-zero. A walk reads in bulk: the flows through a mapping of xt_flows,
- * the other per-flow maps in one bpf(2) call per 4096 ports that hold flows,
- * so its cost grows with the flows, not with the calls to the kernel.
+ * non-zero. A walk reads in bulk: a per-flow map that is mmapable (xt_flows
+ * is) through a mapping, the others in one bpf(2) call per 4096 ports that
+ * hold flows, so it makes a few calls to the kernel, not one per flow.
  */
 int xt_flow_foreach(const struct xt_maps *maps, xt_flow_visit_fn visit, void *arg);
 

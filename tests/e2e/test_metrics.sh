@@ -258,6 +258,9 @@ check_eq "idle: the XDP program's mode per interface, as Prometheus has it, is w
 	"$(LABEL_BY=interface prom_value 'xtrunk_xdp_attached == 1')"
 
 # === a call with media: during the call ===
+# uac_audio.xml and uas_audio.xml: SIPp's g711a.pcap both ways, dtmf_2833_1.pcap from the PBX
+G711_PACKETS=236
+DTMF_PACKETS=10
 ip netns exec "$NS_T" sipp -sf "$SIP_DIR/uas_audio.xml" -i "${HOST4[trunk]}" -p 5060 \
 	-mi "${HOST4[trunk]}" -mp "${MEDIA[trunk]}" -m 1 -nostdin -timeout 30 -timeout_error \
 	-trace_err -error_file "$WORK/uas.err" >"$WORK/uas.out" 2>&1 &
@@ -314,7 +317,7 @@ prom_expect "after the call Prometheus has xtrunk_calls_total{result=\"answered\
 	'xtrunk_calls_total{result="answered"}' "$since"
 prom_expect "... one INVITE and one BYE from the PBX side" 2 \
 	'sum(xtrunk_sip_requests_total{side="pbx",method=~"INVITE|BYE"})' "$since"
-prom_expect "... the trunk's 2xx" 1 'xtrunk_sip_responses_total{side="trunk",class="2xx"}' "$since"
+prom_expect "... the trunk's 2xx, a 200" 1 'xtrunk_sip_responses_total{side="trunk",class="2xx",code="200"}' "$since"
 prom_expect "... the call quality of its two RTP streams (MOS and jitter histograms)" 2 \
 	'xtrunk_rtp_mos_count + 0 * xtrunk_rtp_jitter_seconds_count' "$since"
 prom_expect "... with a G.711 MOS above 4 for both" 2 \
@@ -322,9 +325,12 @@ prom_expect "... with a G.711 MOS above 4 for both" 2 \
 prom_expect "... and no RTP loss" 0 'xtrunk_rtp_packets_lost_total' "$since"
 prom_expect "... and xtrunk_calls_active 0" 0 xtrunk_calls_active "$since"
 prom_expect "... and xtrunk_media_packets_total{path=\"xdp\"} equal to what xtrunkd logged ($xdp)" \
-	"$xdp" 'xtrunk_media_packets_total{path="xdp"}' "$since"
+	"$xdp" 'sum(xtrunk_media_packets_total{path="xdp"})' "$since"
 prom_expect "... and xtrunk_media_packets_total{path=\"userspace\"} too ($user)" \
-	"$user" 'xtrunk_media_packets_total{path="userspace"}' "$since"
+	"$user" 'sum(xtrunk_media_packets_total{path="userspace"})' "$since"
+LABEL_BY=direction prom_expect "... by direction: the PBX's audio and DTMF to the trunk, the trunk's audio back" \
+	"pbx_to_trunk=$((G711_PACKETS + DTMF_PACKETS)),trunk_to_pbx=$G711_PACKETS" \
+	'sum by (direction) (xtrunk_media_packets_total)' "$since"
 prom_expect "... and xtrunk_flows equal to xtrunkctl's count ($flows)" "$flows" xtrunk_flows "$since"
 LABEL_BY=side prom_expect "... and xtrunk_relay_ports{state=\"used\"} equal to the relay ports bound ($ports)" \
 	"$ports" 'xtrunk_relay_ports{state="used"}' "$since"

@@ -157,7 +157,7 @@ static int relay_readable(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg
 		     (path->spec.src.port && src.port != path->spec.src.port) ||
 		     (path->latched_port && src.port != path->latched_port))) {
 			path->drops++;
-			dp->userspace_drops++;
+			dp->userspace_drops[path->side]++;
 			continue;
 		}
 		if (path->spec.latch && path->spec.has_src && !path->latched_port) {
@@ -171,8 +171,8 @@ static int relay_readable(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg
 		path->packets++;
 		path->bytes += (uint64_t)n;
 		path->last_seen_ns = xt_monotonic_ns();
-		dp->userspace_packets++;
-		dp->userspace_bytes += (uint64_t)n;
+		dp->userspace_packets[path->side]++;
+		dp->userspace_bytes[path->side] += (uint64_t)n;
 	}
 	return 0;
 }
@@ -189,6 +189,7 @@ int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,
 	path->in_fd = in_fd;
 	path->out_fd = out_fd;
 	path->registration = -1;
+	path->side = xt_dataplane_side(dp, &spec->local);
 
 	if (dp->xdp) {
 		/* A neighbour not resolved yet still gets its next-hop entry, marked
@@ -220,6 +221,18 @@ int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,
 	return 0;
 }
 
+int xt_dataplane_side(const struct xt_dataplane *dp, const struct xt_endpoint *local)
+{
+	for (int side = 0; side < XT_SIDES; side++) {
+		const struct xt_side_config *sc = &dp->config->side[side];
+
+		if (xt_endpoint_addr_equal(local, &sc->address) ||
+		    (sc->address6.family && xt_endpoint_addr_equal(local, &sc->address6)))
+			return side;
+	}
+	return 0;
+}
+
 void xt_dataplane_pair(struct xt_relay_path *path, struct xt_relay_path *reverse)
 {
 	path->reverse = reverse;
@@ -235,9 +248,9 @@ void xt_dataplane_remove(struct xt_relay_path *path)
 		struct xt_flow_entry entry;
 
 		if (!xt_flow_get(&dp->maps, &path->spec.local, &entry)) {
-			dp->xdp_packets += entry.flow.packets;
-			dp->xdp_bytes += entry.flow.bytes;
-			dp->xdp_drops += entry.flow.src_drops;
+			dp->xdp_packets[path->side] += entry.flow.packets;
+			dp->xdp_bytes[path->side] += entry.flow.bytes;
+			dp->xdp_drops[path->side] += entry.flow.src_drops;
 		}
 		xt_flow_del(&dp->maps, &path->spec.local);
 		path->in_xdp = false;

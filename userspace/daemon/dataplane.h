@@ -23,9 +23,9 @@ struct xt_dataplane {
 	bool xdp;
 	bool attached[XT_SIDES];
 	struct xt_maps maps;
-	/* totals over every path, alive or gone */
-	uint64_t userspace_packets, userspace_bytes, userspace_drops;
-	uint64_t xdp_packets, xdp_bytes, xdp_drops;
+	/* totals over every path, alive or gone, by the side the packets came in on */
+	uint64_t userspace_packets[XT_SIDES], userspace_bytes[XT_SIDES], userspace_drops[XT_SIDES];
+	uint64_t xdp_packets[XT_SIDES], xdp_bytes[XT_SIDES], xdp_drops[XT_SIDES];
 	unsigned int flows;
 	/* rtnetlink route/neighbour/link changes keep the next-hop table current */
 	int nl_fd;
@@ -40,6 +40,7 @@ struct xt_relay_path {
 	int in_fd;  /* socket bound to spec.local */
 	int out_fd; /* socket bound to spec.relay */
 	int registration;
+	int side; /* where its packets come in: the side whose relay address is spec.local */
 	bool in_xdp;
 	uint64_t packets, bytes, drops; /* userspace path's own */
 	uint64_t last_seen_ns;		/* CLOCK_MONOTONIC of its last relayed packet */
@@ -59,6 +60,8 @@ void xt_dataplane_close(struct xt_dataplane *dp);
 /* Install spec in XDP (when on) and the userspace path on in_fd. */
 int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,
 			 const struct xt_flow_spec *spec, int in_fd, int out_fd);
+/* The side whose relay address local is (0 when it is neither's). */
+int xt_dataplane_side(const struct xt_dataplane *dp, const struct xt_endpoint *local);
 /* path latches (spec.latch); reverse, the other direction of its stream, answers there. */
 void xt_dataplane_pair(struct xt_relay_path *path, struct xt_relay_path *reverse);
 /* Remove both; adds the path's final counters (XDP's and userspace's) to the totals. */

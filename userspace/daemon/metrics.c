@@ -77,24 +77,26 @@ static void render_datapath(FILE *out, const struct xt_dataplane *dp)
 }
 
 struct flow_sums {
-	uint64_t packets, bytes, drops, flows;
+	const struct xt_dataplane *dp;
+	uint64_t packets[XT_SIDES], bytes[XT_SIDES], drops[XT_SIDES];
 };
 
 static int add_flow(const struct xt_flow_entry *entry, void *arg)
 {
 	struct flow_sums *sums = arg;
+	int side = xt_dataplane_side(sums->dp, &entry->local);
 
-	sums->packets += entry->flow.packets;
-	sums->bytes += entry->flow.bytes;
-	sums->drops += entry->flow.src_drops;
-	sums->flows++;
+	sums->packets[side] += entry->flow.packets;
+	sums->bytes[side] += entry->flow.bytes;
+	sums->drops[side] += entry->flow.src_drops;
 	return 0;
 }
 
 /* Media relayed per path: live flows (one batched pass) plus the ended ones. */
 static void render_media(FILE *out, const struct xt_dataplane *dp)
 {
-	struct flow_sums live = { 0 };
+	struct flow_sums live = { .dp = dp };
+	const struct xt_config *config = dp->config;
 
 	/* counters only: the slow part has the drops, RTP statistics are not shown */
 	if (dp->xdp)
@@ -102,25 +104,34 @@ static void render_media(FILE *out, const struct xt_dataplane *dp)
 
 	const struct {
 		const char *name, *help;
-		uint64_t xdp, userspace;
+		const uint64_t *xdp, *live, *userspace;
 	} families[] = {
 		{ "xtrunk_media_packets_total",
-		  "Media packets relayed, by path: in XDP or by the userspace relay.",
-		  dp->xdp_packets + live.packets, dp->userspace_packets },
+		  "Media packets relayed, by path (in XDP or by the userspace relay) and direction "
+		  "(the side they came in on, to the other).",
+		  dp->xdp_packets, live.packets, dp->userspace_packets },
 		{ "xtrunk_media_bytes_total",
-		  "Media bytes relayed (IP length in XDP, UDP payload in userspace), by path.",
-		  dp->xdp_bytes + live.bytes, dp->userspace_bytes },
+		  "Media bytes relayed (IP length in XDP, UDP payload in userspace), by path and "
+		  "direction.",
+		  dp->xdp_bytes, live.bytes, dp->userspace_bytes },
 		{ "xtrunk_media_source_drops_total",
-		  "Media packets dropped because they did not come from the call's peer, by path.",
-		  dp->xdp_drops + live.drops, dp->userspace_drops },
+		  "Media packets dropped because they did not come from the call's peer, by path "
+		  "and the side they came in on.",
+		  dp->xdp_drops, live.drops, dp->userspace_drops },
 	};
 
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		family(out, families[i].name, "counter", families[i].help);
-		fprintf(out, "%s{path=\"xdp\"} %llu\n", families[i].name,
-			(unsigned long long)families[i].xdp);
-		fprintf(out, "%s{path=\"userspace\"} %llu\n", families[i].name,
-			(unsigned long long)families[i].userspace);
+		for (int in = 0; in < XT_SIDES; in++) {
+			const char *from = config->side[in].name, *to = config->side[1 - in].name;
+
+			fprintf(out, "%s{path=\"xdp\",direction=\"%s_to_%s\"} %llu\n",
+				families[i].name, from, to,
+				(unsigned long long)(families[i].xdp[in] + families[i].live[in]));
+			fprintf(out, "%s{path=\"userspace\",direction=\"%s_to_%s\"} %llu\n",
+				families[i].name, from, to,
+				(unsigned long long)families[i].userspace[in]);
+		}
 	}
 	family(out, "xtrunk_flows", "gauge", "Media flows installed (one per stream direction).");
 	fprintf(out, "xtrunk_flows %u\n", dp->flows);
@@ -178,13 +189,17 @@ static void render_sip(FILE *out, const struct xt_b2bua_stats *stats,
 				config->side[side].name, xt_sip_method_names[m],
 				(unsigned long long)stats->sip_requests[side][m]);
 	family(out, "xtrunk_sip_responses_total", "counter",
-	       "SIP responses received to the relay's requests, by side and class.");
+	       "SIP responses received to the relay's requests, by side, class and code (a code "
+	       "appears once seen).");
 	for (int side = 0; side < XT_SIDES; side++)
-		for (int c = 1; c <= 6; c++)
-			fprintf(out,
-				"xtrunk_sip_responses_total{side=\"%s\",class=\"%dxx\"} %llu\n",
-				config->side[side].name, c,
-				(unsigned long long)stats->sip_responses[side][c]);
+		for (int code = 100; code <= 699; code++)
+			if (stats->sip_response_codes[side][code - 100])
+				fprintf(out,
+					"xtrunk_sip_responses_total{side=\"%s\",class=\"%dxx\","
+					"code=\"%d\"} %llu\n",
+					config->side[side].name, code / 100, code,
+					(unsigned long long)
+						stats->sip_response_codes[side][code - 100]);
 	family(out, "xtrunk_sip_malformed_total", "counter",
 	       "SIP messages the relay could not parse, by side: answered 400 when they can be, "
 	       "dropped when there is nothing to answer to (no request line, no Via).");

@@ -181,10 +181,12 @@ static void count_request(struct xt_b2bua *b2b, int side, sip_t const *sip)
 
 static void count_response(struct xt_b2bua *b2b, int side, sip_t const *sip)
 {
-	int class = sip ? (int)sip->sip_status->st_status / 100 : 0;
+	int code = sip ? (int)sip->sip_status->st_status : 0;
 
-	if (class >= 1 && class <= 6)
-		b2b->stats.sip_responses[side][class]++;
+	if (code >= 100 && code <= 699) {
+		b2b->stats.sip_responses[side][code / 100]++;
+		b2b->stats.sip_response_codes[side][code - 100]++;
+	}
 }
 
 static void add_quality(const struct xt_rtp_quality *q, void *arg)

@@ -56,6 +56,7 @@ struct xt_b2bua_stats {
 	uint64_t calls_rejected_acl;			 /* 403 or dropped: source outside allow */
 	uint64_t sip_requests[XT_SIDES][XT_SIP_METHODS]; /* received, by side and method */
 	uint64_t sip_responses[XT_SIDES][7];		 /* received, by side and class 1xx-6xx */
+	uint64_t sip_response_codes[XT_SIDES][600];	 /* ... and by code (index: code - 100) */
 	/* messages the SIP stack could not parse: 400 when it can answer, else dropped */
 	uint64_t sip_malformed[XT_SIDES];
 	struct xt_quality_stats quality;

@@ -23,9 +23,11 @@ broken=()
 for suite in "${SUITES[@]}"; do
 	echo "=== $suite"
 	log=$(mktemp)
+	start=$SECONDS
 	bash "$suite" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	summary=$(grep -E '^[A-Za-z0-9_-]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	echo "=== $suite: $((SECONDS - start)) s"
 	rm -f "$log"
 	if [[ -z $summary ]]; then
 		broken+=("$suite (exit $rc, no summary)")

@@ -177,6 +177,26 @@ capture_stop() {
 XD_PID=
 XD_LOG=
 
+# lab_init LETTER NAME: what every suite with xtrunkd between a PBX and a
+# trunk needs: root, bpffs, tools/netns.sh, and its names: the namespaces
+# NS_P, NS_R, NS_T (xtLETTER-{pbx,relay,trunk}-PID), PIN (its own pin dir),
+# WORK (a fresh directory), CONF (xtrunkd's configuration in it), XTRUNKD,
+# SIP_DIR (the SIPp scenarios), TAG (this run's PID).
+lab_init() {
+	source "$XT_ROOT/tools/netns.sh"
+	require_root
+	ensure_bpffs
+	TAG=$$
+	NS_P=xt$1-pbx-$TAG
+	NS_R=xt$1-relay-$TAG
+	NS_T=xt$1-trunk-$TAG
+	PIN=/sys/fs/bpf/xtrunk-$2-$TAG
+	XTRUNKD=$XT_BUILD/xtrunkd
+	SIP_DIR=$XT_ROOT/tests/sip
+	WORK=$(mktemp -d "/tmp/xtrunk-$2.XXXXXX")
+	CONF=$WORK/xtrunkd.conf
+}
+
 start_xtrunkd() {
 	XD_LOG=$1
 	shift

@@ -14,19 +14,7 @@
 #   4. bad values for these keys stop xtrunkd with FILE:LINE: why.
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
-source "$XT_ROOT/tools/netns.sh"
-require_root
-ensure_bpffs
-
-TAG=$$
-NS_P=xta-pbx-$TAG
-NS_R=xta-relay-$TAG
-NS_T=xta-trunk-$TAG
-PIN=/sys/fs/bpf/xtrunk-adm-$TAG
-XTRUNKD=$XT_BUILD/xtrunkd
-SIP_DIR=$XT_ROOT/tests/sip
-WORK=$(mktemp -d /tmp/xtrunk-adm.XXXXXX)
-CONF=$WORK/xtrunkd.conf
+lab_init a adm
 METRICS=127.0.0.1:9477
 
 PBX=10.90.1.2      # the PBX

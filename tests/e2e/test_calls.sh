@@ -7,19 +7,7 @@
 # and the relay ports it held.
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
-source "$XT_ROOT/tools/netns.sh"
-require_root
-ensure_bpffs
-
-TAG=$$
-NS_P=xtc-pbx-$TAG
-NS_R=xtc-relay-$TAG
-NS_T=xtc-trunk-$TAG
-PIN=/sys/fs/bpf/xtrunk-calls-$TAG
-XTRUNKD=$XT_BUILD/xtrunkd
-SIP_DIR=$XT_ROOT/tests/sip
-WORK=$(mktemp -d /tmp/xtrunk-calls.XXXXXX)
-CONF=$WORK/xtrunkd.conf
+lab_init c calls
 G711=/usr/share/sip-tester/g711a.pcap       # 236 G.711 A-law packets, 7 s
 DTMF=/usr/share/sip-tester/dtmf_2833_1.pcap # 10 RFC 4733 packets of digit 1
 G711_PACKETS=236

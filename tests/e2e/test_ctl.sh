@@ -12,19 +12,7 @@
 # -j field the test sees, and human output fits 80 columns.
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
-source "$XT_ROOT/tools/netns.sh"
-require_root
-ensure_bpffs
-
-TAG=$$
-NS_P=xtl-pbx-$TAG
-NS_R=xtl-relay-$TAG
-NS_T=xtl-trunk-$TAG
-PIN=/sys/fs/bpf/xtrunk-ctl-$TAG
-XTRUNKD=$XT_BUILD/xtrunkd
-SIP_DIR=$XT_ROOT/tests/sip
-WORK=$(mktemp -d /tmp/xtrunk-ctl.XXXXXX)
-CONF=$WORK/xtrunkd.conf
+lab_init l ctl
 SOCK=$WORK/run/xtrunkd.sock
 MAN=$XT_ROOT/doc/xtrunkctl.8
 LIMIT=5

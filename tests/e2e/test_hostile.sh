@@ -12,19 +12,7 @@
 # relay port and no flow afterwards.
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
-source "$XT_ROOT/tools/netns.sh"
-require_root
-ensure_bpffs
-
-TAG=$$
-NS_P=xth-pbx-$TAG
-NS_R=xth-relay-$TAG
-NS_T=xth-trunk-$TAG
-PIN=/sys/fs/bpf/xtrunk-hostile-$TAG
-XTRUNKD=$XT_BUILD/xtrunkd
-SIP_DIR=$XT_ROOT/tests/sip
-WORK=$(mktemp -d /tmp/xtrunk-hostile.XXXXXX)
-CONF=$WORK/xtrunkd.conf
+lab_init h hostile
 G711_PACKETS=236 # SIPp's g711a.pcap; the caller adds 10 DTMF packets
 DTMF_PACKETS=10
 

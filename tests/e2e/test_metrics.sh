@@ -8,19 +8,7 @@
 # xtrunkctl -j, the relay's sockets and xtrunkd's call log say.
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
-source "$XT_ROOT/tools/netns.sh"
-require_root
-ensure_bpffs
-
-TAG=$$
-NS_P=xtm-pbx-$TAG
-NS_R=xtm-relay-$TAG
-NS_T=xtm-trunk-$TAG
-PIN=/sys/fs/bpf/xtrunk-metrics-$TAG
-XTRUNKD=$XT_BUILD/xtrunkd
-SIP_DIR=$XT_ROOT/tests/sip
-WORK=$(mktemp -d /tmp/xtrunk-metrics.XXXXXX)
-CONF=$WORK/xtrunkd.conf
+lab_init m metrics
 # Both listen on the relay namespace's own loopback: nothing else shares it.
 METRICS=127.0.0.1:9477
 PROM=127.0.0.1:9090

@@ -14,19 +14,7 @@
 #   the PBX's link), and still be relayed by XDP (the flow's counters).
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
-source "$XT_ROOT/tools/netns.sh"
-require_root
-ensure_bpffs
-
-TAG=$$
-NS_P=xtn-pbx-$TAG
-NS_R=xtn-relay-$TAG
-NS_T=xtn-trunk-$TAG
-PIN=/sys/fs/bpf/xtrunk-nexthop-$TAG
-XTRUNKD=$XT_BUILD/xtrunkd
-SIP_DIR=$XT_ROOT/tests/sip
-WORK=$(mktemp -d /tmp/xtrunk-nexthop.XXXXXX)
-CONF=$WORK/xtrunkd.conf
+lab_init n nexthop
 NEW_MAC=02:86:00:00:0a:99 # the PBX's new address: locally administered
 
 declare -A HOST4=([pbx]=10.86.1.2 [trunk]=10.86.2.2)

@@ -603,13 +603,16 @@ int xt_media_session_sdp(struct xt_media_session *ms, int from, const char *body
 		relay = &st->relay[to].rtp;
 		m->m_port = relay->port;
 		sdp_address_text(env, to, relay, addr_text[to][i], sizeof(addr_text[to][i]));
-		/* c=0.0.0.0 (RFC 2543 hold) says "send nothing": it stays as it is */
-		if (m->m_connections && st->peer_known[from]) {
+		/* one c=, the relay's; but c=0.0.0.0 (RFC 2543 hold) says "send
+		 * nothing" and stays as it is */
+		if (m->m_connections) {
 			conns[i] = *m->m_connections;
 			conns[i].c_next = NULL;
-			conns[i].c_addrtype = ms->family == XT_AF_INET6 ? sdp_addr_ip6 :
-									  sdp_addr_ip4;
-			conns[i].c_address = addr_text[to][i];
+			if (st->peer_known[from]) {
+				conns[i].c_addrtype = ms->family == XT_AF_INET6 ? sdp_addr_ip6 :
+										  sdp_addr_ip4;
+				conns[i].c_address = addr_text[to][i];
+			}
 			m->m_connections = &conns[i];
 		}
 		rtcp_attr = sdp_attribute_find(m->m_attributes, "rtcp");
@@ -627,11 +630,14 @@ int xt_media_session_sdp(struct xt_media_session *ms, int from, const char *body
 	ms->nstreams = n;
 
 	/* Session level: c= and o= name the relay, never the other side. */
-	if (sdp->sdp_connection && !session_unspecified(sdp->sdp_connection)) {
+	if (sdp->sdp_connection) {
 		session_conn = *sdp->sdp_connection;
 		session_conn.c_next = NULL;
-		session_conn.c_addrtype = ms->family == XT_AF_INET6 ? sdp_addr_ip6 : sdp_addr_ip4;
-		session_conn.c_address = session_addr;
+		if (!session_unspecified(sdp->sdp_connection)) {
+			session_conn.c_addrtype = ms->family == XT_AF_INET6 ? sdp_addr_ip6 :
+									      sdp_addr_ip4;
+			session_conn.c_address = session_addr;
+		}
 		sdp->sdp_connection = &session_conn;
 	}
 	if (sdp->sdp_origin) {

@@ -182,6 +182,12 @@ make_hostile() {
 		head -c 1500 /dev/zero | tr '\0' '\377'
 	} >"$WORK/binary.sip"
 	printf '\x00\x01\x00\x00\x21\x12\xa4\x42h-stun-txid1' >"$WORK/stun.sip"
+	# Well-formed requests in a dialog that does not exist: an ACK is never
+	# answered, a BYE gets 481.
+	for m in ACK BYE; do
+		printf '%s sip:1000@%s:5060 SIP/2.0\r\nVia: SIP/2.0/UDP %s:5070;branch=z9hG4bK-h-stray-%s;rport\r\nFrom: <sip:2000@%s>;tag=h-stray\r\nTo: <sip:1000@%s>;tag=nobody\r\nCall-ID: h-stray-%s\r\nCSeq: 1 %s\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n' \
+			"$m" "$RELAY_P" "$PBX" "${m,,}" "$PBX" "$RELAY_P" "${m,,}" "$m" >"$WORK/stray-${m,,}.sip"
+	done
 }
 
 # What the relay answered, by branch: "BRANCH STATUS" lines from tshark in the
@@ -245,7 +251,7 @@ FLOWS_DURING=$(flow_lines)
 # Out of dialog, from the PBX's host, while the call's media flows.
 HOSTILE=(port-99999 port-0 m-2000 m-64k no-c sofia-loop text-plain html-as-sdp nul-in-sdp
 	length-over length-under length-negative length-text no-call-id no-from no-to no-cseq
-	no-via nul-header bad-utf8 truncated garbage binary stun)
+	no-via nul-header bad-utf8 truncated garbage stray-ack stray-bye binary stun)
 for m in "${HOSTILE[@]}"; do
 	send_from "$NS_P" "$RELAY_P" "$WORK/$m.sip"
 done
@@ -311,6 +317,8 @@ expect "400" nul-header "NUL bytes in a header get 400"
 expect "100 488" bad-utf8 "invalid UTF-8 in From and Subject is carried through to the SDP's verdict (488)"
 expect "400" truncated "an INVITE cut inside its headers gets 400"
 expect "" garbage "a datagram with no request line gets no answer (nothing to answer to)"
+expect "" stray-ack "an ACK for a dialog that does not exist gets no answer (ACKs never do)"
+expect "481" stray-bye "a BYE for a dialog that does not exist gets 481"
 expect "488" re-port-99999 "in the call: a re-INVITE with m=audio 99999 gets 488"
 expect "488" re-m-2000 "in the call: a re-INVITE with 2,000 m= lines gets 488"
 expect "400" re-no-c "in the call: a re-INVITE without c= gets 400"

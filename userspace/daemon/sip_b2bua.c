@@ -926,8 +926,6 @@ static int default_request(struct xt_b2bua *b2b, int side, nta_incoming_t *irq, 
 				    SIPTAG_ACCEPT_STR(SDP_TYPE), SIPTAG_USER_AGENT_STR(USER_AGENT),
 				    TAG_END());
 		return 0;
-	case sip_method_ack:
-		return 200; /* stray ACK: nothing to do */
 	case sip_method_bye:
 	case sip_method_cancel:
 		return 481;
@@ -957,6 +955,13 @@ static int stray_message(struct xt_b2bua *b2b, nta_agent_t *agent, msg_t *msg, s
 	}
 	if (!admit_new_request(b2b, side, agent, msg, sip))
 		return 0;
+	if (sip->sip_request->rq_method == sip_method_ack) {
+		/* an ACK outside any dialog (of a stateless 403, of a call gone):
+		 * counted, never answered, no transaction */
+		count_request(b2b, side, sip);
+		nta_msg_discard(agent, msg);
+		return 0;
+	}
 	irq = nta_incoming_create(agent, NULL, msg, sip, TAG_END());
 	if (!irq)
 		return 0; /* nta took the message */

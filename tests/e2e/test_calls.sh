@@ -579,8 +579,9 @@ trunk_rx=$(received "${TRACE[trunk]}")
 check_eq "fork: the relay ACKs both answers and sends BYE to the branch that answered second, then the first at the end" \
 	"ACK branch-b|ACK branch-a|BYE branch-a|BYE branch-b" \
 	"$(awk '/^(ACK|BYE) / { m = $1 } m && /^To:/ { sub(/.*tag=/, ""); print m, $0; m = "" }' <<<"$trunk_rx" | paste -sd'|')"
-check_eq "fork: the media follows the answered branch (the flows towards its port)" \
-	"$(ep 4 "${HOST4[pbx]}" "${MEDIA[pbx]}") $(ep 4 "${HOST4[trunk]}" $((MEDIA[trunk] + 2))),$(ep 4 "${HOST4[pbx]}" "${MEDIA[pbx]}") $(ep 4 "${HOST4[trunk]}" "${MEDIA[trunk]}")" \
+branch_b="$(ep 4 "${HOST4[pbx]}" "${MEDIA[pbx]}") $(ep 4 "${HOST4[trunk]}" "${MEDIA[trunk]}")"
+check_eq "fork: early media follows the latest 18x (b, then a), and the answered branch (b) keeps the flows" \
+	"$branch_b,$(ep 4 "${HOST4[pbx]}" "${MEDIA[pbx]}") $(ep 4 "${HOST4[trunk]}" $((MEDIA[trunk] + 2))),$branch_b" \
 	"$(media_lines)"
 check_media fork pbx 4 $DTMF_PACKETS "$DTMF"
 check_end fork

@@ -162,14 +162,16 @@ static void print_flow(const struct xt_flow_entry *entry, uint64_t now_ns)
 		jsonw_end_object(json_wtr);
 		return;
 	}
-	printf("%s -> %s via %s", local, to, via);
-	if (spec.has_src)
-		printf(" from %s", from);
-	if (spec.latch)
-		printf(" latch%s", spec.src.port ? "ed" : "");
-	if (spec.has_reverse)
-		printf(" reverse %s", reverse);
-	printf(" dscp %u\n", flow->dscp);
+	/* two lines, so that an IPv4 flow fits 80 columns whatever it checks */
+	printf("%s -> %s via %s dscp %u\n", local, to, via, flow->dscp);
+	if (spec.has_src) {
+		printf("\tfrom %s", from);
+		if (spec.latch)
+			printf(" latch%s", spec.src.port ? "ed" : "");
+		if (spec.has_reverse)
+			printf(" reverse %s", reverse);
+		printf("\n");
+	}
 	print_rtp_text(entry);
 	if (spec.has_nexthop)
 		printf("\tnexthop dev %s lladdr %s\n", nh_dev, nh_mac);

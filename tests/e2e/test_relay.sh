@@ -163,6 +163,12 @@ check_eq "after latching, another port of the caller's address is not relayed" 0
 	"$(received "$out")"
 check_eq "... and dropped by the source check, counted in the flow" "$COUNT" \
 	"$(flow_field 10.99.1.1:20200 drops)"
+human=$(ctl flow show 10.99.1.1:20200)
+check_eq "flow show (text): the route and DSCP, then what it checks: source, latched port, reverse" \
+	"10.99.1.1:20200 -> 10.99.2.2:6200 via 10.99.2.1:30200 dscp 46|from 10.99.1.2:5299 latched reverse 10.99.2.1:30200" \
+	"$(head -2 <<<"$human" | sed 's/^\t//' | paste -sd'|')"
+check_eq "... every line within 80 columns (a tab counts 8)" "" \
+	"$(ctl flow list | expand | awk 'length > 80')"
 out2=$(ctl -j flow add 10.99.1.1:20202 to 10.99.2.2:6202 via 10.99.2.1:30202 from 10.99.1.2:0 \
 	reverse 10.99.2.1:30202)
 check "reverse without latch is rejected" test $? -ne 0

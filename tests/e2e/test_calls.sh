@@ -604,6 +604,12 @@ tp=$(sdp_field "${TRACE[trunk]}" m)
 check_eq "multi: the trunk gets both streams with relay ports, and rtcp-mux" \
 	"audio $tp|rtcp-mux|video $((tp + 2))" \
 	"$(sed -n '/^INVITE /,/^BYE /p' <<<"$trunk_rx" | awk '/^m=/ { sub(/^m=/, ""); print $1, $2 } /^a=rtcp-mux/ { print "rtcp-mux" }' | head -3 | paste -sd'|')"
+check_eq "multi: a=rtcp (RFC 3605) names the relay's RTCP ports, with its address where the offer had one" \
+	"a=rtcp:$((tp + 1)) IN IP4 ${RELAY4[trunk]}|a=rtcp:$((tp + 3))" \
+	"$(sed -n '/^INVITE /,/^BYE /p' <<<"$trunk_rx" | grep '^a=rtcp:' | head -2 | paste -sd'|')"
+check_eq "multi: ... in the answer to the PBX too" \
+	"a=rtcp:$(($(sdp_field "${TRACE[pbx]}" m) + 1)) IN IP4 ${RELAY4[pbx]}" \
+	"$(grep -m1 '^a=rtcp:' <<<"$pbx_rx")"
 check_eq "multi: the PBX gets the refused video with port 0" "video 0" \
 	"$(awk '/^m=video/ { sub(/^m=/, ""); print $1, $2; exit }' <<<"$pbx_rx")"
 t38=$(awk '/^INVITE / { n++ } n == 2 && /^m=/ { sub(/^m=/, ""); print $1, $2 }' <<<"$trunk_rx" | paste -sd'|')

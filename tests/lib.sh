@@ -197,6 +197,19 @@ lab_init() {
 	CONF=$WORK/xtrunkd.conf
 }
 
+# lab_up N: the PBX, relay and trunk hosts on 10.N.1.0/24 and 10.N.2.0/24
+# (fdN:1::/64, fdN:2::/64), and what to undo at exit, last first: the
+# processes the suite started, xtrunkd, the XDP program and pins if xtrunkd
+# left them, the namespaces, WORK (kept with XT_KEEP=1, for its logs).
+lab_up() {
+	[[ -n ${XT_KEEP:-} ]] || on_exit "rm -rf $WORK"
+	on_exit "ip netns del $NS_P; ip netns del $NS_R; ip netns del $NS_T"
+	three_hosts "$NS_P" "$NS_R" "$NS_T" "10.$1.1" "10.$1.2" "fd$1:1" "fd$1:2"
+	on_exit "in_ns $NS_R $XTRUNKCTL --pin-dir $PIN iface detach left0; in_ns $NS_R $XTRUNKCTL --pin-dir $PIN iface detach right0; rm -rf $PIN"
+	on_exit stop_xtrunkd
+	on_exit stop_tracked
+}
+
 start_xtrunkd() {
 	XD_LOG=$1
 	shift

@@ -108,13 +108,8 @@ status_lines() { received "$1" | grep -E '^SIP/2.0 [0-9]{3}' | awk '{print $2}' 
 # ---- the lab ----
 
 setup() {
-	[[ -n ${XT_KEEP:-} ]] || on_exit "rm -rf $WORK" # XT_KEEP=1: keep logs and traces
-	on_exit "ip netns del $NS_P; ip netns del $NS_R; ip netns del $NS_T"
-	three_hosts "$NS_P" "$NS_R" "$NS_T" 10.90.1 10.90.2 fd90:1 fd90:2
+	lab_up 90
 	ip -n "$NS_P" addr add "$OUTSIDER/24" dev eth0
-	on_exit "rm -rf $PIN"
-	on_exit stop_xtrunkd
-	on_exit stop_tracked
 }
 setup
 

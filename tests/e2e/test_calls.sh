@@ -302,13 +302,7 @@ sdp_values() {
 }
 
 setup() {
-	on_exit "rm -rf $WORK"
-	on_exit "ip netns del $NS_P; ip netns del $NS_R; ip netns del $NS_T"
-	three_hosts "$NS_P" "$NS_R" "$NS_T" 10.88.1 10.88.2 fd88:1 fd88:2
-	# If xtrunkd could not clean up: detach by hand, remove the pins.
-	on_exit "ctl iface detach left0; ctl iface detach right0; rm -rf $PIN"
-	on_exit stop_xtrunkd
-	on_exit stop_tracked
+	lab_up 88
 	write_config
 }
 

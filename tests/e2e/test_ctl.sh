@@ -73,12 +73,7 @@ write_config() {
 }
 
 setup() {
-	[[ -n ${KEEP_WORK:-} ]] || on_exit "rm -rf $WORK"
-	on_exit "ip netns del $NS_P; ip netns del $NS_R; ip netns del $NS_T"
-	three_hosts "$NS_P" "$NS_R" "$NS_T" 10.91.1 10.91.2 fd91:1 fd91:2
-	on_exit "in_ns $NS_R $XTRUNKCTL --pin-dir $PIN iface detach left0; in_ns $NS_R $XTRUNKCTL --pin-dir $PIN iface detach right0; rm -rf $PIN"
-	on_exit stop_xtrunkd
-	on_exit stop_tracked
+	lab_up 91
 	# the trunk side's channel limit, when this xtrunkd knows the key
 	write_config "channels = $LIMIT"
 	if ! quiet "$XTRUNKD" --check-config -c "$CONF"; then

@@ -180,13 +180,7 @@ successful_calls() {
 }
 
 setup() {
-	on_exit "rm -rf $WORK"
-	on_exit "ip netns del $NS_P; ip netns del $NS_R; ip netns del $NS_T"
-	three_hosts "$NS_P" "$NS_R" "$NS_T" 10.89.1 10.89.2 fd89:1 fd89:2
-	# If xtrunkd could not clean up: detach by hand, remove the pins.
-	on_exit "ctl iface detach left0; ctl iface detach right0; rm -rf $PIN"
-	on_exit stop_xtrunkd
-	on_exit stop_tracked
+	lab_up 89
 	write_config
 }
 

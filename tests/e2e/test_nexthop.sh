@@ -67,12 +67,7 @@ write_config() {
 }
 
 setup() {
-	on_exit "rm -rf $WORK"
-	on_exit "ip netns del $NS_P; ip netns del $NS_R; ip netns del $NS_T"
-	three_hosts "$NS_P" "$NS_R" "$NS_T" 10.86.1 10.86.2 fd86:1 fd86:2
-	on_exit "ctl iface detach left0; ctl iface detach right0; rm -rf $PIN"
-	on_exit stop_xtrunkd
-	on_exit stop_tracked
+	lab_up 86
 	write_config
 }
 

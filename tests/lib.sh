@@ -67,6 +67,8 @@ finish_tests() {
 
 # Run a command in a namespace's network stack but the host's mounts, so the
 # pinned maps under /sys/fs/bpf stay visible (ip netns exec remounts /sys).
+# A function: started with &, its $! is a subshell's, not the command's; to
+# track a background process by PID, call nsenter directly.
 in_ns() {
 	local ns=$1
 	shift

@@ -54,7 +54,9 @@ up() {
 # xtrunkd in the relay namespace with its built-in configuration (the lab's).
 start_xtrunkd() {
 	local log=$1
-	relay "$XTRUNKD" -v >"$log" 2>&1 &
+	# nsenter execs xtrunkd: $! is xtrunkd's PID (through the relay function it
+	# would be a subshell's, and stopping that would leave xtrunkd running)
+	nsenter --net="/run/netns/$NS_RELAY" "$XTRUNKD" -v >"$log" 2>&1 &
 	echo $! >"$PIDFILE"
 	for _ in $(seq 100); do
 		grep -q 'xtrunkd: ready' "$log" && return 0

@@ -221,8 +221,9 @@ check "the relay's ports are all free before the call (metrics)" \
 	grep -qE '^pbx free [0-9]+ pbx used 0 trunk free [0-9]+ trunk used 0$' <<<"$PORTS_BEFORE"
 
 # Everything the relay sends from its SIP ports, as "BRANCH STATUS".
-in_ns "$NS_R" tshark -l -i any -f "udp src port 5060" -Y sip -T fields -e sip.Via.branch \
-	-e sip.Status-Code >"$WORK/answers.txt" 2>"$WORK/answers.log" &
+# (nsenter, not the in_ns function: $! must be tshark's PID, not a subshell's)
+nsenter --net="/run/netns/$NS_R" tshark -l -i any -f "udp src port 5060" -Y sip -T fields \
+	-e sip.Via.branch -e sip.Status-Code >"$WORK/answers.txt" 2>"$WORK/answers.log" &
 track $!
 ANSWERS_PID=$!
 wait_until 20 grep -qs "Capture started" "$WORK/answers.log"

@@ -27,7 +27,8 @@ static __always_inline int bench_aim(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct iphdr *ip = data + sizeof(struct ethhdr);
 	struct udphdr *udp = (void *)(ip + 1);
-	__u32 n, flow, slot;
+	__u32 n, flow, slot, seq;
+	__u8 *rtp;
 
 	if ((void *)(udp + 1) > data_end)
 		return -1;
@@ -39,6 +40,13 @@ static __always_inline int bench_aim(struct xdp_md *ctx)
 	ip->saddr = bench_src_addr;
 	udp->dest = bpf_htons(bench_first_port + flow % bench_ports_per_slot);
 	udp->source = bench_src_port;
+	/* RTP: each flow's packets are consecutive, 20 ms of 8 kHz apart */
+	rtp = (void *)(udp + 1);
+	if ((void *)(rtp + 8) > data_end)
+		return -1;
+	seq = n / bench_nflows;
+	*(__be16 *)(rtp + 2) = bpf_htons((__u16)seq);
+	*(__be32 *)(rtp + 4) = bpf_htonl(seq * 160);
 	return 0;
 }
 

@@ -161,6 +161,12 @@ struct xt_nexthop_entry {
  * keeps it. Lost = (max_seq - base_seq + 1) - received, computed by readers.
  */
 #define XT_RTP_STATE_STARTED (1u << 0)
+/*
+ * Jitter is sampled: the data path times the packets whose sequence number
+ * is 0 or 1 modulo this, and feeds A.8's estimator one transit difference
+ * per such pair (see bpf/rtp_stats.h). A power of two.
+ */
+#define XT_RTP_JITTER_EVERY 8u
 
 struct xt_rtp_stats {
 	__u32 clock_hz; /* RTP timestamp rate; 0: no jitter */
@@ -168,8 +174,8 @@ struct xt_rtp_stats {
 	__u32 ssrc;	/* of the current source; a new SSRC restarts the statistics */
 	__u32 base_seq; /* first sequence number seen */
 	__u32 max_seq;	/* extended highest sequence number (cycles << 16 | seq) */
-	__u32 jitter;	/* interarrival jitter in timestamp units, times 16 (A.8) */
-	__u32 transit;	/* previous packet's relative transit time */
+	__u32 jitter;	/* interarrival jitter in timestamp units, times 16 (A.8, sampled) */
+	__u32 transit;	/* relative transit time of the last timed packet */
 	/* 32 bits: 2.7 years of 50 packets/s, and a flow's memory stays within 128 bytes */
 	__u32 received;	  /* RTP packets of this SSRC, duplicates included */
 	__u32 duplicates; /* same sequence number as the highest */

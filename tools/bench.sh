@@ -21,7 +21,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-build}
 [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
-BENCHMARKS=(xdp_relay xdp_relay_fib throughput flows calls rss scrape)
+BENCHMARKS=(xdp_relay xdp_relay_rtp xdp_relay_fib throughput flows calls rss scrape)
 export BENCH_OUT=${BENCH_OUT:-$ROOT/bench-results}
 REPORT=${BENCH_REPORT:-$ROOT/BENCHMARKS.md}
 PLOTS=${BENCH_PLOTS:-$ROOT/doc/bench}
@@ -86,6 +86,12 @@ bench_xdp() {
 # Flows as the controller installs them: next hop resolved once, cached in each.
 bench_xdp_relay() {
 	bench_xdp
+}
+
+# --- xdp_relay_rtp: the same, flows keeping RTP statistics (audio) ------
+
+bench_xdp_relay_rtp() {
+	bench_xdp --rtp
 }
 
 # --- xdp_relay_fib: the same, flows without a next hop (bpf_fib_lookup) ---

@@ -66,6 +66,7 @@ struct bench_config {
 	__u32 peer_hosts; /* usable host addresses in the peer subnet */
 	__u32 src_addr;	  /* host order */
 	bool fib;	  /* flows without a next hop: bpf_fib_lookup per packet */
+	bool rtp;	  /* flows keep RTP statistics (8 kHz audio), as xtrunkd installs audio */
 	struct xt_nexthop nexthop;
 	int repeat;
 	int rounds;
@@ -131,6 +132,8 @@ static void flow_fill(struct xt_flow *flow, const struct bench_config *cfg,
 		flow->flags |= XT_FLOW_F_NEXTHOP;
 		flow->nexthop = nexthop_index;
 	}
+	if (cfg->rtp)
+		flow->flags |= XT_FLOW_F_RTP_STATS;
 }
 
 /*
@@ -192,13 +195,17 @@ static int install_flows(struct bench_bpf *skel, const struct bench_config *cfg,
 			 const struct flow_layout *lay)
 {
 	int fd = bpf_map__fd(skel->maps.xt_flows);
+	int rtp_fd = bpf_map__fd(skel->maps.xt_rtp_stats);
+	struct xt_rtp_stats *rtp = NULL;
 	struct xt_flow *values;
 	__u32 *keys, first, i;
 	int err = 0;
 
 	keys = calloc(lay->ports_per_slot, sizeof(*keys));
 	values = aligned_alloc(sizeof(*values), lay->ports_per_slot * sizeof(*values));
-	if (!keys || !values) {
+	if (cfg->rtp)
+		rtp = calloc(lay->ports_per_slot, sizeof(*rtp));
+	if (!keys || !values || (cfg->rtp && !rtp)) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -208,14 +215,19 @@ static int install_flows(struct bench_bpf *skel, const struct bench_config *cfg,
 		for (i = first; i < lay->nflows && i < first + lay->ports_per_slot; i++) {
 			keys[count] = flow_index(lay, i);
 			flow_fill(&values[count], cfg, lay, i);
+			if (rtp)
+				rtp[count].clock_hz = 8000;
 			count++;
 		}
-		if (bpf_map_update_batch(fd, keys, values, &count, NULL)) {
+		/* the statistics first: the flow must not find them unset */
+		if ((rtp && bpf_map_update_batch(rtp_fd, keys, rtp, &count, NULL)) ||
+		    bpf_map_update_batch(fd, keys, values, &count, NULL)) {
 			err = -errno;
 			goto out;
 		}
 	}
 out:
+	free(rtp);
 	free(keys);
 	free(values);
 	return err;
@@ -517,6 +529,8 @@ static const char *goal_verdict(double ratio, double goal)
 /* "relay", or "fib" for the relay that asks the FIB per packet. */
 static const char *relay_label(const struct bench_config *cfg)
 {
+	if (cfg->rtp)
+		return cfg->fib ? "fib+rtp" : "rtp";
 	return cfg->fib ? "fib" : "relay";
 }
 
@@ -558,6 +572,8 @@ static void usage(FILE *out)
 		     "  -r, --rounds N        timed runs of each program per case (7)\n"
 		     "      --fib             install flows without a next hop: the relay asks\n"
 		     "                        bpf_fib_lookup per packet (its fallback)\n"
+		     "      --rtp             flows keep RTP statistics (8 kHz), as xtrunkd\n"
+		     "                        installs audio streams\n"
 		     "  -v, --verbose         show libbpf's messages\n"
 		     "  -h, --help            this text\n");
 }
@@ -630,6 +646,7 @@ static int parse_args(int argc, char **argv, struct bench_config *cfg)
 		{ "repeat", required_argument, NULL, 'n' },
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "fib", no_argument, NULL, 'F' },
+		{ "rtp", no_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -669,6 +686,9 @@ static int parse_args(int argc, char **argv, struct bench_config *cfg)
 			break;
 		case 'F':
 			cfg->fib = true;
+			break;
+		case 'R':
+			cfg->rtp = true;
 			break;
 		case 'v':
 			xt_log_set_level(XT_LOG_DEBUG);
@@ -711,11 +731,11 @@ int main(int argc, char **argv)
 		return 1;
 
 	printf("xdp %s vs baseline (parse + XDP_TX): BPF_PROG_TEST_RUN on %s, %zu-byte "
-	       "IPv4/UDP G.711 frames spread over all flows, next hop %s, median of %d rounds "
+	       "IPv4/UDP G.711 frames spread over all flows, next hop %s%s, median of %d rounds "
 	       "x %d packets\n",
 	       relay_label(&cfg), cfg.ifname, (size_t)FRAME_LEN,
-	       cfg.fib ? "from bpf_fib_lookup per packet" : "cached in the flow", cfg.rounds,
-	       cfg.repeat);
+	       cfg.fib ? "from bpf_fib_lookup per packet" : "cached in the flow",
+	       cfg.rtp ? ", RTP statistics kept" : "", cfg.rounds, cfg.repeat);
 	fflush(stdout);
 	for (i = 0; i < cfg.ncases; i++) {
 		err = bench_case(&cfg, cfg.flow_counts[i], &results[i]);

@@ -65,8 +65,7 @@ static __always_inline void rtp_stats_update(const struct pkt *p, __u32 index)
 	ssrc = bpf_ntohl(rtp->ssrc);
 	timed = st->clock_hz && (seq & (XT_RTP_JITTER_EVERY - 1)) <= 1;
 
-	if (!(st->state & XT_RTP_STATE_STARTED) || st->ssrc != ssrc) {
-		st->state |= XT_RTP_STATE_STARTED;
+	if (!st->received || st->ssrc != ssrc) {
 		st->ssrc = ssrc;
 		st->base_seq = seq;
 		st->max_seq = seq;
@@ -78,12 +77,13 @@ static __always_inline void rtp_stats_update(const struct pkt *p, __u32 index)
 		st->reordered = 0;
 		return;
 	}
-	st->received++;
 	delta = (__u16)(seq - st->max_seq);
 	if (delta == 0) {
-		st->duplicates++;
+		if (st->duplicates < XT_RTP_DUPLICATES_MAX)
+			st->duplicates++;
 		return;
 	}
+	st->received++;
 	if (delta >= 0x8000) {
 		st->reordered++;
 		return;

@@ -157,29 +157,35 @@ struct xt_nexthop_entry {
 /*
  * RTP reception statistics of one flow (RFC 3550 appendix A.1 and A.8),
  * computed from the relayed packets themselves. The controller writes the
- * entry (clock_hz from the SDP) when it installs the flow; the data path
- * keeps it. Lost = (max_seq - base_seq + 1) - received, computed by readers.
+ * entry (clock_hz from the SDP, the rest 0) when it installs the flow; the
+ * data path keeps it. Expected = max_seq - base_seq + 1; lost = expected -
+ * received (never below 0), computed by readers.
+ *
+ * 32 bytes, so that an entry never straddles two cache lines: at a million
+ * flows each line is a miss.
  */
-#define XT_RTP_STATE_STARTED (1u << 0)
 /*
  * Jitter is sampled: the data path times the packets whose sequence number
  * is 0 or 1 modulo this, and feeds A.8's estimator one transit difference
  * per such pair (see bpf/rtp_stats.h). A power of two.
  */
 #define XT_RTP_JITTER_EVERY 8u
+#define XT_RTP_DUPLICATES_MAX 0xffffu /* duplicates stops there */
 
 struct xt_rtp_stats {
 	__u32 clock_hz; /* RTP timestamp rate; 0: no jitter */
-	__u32 state;	/* XT_RTP_STATE_* */
 	__u32 ssrc;	/* of the current source; a new SSRC restarts the statistics */
-	__u32 base_seq; /* first sequence number seen */
 	__u32 max_seq;	/* extended highest sequence number (cycles << 16 | seq) */
 	__u32 jitter;	/* interarrival jitter in timestamp units, times 16 (A.8, sampled) */
 	__u32 transit;	/* relative transit time of the last timed packet */
-	/* 32 bits: 2.7 years of 50 packets/s, and a flow's memory stays within 128 bytes */
-	__u32 received;	  /* RTP packets of this SSRC, duplicates included */
-	__u32 duplicates; /* same sequence number as the highest */
+	/*
+	 * RTP packets of this SSRC, late ones included, duplicates not; 0: no
+	 * RTP packet yet. 32 bits: 2.7 years of 50 packets/s.
+	 */
+	__u32 received;
 	__u32 reordered;  /* older than the highest: late or reordered */
+	__u16 base_seq;	  /* first sequence number seen */
+	__u16 duplicates; /* same sequence number as the highest; saturates */
 };
 
 #ifndef __BPF__

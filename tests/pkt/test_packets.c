@@ -2280,6 +2280,58 @@ out:
 	       &why);
 }
 
+/* The duplicate counter is 16 bits: it stops at its top, and loss stays right. */
+static void run_rtp_duplicates_saturate(struct testbed *tb, struct case_buffers *buf)
+{
+	struct failure why = { .used = 0 };
+	struct xt_rtp_stats stats = {
+		.clock_hz = RTP_STATS_CLOCK_HZ,
+		.ssrc = RTP_SSRC,
+		.base_seq = 500,
+		.max_seq = 509,
+		.received = 10,
+		.duplicates = XT_RTP_DUPLICATES_MAX - 1,
+	};
+	struct xt_rtp_quality q;
+	__u32 index;
+	size_t i, out_len;
+	int verdict, err;
+
+	flow_index(XT_AF_INET, RELAY_V4, PORT_RTP_STATS, &index);
+	if (bpf_map__update_elem(tb->skel->maps.xt_rtp_stats, &index, sizeof(index), &stats,
+				 sizeof(stats), 0))
+		failf(&why, "writing the statistics entry: %s", strerror(errno));
+	/* 509 twice more: the first reaches the top, the second stays there; then 511 */
+	for (i = 0; i < 3; i++) {
+		struct pkt_spec rtp = { V4_FROM_PBX(PORT_RTP_STATS), .rtp_set = true };
+
+		rtp.rtp_seq = i < 2 ? 509 : 511;
+		rtp.rtp_timestamp = 100000u + 160u * rtp.rtp_seq;
+		build_frame(&rtp, tb->macs, &buf->in);
+		err = run_program(tb, tb->ifindex[IFACE_INGRESS], buf->in.bytes, buf->in.len,
+				  buf->out, &out_len, &verdict);
+		if (err || verdict != XDP_TX)
+			failf(&why, "packet %zu: %s", i + 1,
+			      err ? strerror(-err) : verdict_name(verdict));
+	}
+	if (bpf_map__lookup_elem(tb->skel->maps.xt_rtp_stats, &index, sizeof(index), &stats,
+				 sizeof(stats), 0)) {
+		failf(&why, "reading the statistics: %s", strerror(errno));
+		goto out;
+	}
+	if (stats.duplicates != XT_RTP_DUPLICATES_MAX || stats.received != 11)
+		failf(&why, "duplicates %u received %u, expected %u 11", stats.duplicates,
+		      stats.received, XT_RTP_DUPLICATES_MAX);
+	/* 500..511 is 12 packets, 11 came (510 never): one lost, whatever the duplicates */
+	if (!xt_rtp_quality(&stats, &q) || q.expected != 12 || q.lost != 1 ||
+	    q.received != 11 + XT_RTP_DUPLICATES_MAX)
+		failf(&why, "expected %llu lost %llu received %llu, wanted 12 1 %u",
+		      (unsigned long long)q.expected, (unsigned long long)q.lost,
+		      (unsigned long long)q.received, 11 + XT_RTP_DUPLICATES_MAX);
+out:
+	report(tb, "RTP duplicates stop at 65535 and do not hide a loss", &why);
+}
+
 /* ---- Set-up -------------------------------------------------------------- */
 
 static enum mac_id device_mac_id(enum test_device device)
@@ -2611,6 +2663,7 @@ int main(int argc, char **argv)
 	run_nat_latching(&tb, buf);
 	run_latch_reverse(&tb, buf);
 	run_rtp_stats(&tb, buf);
+	run_rtp_duplicates_saturate(&tb, buf);
 	run_rtcp_mux(&tb, buf);
 	run_flow_walk(&tb);
 	for (i = 0; i < sizeof(truncation_cases) / sizeof(truncation_cases[0]); i++)

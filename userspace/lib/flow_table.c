@@ -747,17 +747,16 @@ static double emodel_mos(double loss_percent, double jitter_ms)
 bool xt_rtp_quality(const struct xt_rtp_stats *stats, struct xt_rtp_quality *q)
 {
 	memset(q, 0, sizeof(*q));
-	if (!(stats->state & XT_RTP_STATE_STARTED))
+	if (!stats->received)
 		return false;
 	q->ssrc = stats->ssrc;
-	q->received = stats->received;
+	/* as RFC 3550 counts them: duplicates included */
+	q->received = (uint64_t)stats->received + stats->duplicates;
 	q->duplicates = stats->duplicates;
 	q->reordered = stats->reordered;
 	q->expected = (uint64_t)(stats->max_seq - stats->base_seq) + 1;
-	/* duplicates arrive but were not expected; late packets were counted when expected */
-	q->lost = q->expected > stats->received - stats->duplicates ?
-			  q->expected - (stats->received - stats->duplicates) :
-			  0;
+	/* late packets were counted when expected, duplicates never were */
+	q->lost = q->expected > stats->received ? q->expected - stats->received : 0;
 	q->loss_fraction = q->expected ? (double)q->lost / (double)q->expected : 0.0;
 	q->jitter_ms = stats->clock_hz ? (double)(stats->jitter >> 4) * 1000.0 / stats->clock_hz :
 					 0.0;

@@ -34,18 +34,26 @@ static __always_inline __u32 csum_replace16(__u32 sum, __u16 old, __u16 new)
 	return csum_add(csum_add(sum, (__u16)~old), new);
 }
 
-/* Header checksum of an IPv4 header without options (ihl == 5). */
+/*
+ * Header checksum of an IPv4 header without options (ihl == 5), summed a
+ * 32-bit word at a time: the one's complement sum folds to the same 16 bits
+ * (RFC 1071), in half the loads and adds.
+ */
 static __always_inline __u16 ipv4_header_csum(struct iphdr *ip)
 {
-	__u16 *word = (__u16 *)ip;
-	__u32 sum = 0;
+	__u32 *word = (__u32 *)ip;
+	__u64 sum = 0;
 	int i;
 
 	ip->check = 0;
 #pragma unroll
-	for (i = 0; i < (int)(sizeof(*ip) / 2); i++)
+	for (i = 0; i < (int)(sizeof(*ip) / 4); i++)
 		sum += word[i];
-	return csum_fold(sum);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
 }
 
 #endif /* XTRUNK_CSUM_H */

@@ -69,18 +69,21 @@ static __always_inline void latch(struct xt_flow *flow, __u32 flags, __u32 index
 /*
  * Source check: the security boundary. Only the signalled peer may send; a
  * latching flow learns the peer's port (behind NAT) from its first packet.
+ * family is a constant: each family gets its own copy of the relay.
  */
-static __always_inline int source_ok(struct xt_flow *flow, const struct pkt *p, __u32 index)
+static __always_inline int source_ok(struct xt_flow *flow, const struct pkt *p, __u32 index,
+				     const int family)
 {
 	__u32 flags = flow->flags;
-	__u8 saddr[16] = {};
 
-	if (p->family == XT_AF_INET)
-		__builtin_memcpy(saddr, &((struct iphdr *)p->l3)->saddr, 4);
-	else
-		__builtin_memcpy(saddr, &((struct ipv6hdr *)p->l3)->saddr, 16);
-	if ((flags & XT_FLOW_F_CHECK_SRC_ADDR) && !addr_eq(saddr, flow->src_addr, p->family))
-		return 0;
+	if (flags & XT_FLOW_F_CHECK_SRC_ADDR) {
+		const __u8 *saddr = family == XT_AF_INET ?
+					    (const __u8 *)&((struct iphdr *)p->l3)->saddr :
+					    (const __u8 *)&((struct ipv6hdr *)p->l3)->saddr;
+
+		if (!addr_eq(saddr, flow->src_addr, family))
+			return 0;
+	}
 	if (flags & XT_FLOW_F_CHECK_SRC_PORT)
 		return p->udp->source == flow->src_port;
 	if ((flags & (XT_FLOW_F_LATCH | XT_FLOW_F_CHECK_SRC_ADDR | XT_FLOW_F_LATCHING)) ==
@@ -90,17 +93,15 @@ static __always_inline int source_ok(struct xt_flow *flow, const struct pkt *p, 
 }
 
 /* The slot of the packet's destination address, or -1 when it is not the relay's. */
-static __always_inline int relay_addr_slot(const struct pkt *p, __u32 *slot)
+static __always_inline int relay_addr_slot(const struct pkt *p, __u32 *slot, const int family)
 {
-	__u32 words[4] = {};
+	const __u32 *daddr = family == XT_AF_INET ?
+				     (const __u32 *)&((struct iphdr *)p->l3)->daddr :
+				     (const __u32 *)&((struct ipv6hdr *)p->l3)->daddr;
 	__u32 bucket;
 	int i;
 
-	if (p->family == XT_AF_INET)
-		__builtin_memcpy(words, &((struct iphdr *)p->l3)->daddr, 4);
-	else
-		__builtin_memcpy(words, &((struct ipv6hdr *)p->l3)->daddr, 16);
-	bucket = xt_addr_hash(words, p->family);
+	bucket = xt_addr_hash(daddr, family);
 
 #pragma unroll
 	for (i = 0; i < (int)XT_ADDR_PROBES; i++) {
@@ -109,7 +110,7 @@ static __always_inline int relay_addr_slot(const struct pkt *p, __u32 *slot)
 
 		if (!entry)
 			return -1;
-		if (entry->family == p->family && addr_eq(entry->addr, (__u8 *)words, p->family)) {
+		if (entry->family == family && addr_eq(entry->addr, (const __u8 *)daddr, family)) {
 			*slot = entry->slot;
 			return 0;
 		}
@@ -117,11 +118,12 @@ static __always_inline int relay_addr_slot(const struct pkt *p, __u32 *slot)
 	return -1;
 }
 
-static __always_inline struct xt_flow *flow_lookup(const struct pkt *p, __u32 *index)
+static __always_inline struct xt_flow *flow_lookup(const struct pkt *p, __u32 *index,
+						   const int family)
 {
 	__u32 slot;
 
-	if (relay_addr_slot(p, &slot) || slot >= XT_MAX_SLOTS)
+	if (relay_addr_slot(p, &slot, family) || slot >= XT_MAX_SLOTS)
 		return NULL;
 	*index = slot * XT_PORTS_PER_SLOT + bpf_ntohs(p->udp->dest);
 	return bpf_map_lookup_elem(&xt_flows, index);
@@ -148,7 +150,7 @@ static __always_inline const __u32 *relay_addr_of(const struct xt_flow *flow)
 /* Where the packet goes next: the flow's cached next hop, or the FIB's answer. */
 static __always_inline int nexthop_find(struct xdp_md *ctx, const struct pkt *p,
 					const struct xt_flow *flow, const __u32 *relay_addr,
-					struct nexthop *nh)
+					struct nexthop *nh, const int family)
 {
 	struct bpf_fib_lookup fib = {};
 	int rc;
@@ -171,7 +173,7 @@ static __always_inline int nexthop_find(struct xdp_md *ctx, const struct pkt *p,
 	fib.sport = flow->relay_port;
 	fib.dport = flow->peer_port;
 	fib.tot_len = p->l3_len;
-	if (p->family == XT_AF_INET) {
+	if (family == XT_AF_INET) {
 		fib.family = AF_INET;
 		fib.tos = (flow->dscp & 0x3f) << 2;
 		fib.ipv4_src = relay_addr[0];
@@ -272,24 +274,16 @@ static __always_inline void rewrite_ipv6(struct pkt *p, const struct xt_flow *fl
 	ip6->hop_limit = XT_RELAY_TTL;
 }
 
-static __always_inline int xt_relay(struct xdp_md *ctx)
+/* The relay for one address family: family is a constant, so each gets its own straight path. */
+static __always_inline int relay_family(struct xdp_md *ctx, struct pkt *p, const int family)
 {
-	struct pkt p = {
-		.data = (void *)(long)ctx->data,
-		.data_end = (void *)(long)ctx->data_end,
-	};
 	struct nexthop nh;
 	struct xt_flow *flow;
 	const __u32 *relay_addr;
 	__u32 index = 0;
 	int reason, action;
 
-	stat_inc(XT_STAT_RX);
-	reason = parse_udp_packet(&p);
-	if (reason != XT_STAT_MAX)
-		goto pass;
-
-	flow = flow_lookup(&p, &index);
+	flow = flow_lookup(p, &index, family);
 	if (!flow) {
 		reason = XT_STAT_PASS_NO_ADDR;
 		goto pass;
@@ -298,11 +292,11 @@ static __always_inline int xt_relay(struct xdp_md *ctx)
 		reason = XT_STAT_PASS_NO_FLOW;
 		goto pass;
 	}
-	if (flow->family != p.family) {
+	if (flow->family != family) {
 		reason = XT_STAT_PASS_FAMILY;
 		goto pass;
 	}
-	if (!source_ok(flow, &p, index)) {
+	if (!source_ok(flow, p, index, family)) {
 		struct xt_flow_slow *slow = bpf_map_lookup_elem(&xt_flows_slow, &index);
 
 		if (slow)
@@ -316,7 +310,7 @@ static __always_inline int xt_relay(struct xdp_md *ctx)
 		goto pass;
 	}
 
-	reason = nexthop_find(ctx, &p, flow, relay_addr, &nh);
+	reason = nexthop_find(ctx, p, flow, relay_addr, &nh, family);
 	if (reason != XT_STAT_MAX)
 		goto pass;
 
@@ -332,16 +326,16 @@ static __always_inline int xt_relay(struct xdp_md *ctx)
 	}
 
 	if (flow->flags & XT_FLOW_F_RTP_STATS)
-		rtp_stats_update(&p, index);
-	if (p.family == XT_AF_INET)
-		rewrite_ipv4(&p, flow, relay_addr);
+		rtp_stats_update(p, index);
+	if (family == XT_AF_INET)
+		rewrite_ipv4(p, flow, relay_addr);
 	else
-		rewrite_ipv6(&p, flow, relay_addr);
-	__builtin_memcpy(p.eth->h_dest, nh.dmac, ETH_ALEN);
-	__builtin_memcpy(p.eth->h_source, nh.smac, ETH_ALEN);
+		rewrite_ipv6(p, flow, relay_addr);
+	__builtin_memcpy(p->eth->h_dest, nh.dmac, ETH_ALEN);
+	__builtin_memcpy(p->eth->h_source, nh.smac, ETH_ALEN);
 
 	__sync_fetch_and_add(&flow->packets, 1);
-	__sync_fetch_and_add(&flow->bytes, p.l3_len);
+	__sync_fetch_and_add(&flow->bytes, p->l3_len);
 	flow->last_seen = (__u32)(clock_now_ns() >> XT_LAST_SEEN_SHIFT) ?: 1;
 	stat_inc(action == XDP_TX ? XT_STAT_TX : XT_STAT_REDIRECT);
 	return action;
@@ -349,6 +343,25 @@ static __always_inline int xt_relay(struct xdp_md *ctx)
 pass:
 	stat_inc(reason);
 	return XDP_PASS;
+}
+
+static __always_inline int xt_relay(struct xdp_md *ctx)
+{
+	struct pkt p = {
+		.data = (void *)(long)ctx->data,
+		.data_end = (void *)(long)ctx->data_end,
+	};
+	int reason;
+
+	stat_inc(XT_STAT_RX);
+	reason = parse_udp_packet(&p);
+	if (reason != XT_STAT_MAX) {
+		stat_inc(reason);
+		return XDP_PASS;
+	}
+	if (p.family == XT_AF_INET)
+		return relay_family(ctx, &p, XT_AF_INET);
+	return relay_family(ctx, &p, XT_AF_INET6);
 }
 
 #endif /* XTRUNK_RELAY_H */

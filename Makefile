@@ -52,7 +52,7 @@ CTL_SRCS := $(wildcard ctl/*.c)
 CTL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))
 SKELS    := $(BUILD)/xtrunk.skel.h $(BUILD)/bench.skel.h $(BUILD)/traffic.skel.h
 
-PROGS := $(BUILD)/xtrunkd $(BUILD)/xtrunkctl $(BUILD)/test_unit $(BUILD)/test_packets $(BUILD)/bench_xdp $(BUILD)/rtpgen $(BUILD)/udp_peer $(BUILD)/bench_flows $(BUILD)/ng_client
+PROGS := $(BUILD)/xtrunkd $(BUILD)/xtrunkctl $(BUILD)/test_unit $(BUILD)/test_packets $(BUILD)/bench_xdp $(BUILD)/rtpgen $(BUILD)/udp_peer $(BUILD)/bench_flows $(BUILD)/ng_client $(BUILD)/memlat
 # the fuzz corpus replayed by make check (fuzz targets: see make fuzz below)
 FUZZ_TARGETS := sdp sip
 PROGS += $(FUZZ_TARGETS:%=$(BUILD)/fuzz_replay_%)
@@ -114,6 +114,10 @@ $(BUILD)/bench_xdp: $(BUILD)/tools/bench_xdp.o $(BUILD)/libxtrunk.a
 $(BUILD)/bench_flows: $(BUILD)/tools/bench_flows.o $(BUILD)/libxtrunk.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/memlat: $(BUILD)/tools/memlat.o
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/ng_client: $(BUILD)/tools/ng_client.o
 	$(call say,LINK,$@)

@@ -21,7 +21,9 @@
 # Every throughput figure is the best of 3 runs of 2 s (ROUNDS, SECONDS_FLAT).
 # Generator, relay and sink share one CPU. Goals: 1M flows installed in under
 # 5 s; at most 128 bytes of map memory per flow; 1M flows at most 1.3x slower
-# than 1k. With BENCH_OUT set, also writes $BENCH_OUT/flows.dat (plot data).
+# than 1k. Then what one cache miss costs on this machine (tools/memlat), to
+# read the scale figure against. With BENCH_OUT set, also writes
+# $BENCH_OUT/flows.dat (plot data).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -161,6 +163,24 @@ done
 printf 'flows       scale %d vs %d flows: %s vs %s Mpps, slowdown %sx  goal <= %s %s\n' \
 	"$MANY" "$FEW" "$(mpps "${pps[$MANY]}")" "$(mpps "$few_pps")" "$scale" "$GOAL_SCALE" \
 	"$(verdict "$scale" "$GOAL_SCALE" 1)"
+
+# What a cache miss costs here, to read the scale figure against: a packet
+# at 1M flows reads its flow's line (and an RTP flow's statistics) from a
+# table far larger than the caches.
+table_mib=$(awk -v b="$(field flows_map_bytes "$mem")" -v r="$(field rtp_stats_map_bytes "$mem")" \
+	'BEGIN { printf "%d", (b + r) / 1048576 }')
+lat=$(taskset -c "$CPU" "$BUILD/memlat" -n 5000000 1 "$table_mib")
+lat_l2=$(awk '$2 == 1 && $4 == "4K" { print $5 }' <<<"$lat")
+lat_4k=$(awk -v m="$table_mib" '$2 == m && $4 == "4K" { print $5 }' <<<"$lat")
+lat_2m=$(awk -v m="$table_mib" '$2 == m && $4 == "2M" && $5 != "unavailable" { print $5 }' <<<"$lat")
+awk -v few="$few_pps" -v many="${pps[$MANY]}" -v g="$GOAL_SCALE" -v l2="$lat_l2" -v l4k="$lat_4k" \
+	-v l2m="${lat_2m:-}" -v mib="$table_mib" 'BEGIN {
+	a = 1e9 / few; b = 1e9 / many
+	printf "flows       memory: a dependent load costs %.1f ns within 1 MiB (L2), %.1f ns across %d MiB (the 1M-flow table) on 4 KiB pages%s (tools/memlat)\n", \
+		l2, l4k, mib, (l2m != "" ? sprintf(", %.1f on 2 MiB pages", l2m) : "")
+	printf "flows       scale: a packet costs %.0f ns at %d flows, %.0f ns at 1M: +%.0f ns, %.2f cold loads; the %.1fx goal allows +%.0f ns, %.2f of one\n", \
+		a, '"$FEW"', b, b - a, (b - a) / l4k, g, (g - 1) * a, (g - 1) * a / l4k
+}'
 
 if [[ -n ${BENCH_OUT:-} ]]; then
 	{

@@ -168,7 +168,7 @@ for streams in 1000 5000 10000 20000 30000 40000 50000 60000 80000; do
 	offered=$(awk -v s="$sent" -v t="$secs" -v n="$streams" 'BEGIN { print ((t > 0 && s / t >= 0.97 * n * 50) ? 1 : 0) }')
 	printf 'capacity    %5d one-way G.711 streams (= %5d two-way calls)' "$streams" $((streams / 2))
 	if [[ $offered != 1 ]]; then
-		printf '  generator sent only %.0f pps of %d: the generator, not the relay, is the limit here  stop\n' \
+		printf '  generator sent only %.0f pps of %d: the core the generator, relay and sink share is full  stop\n' \
 			"$(awk -v s="$sent" -v t="$secs" 'BEGIN { print (t > 0 ? s / t : 0) }')" $((streams * 50))
 		GEN_LIMITED=1
 		break
@@ -180,7 +180,7 @@ for streams in 1000 5000 10000 20000 30000 40000 50000 60000 80000; do
 	best=$streams
 done
 printf 'capacity    largest paced load tried with loss under 0.1%%: %d streams = %d two-way G.711 calls (generator, relay and sink on one core%s)\n' \
-	"$best" $((best / 2)) "${GEN_LIMITED:+; a lower bound: the generator could not offer the next step}"
+	"$best" $((best / 2)) "${GEN_LIMITED:+; a lower bound: their one core could not offer the next step}"
 
 # --- 3. the userspace relays: xtrunkd --no-xdp and rtpengine, one call ---
 

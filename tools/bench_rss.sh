@@ -13,7 +13,9 @@
 # fewer still where the open-file hard limit is lower than 4 per call). The
 # figure is xtrunkd's resident memory (VmRSS) above its idle RSS, read as the
 # call count passes each step, per call; the 100,000-call figure is that
-# slope extrapolated, and labelled so.
+# slope extrapolated, and labelled so. Then again 65 s later, with the same
+# calls held: their set-up transactions are over and xtrunkd has given free
+# heap pages back (it does every 30 s), which is what a held call costs.
 #
 # Everything (namespaces, SIPp, xtrunkd, its pins) is removed on exit, pass or
 # fail; only private addresses, nothing leaves the machine.
@@ -202,6 +204,18 @@ printf 'rss         xtrunkd %d calls up (%s failed; limit: %s): RSS %s MiB, idle
 printf 'rss         xtrunkd RSS slope %s bytes/call (least squares, %d points up to %d calls); EXTRAPOLATED, not measured: %d calls = +%s MiB over idle\n' \
 	"$slope_b" "$(wc -l <"$points")" "$up" "$TARGET" \
 	"$(awk -v s="$slope_b" -v n="$TARGET" 'BEGIN { printf "%.1f", s * n / 1048576 }')"
+# Steady state: the calls' set-up transactions end 32 s after each answer
+# (RFC 6026 timers L and M), and xtrunkd gives free heap pages back every
+# 30 s; what is left is what a held call costs.
+sleep 65
+steady_up=$(calls_up)
+steady=$(rss_kib)
+printf 'rss         xtrunkd %d calls held 65 s later (set-up transactions over, free heap returned): RSS %s MiB, +%s MiB = %.0f bytes/call\n' \
+	"$steady_up" "$(mib "$steady")" "$(mib $((steady - idle)))" \
+	"$(awk -v a="$steady" -v b="$idle" -v n="$steady_up" 'BEGIN { print n ? (a - b) * 1024 / n : 0 }')"
+printf 'rss         EXTRAPOLATED from that, not measured: %d held calls = +%s MiB over idle\n' "$TARGET" \
+	"$(awk -v a="$steady" -v b="$idle" -v n="$steady_up" -v t="$TARGET" 'BEGIN { printf "%.1f", n ? (a - b) * t / n / 1024 : 0 }')"
+
 if [[ -n ${BENCH_OUT:-} ]]; then
 	{
 		echo "# calls rss_kib"

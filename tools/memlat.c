@@ -94,8 +94,8 @@ static double chase(size_t size, int huge, long loads, double *huge_share)
 	void *map;
 
 	/* aligned to a huge page, so that huge pages can back all of it */
-	map = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		   -1, 0);
+	map = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		   0);
 	if (map == MAP_FAILED)
 		return -errno;
 	lines = (struct line *)(((uintptr_t)map + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1));
@@ -168,8 +168,8 @@ int main(int argc, char **argv)
 				continue;
 			}
 			if (huge && share < 0.9) {
-				printf("memlat %ld MiB 2M unavailable (%.0f%% on huge pages)\n", mib,
-				       100 * share);
+				printf("memlat %ld MiB 2M unavailable (%.0f%% on huge pages)\n",
+				       mib, 100 * share);
 				continue;
 			}
 			printf("memlat %ld MiB %s %.1f ns/load\n", mib, huge ? "2M" : "4K", ns);

@@ -2197,6 +2197,34 @@ static __u32 sampled_jitter(const __u16 *seq, const __u32 *arrival, const __u32 
 	return jitter;
 }
 
+/* One RTP packet from the PBX to the statistics flow, which must relay it. */
+static void send_rtp_stats(struct testbed *tb, struct case_buffers *buf, __u16 seq, __u32 ts,
+			   size_t nth, struct failure *why)
+{
+	struct pkt_spec rtp = { V4_FROM_PBX(PORT_RTP_STATS), .rtp_set = true };
+	size_t out_len;
+	int verdict, err;
+
+	rtp.rtp_seq = seq;
+	rtp.rtp_timestamp = ts;
+	build_frame(&rtp, tb->macs, &buf->in);
+	err = run_program(tb, tb->ifindex[IFACE_INGRESS], buf->in.bytes, buf->in.len, buf->out,
+			  &out_len, &verdict);
+	if (err || verdict != XDP_TX)
+		failf(why, "packet %zu: %s", nth, err ? strerror(-err) : verdict_name(verdict));
+}
+
+/* The statistics flow's entry; false (and a failure) when it cannot be read. */
+static bool read_rtp_stats(struct testbed *tb, __u32 index, struct xt_rtp_stats *stats,
+			   struct failure *why)
+{
+	if (!bpf_map__lookup_elem(tb->skel->maps.xt_rtp_stats, &index, sizeof(index), stats,
+				  sizeof(*stats), 0))
+		return true;
+	failf(why, "reading the statistics: %s", strerror(errno));
+	return false;
+}
+
 static void run_rtp_stats(struct testbed *tb, struct case_buffers *buf)
 {
 	/*
@@ -2210,38 +2238,26 @@ static void run_rtp_stats(struct testbed *tb, struct case_buffers *buf)
 	struct failure why = { .used = 0 };
 	struct xt_rtp_stats stats = { .clock_hz = RTP_STATS_CLOCK_HZ };
 	struct xt_rtp_quality q;
-	size_t i, out_len;
-	int verdict, err;
+	size_t i;
 
 	flow_index(XT_AF_INET, RELAY_V4, PORT_RTP_STATS, &index);
 	if (bpf_map__update_elem(tb->skel->maps.xt_rtp_stats, &index, sizeof(index), &stats,
 				 sizeof(stats), 0))
 		failf(&why, "writing the statistics entry: %s", strerror(errno));
 	for (i = 0; i < N; i++) {
-		struct pkt_spec rtp = { V4_FROM_PBX(PORT_RTP_STATS), .rtp_set = true };
 		struct timespec t;
 		/* 160 timestamp units (20 ms at 8 kHz) per sequence step, then skewed */
 		__u16 step = (__u16)(seqs[i] - seqs[0]);
 
 		timestamp[i] = 100000u + 160u * step + (__u32)ts_skew[i];
-		rtp.rtp_seq = seqs[i];
-		rtp.rtp_timestamp = timestamp[i];
-		build_frame(&rtp, tb->macs, &buf->in);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		arrival_before[i] = rtp_arrival_units(&t);
-		err = run_program(tb, tb->ifindex[IFACE_INGRESS], buf->in.bytes, buf->in.len,
-				  buf->out, &out_len, &verdict);
+		send_rtp_stats(tb, buf, seqs[i], timestamp[i], i + 1, &why);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		arrival_after[i] = rtp_arrival_units(&t);
-		if (err || verdict != XDP_TX)
-			failf(&why, "packet %zu: %s", i + 1,
-			      err ? strerror(-err) : verdict_name(verdict));
 	}
-	if (bpf_map__lookup_elem(tb->skel->maps.xt_rtp_stats, &index, sizeof(index), &stats,
-				 sizeof(stats), 0)) {
-		failf(&why, "reading the statistics: %s", strerror(errno));
+	if (!read_rtp_stats(tb, index, &stats, &why))
 		goto out;
-	}
 	if (!xt_rtp_quality(&stats, &q)) {
 		failf(&why, "no RTP seen");
 		goto out;
@@ -2294,8 +2310,7 @@ static void run_rtp_duplicates_saturate(struct testbed *tb, struct case_buffers 
 	};
 	struct xt_rtp_quality q;
 	__u32 index;
-	size_t i, out_len;
-	int verdict, err;
+	size_t i;
 
 	flow_index(XT_AF_INET, RELAY_V4, PORT_RTP_STATS, &index);
 	if (bpf_map__update_elem(tb->skel->maps.xt_rtp_stats, &index, sizeof(index), &stats,
@@ -2303,22 +2318,12 @@ static void run_rtp_duplicates_saturate(struct testbed *tb, struct case_buffers 
 		failf(&why, "writing the statistics entry: %s", strerror(errno));
 	/* 509 twice more: the first reaches the top, the second stays there; then 511 */
 	for (i = 0; i < 3; i++) {
-		struct pkt_spec rtp = { V4_FROM_PBX(PORT_RTP_STATS), .rtp_set = true };
+		__u16 seq = i < 2 ? 509 : 511;
 
-		rtp.rtp_seq = i < 2 ? 509 : 511;
-		rtp.rtp_timestamp = 100000u + 160u * rtp.rtp_seq;
-		build_frame(&rtp, tb->macs, &buf->in);
-		err = run_program(tb, tb->ifindex[IFACE_INGRESS], buf->in.bytes, buf->in.len,
-				  buf->out, &out_len, &verdict);
-		if (err || verdict != XDP_TX)
-			failf(&why, "packet %zu: %s", i + 1,
-			      err ? strerror(-err) : verdict_name(verdict));
+		send_rtp_stats(tb, buf, seq, 100000u + 160u * seq, i + 1, &why);
 	}
-	if (bpf_map__lookup_elem(tb->skel->maps.xt_rtp_stats, &index, sizeof(index), &stats,
-				 sizeof(stats), 0)) {
-		failf(&why, "reading the statistics: %s", strerror(errno));
+	if (!read_rtp_stats(tb, index, &stats, &why))
 		goto out;
-	}
 	if (stats.duplicates != XT_RTP_DUPLICATES_MAX || stats.received != 11)
 		failf(&why, "duplicates %u received %u, expected %u 11", stats.duplicates,
 		      stats.received, XT_RTP_DUPLICATES_MAX);

@@ -178,7 +178,7 @@ awk -v few="$few_pps" -v many="${pps[$MANY]}" -v g="$GOAL_SCALE" -v l2="$lat_l2"
 	a = 1e9 / few; b = 1e9 / many
 	printf "flows       memory: a dependent load costs %.1f ns within 1 MiB (L2), %.1f ns across %d MiB (the 1M-flow table) on 4 KiB pages%s (tools/memlat)\n", \
 		l2, l4k, mib, (l2m != "" ? sprintf(", %.1f on 2 MiB pages", l2m) : "")
-	printf "flows       scale: a packet costs %.0f ns at %d flows, %.0f ns at 1M: +%.0f ns, %.2f cold loads; the %.1fx goal allows +%.0f ns, %.2f of one\n", \
+	printf "flows       scale: a packet costs %.0f ns at %d flows, %.0f ns at 1M: +%.0f ns, %.2f cold loads; %.1fx the first cost would allow +%.0f ns, %.2f of one\n", \
 		a, '"$FEW"', b, b - a, (b - a) / l4k, g, (g - 1) * a, (g - 1) * a / l4k
 }'
 

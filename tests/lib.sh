@@ -204,12 +204,51 @@ lab_init() {
 # processes the suite started, xtrunkd, the XDP program and pins if xtrunkd
 # left them, the namespaces, WORK (kept with XT_KEEP=1, for its logs).
 lab_up() {
+	LAB_NET=$1
 	[[ -n ${XT_KEEP:-} ]] || on_exit "rm -rf $WORK"
 	on_exit "ip netns del $NS_P; ip netns del $NS_R; ip netns del $NS_T"
 	three_hosts "$NS_P" "$NS_R" "$NS_T" "10.$1.1" "10.$1.2" "fd$1:1" "fd$1:2"
 	on_exit "in_ns $NS_R $XTRUNKCTL --pin-dir $PIN iface detach left0; in_ns $NS_R $XTRUNKCTL --pin-dir $PIN iface detach right0; rm -rf $PIN"
 	on_exit stop_xtrunkd
 	on_exit stop_tracked
+}
+
+# lab_sides [PBX_KEYS [TRUNK_KEYS]]: xtrunkd's [side pbx] and [side trunk]
+# for the hosts lab_up made: the relay's address on each side's network,
+# 100 relay ports (20000-20099, 30000-30099), SIP on 5060, that side's host
+# as the peer; then each side's extra keys, one a line.
+lab_sides() {
+	[[ -n ${LAB_NET:-} ]] || {
+		echo "lab_sides: run lab_up first" >&2
+		return 1
+	}
+	local side net=1 ports=20000-20099 iface=left0 keys=${1:-}
+	for side in pbx trunk; do
+		printf '[side %s]\ninterface = %s\naddress = 10.%s.%s.1\nports = %s\n' \
+			"$side" "$iface" "$LAB_NET" "$net" "$ports"
+		printf 'sip = 10.%s.%s.1:5060\npeer = 10.%s.%s.2:5060\n%s\n\n' \
+			"$LAB_NET" "$net" "$LAB_NET" "$net" "$keys"
+		net=2 ports=30000-30099 iface=right0 keys=${2:-}
+	done
+}
+
+# sipp_audio_call TRUNK_MEDIA_ADDR: one call, the PBX host's SIPp
+# (uac_audio.xml: SIPp's g711a.pcap and an RFC 2833 digit) through the relay
+# to the trunk host's (uas_audio.xml, receiving media at TRUNK_MEDIA_ADDR and
+# playing g711a.pcap back), with the suite's HOST4, RELAY4 and MEDIA; starts
+# both, returns once the trunk's SIPp listens; sets uas_pid and uac_pid.
+sipp_audio_call() {
+	ip netns exec "$NS_T" sipp -sf "$SIP_DIR/uas_audio.xml" -i "${HOST4[trunk]}" -p 5060 \
+		-mi "$1" -mp "${MEDIA[trunk]}" -m 1 -nostdin -timeout 30 -timeout_error \
+		-trace_err -error_file "$WORK/uas.err" >"$WORK/uas.out" 2>&1 &
+	uas_pid=$!
+	track $uas_pid
+	wait_until 10 udp_bound "$NS_T" 5060
+	ip netns exec "$NS_P" sipp -sf "$SIP_DIR/uac_audio.xml" "${RELAY4[pbx]}:5060" -s 1000 \
+		-i "${HOST4[pbx]}" -p 5060 -mi "${HOST4[pbx]}" -mp "${MEDIA[pbx]}" -m 1 -nostdin \
+		-timeout 30 -timeout_error -trace_err -error_file "$WORK/uac.err" >"$WORK/uac.out" 2>&1 &
+	uac_pid=$!
+	track $uac_pid
 }
 
 start_xtrunkd() {

@@ -20,7 +20,6 @@ METRICS=127.0.0.1:9477
 PBX=10.90.1.2      # the PBX
 OUTSIDER=10.90.1.3 # another address on the PBX's network: outsider, flooder
 RELAY_P=10.90.1.1
-RELAY_T=10.90.2.1
 TRUNK=10.90.2.2
 
 quiet() { "$@" >/dev/null 2>&1; }
@@ -28,28 +27,16 @@ quiet() { "$@" >/dev/null 2>&1; }
 # write_config PBX_SIDE_LINES TRUNK_SIDE_LINES: the test's configuration with
 # extra keys for each side (newline-separated).
 write_config() {
-	cat >"$CONF" <<-EOF
-		# written by $0
-		[relay]
-		pin_dir = $PIN
-		metrics = $METRICS
+	{
+		cat <<-EOF
+			# written by $0
+			[relay]
+			pin_dir = $PIN
+			metrics = $METRICS
 
-		[side pbx]
-		interface = left0
-		address = $RELAY_P
-		ports = 20000-20099
-		sip = $RELAY_P:5060
-		peer = $PBX:5060
-		$1
-
-		[side trunk]
-		interface = right0
-		address = $RELAY_T
-		ports = 30000-30099
-		sip = $RELAY_T:5060
-		peer = $TRUNK:5060
-		$2
-	EOF
+		EOF
+		lab_sides "$1" "$2"
+	} >"$CONF"
 }
 
 # restart LOG PBX_SIDE_LINES TRUNK_SIDE_LINES: xtrunkd with that configuration

@@ -47,29 +47,17 @@ hctl() {
 }
 
 write_config() {
-	local channels=$1
-	cat >"$CONF" <<-EOF
-		# written by $0
-		[relay]
-		pin_dir = $PIN
-		metrics = 127.0.0.1:9477
-		control = $SOCK
+	{
+		cat <<-EOF
+			# written by $0
+			[relay]
+			pin_dir = $PIN
+			metrics = 127.0.0.1:9477
+			control = $SOCK
 
-		[side pbx]
-		interface = left0
-		address = ${RELAY4[pbx]}
-		ports = 20000-20099
-		sip = ${RELAY4[pbx]}:5060
-		peer = ${HOST4[pbx]}:5060
-
-		[side trunk]
-		interface = right0
-		address = ${RELAY4[trunk]}
-		ports = 30000-30099
-		sip = ${RELAY4[trunk]}:5060
-		peer = ${HOST4[trunk]}:5060
-		$channels
-	EOF
+		EOF
+		lab_sides "" "$1"
+	} >"$CONF"
 }
 
 setup() {

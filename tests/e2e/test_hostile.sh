@@ -42,29 +42,17 @@ metric() { # metric NAME_AND_LABELS: its value in xtrunkd's metrics, 0 when abse
 }
 
 write_config() {
-	cat >"$CONF" <<-EOF
-		# written by $0
-		[relay]
-		pin_dir = $PIN
-		metrics = $METRICS
-		control = $WORK/control.sock
+	{
+		cat <<-EOF
+			# written by $0
+			[relay]
+			pin_dir = $PIN
+			metrics = $METRICS
+			control = $WORK/control.sock
 
-		[side pbx]
-		interface = left0
-		address = $RELAY_P
-		ports = 20000-20099
-		sip = $RELAY_P:5060
-		peer = $PBX:5060
-		sip_rate = 0
-
-		[side trunk]
-		interface = right0
-		address = $RELAY_T
-		ports = 30000-30099
-		sip = $RELAY_T:5060
-		peer = $TRUNK:5060
-		sip_rate = 0
-	EOF
+		EOF
+		lab_sides "sip_rate = 0" "sip_rate = 0"
+	} >"$CONF"
 }
 
 setup() {

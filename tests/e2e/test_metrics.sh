@@ -18,7 +18,7 @@ declare -A HOST4=([pbx]=10.89.1.2 [trunk]=10.89.2.2)
 declare -A RELAY4=([pbx]=10.89.1.1 [trunk]=10.89.2.1)
 declare -A PORT_MIN=([pbx]=20000 [trunk]=30000)
 declare -A PORT_MAX=([pbx]=20099 [trunk]=30099)
-declare -A MEDIA=([pbx]=40000 [trunk]=50000)
+declare -A MEDIA=([pbx]=40000 [trunk]=50000) # SIPp's media ports (sipp_audio_call)
 
 ctl() { in_ns "$NS_R" "$XTRUNKCTL" --pin-dir "$PIN" "$@"; }
 quiet() { "$@" >/dev/null 2>&1; }
@@ -243,17 +243,7 @@ check_eq "idle: the XDP program's mode per interface, as Prometheus has it, is w
 # uac_audio.xml and uas_audio.xml: SIPp's g711a.pcap both ways, dtmf_2833_1.pcap from the PBX
 G711_PACKETS=236
 DTMF_PACKETS=10
-ip netns exec "$NS_T" sipp -sf "$SIP_DIR/uas_audio.xml" -i "${HOST4[trunk]}" -p 5060 \
-	-mi "${HOST4[trunk]}" -mp "${MEDIA[trunk]}" -m 1 -nostdin -timeout 30 -timeout_error \
-	-trace_err -error_file "$WORK/uas.err" >"$WORK/uas.out" 2>&1 &
-uas_pid=$!
-track $uas_pid
-wait_until 10 udp_bound "$NS_T" 5060
-ip netns exec "$NS_P" sipp -sf "$SIP_DIR/uac_audio.xml" "${RELAY4[pbx]}:5060" -s 1000 \
-	-i "${HOST4[pbx]}" -p 5060 -mi "${HOST4[pbx]}" -mp "${MEDIA[pbx]}" -m 1 -nostdin \
-	-timeout 30 -timeout_error -trace_err -error_file "$WORK/uac.err" >"$WORK/uac.out" 2>&1 &
-uac_pid=$!
-track $uac_pid
+sipp_audio_call "${HOST4[trunk]}"
 
 wait_until 15 flows_are 4
 flows=$(flow_count)

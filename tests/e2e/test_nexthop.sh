@@ -44,26 +44,16 @@ nexthop_updates_above() { [[ $(nexthop_updates) -gt $1 ]]; }
 mac_of() { ip -n "$1" -j link show "$2" | jq -r '.[0].address'; }
 
 write_config() {
-	cat >"$CONF" <<-EOF
-		# written by $0
-		[relay]
-		pin_dir = $PIN
-		metrics = off
+	{
+		cat <<-EOF
+			# written by $0
+			[relay]
+			pin_dir = $PIN
+			metrics = off
 
-		[side pbx]
-		interface = left0
-		address = ${RELAY4[pbx]}
-		ports = 20000-20099
-		sip = ${RELAY4[pbx]}:5060
-		peer = ${HOST4[pbx]}:5060
-
-		[side trunk]
-		interface = right0
-		address = ${RELAY4[trunk]}
-		ports = 30000-30099
-		sip = ${RELAY4[trunk]}:5060
-		peer = ${HOST4[trunk]}:5060
-	EOF
+		EOF
+		lab_sides
+	} >"$CONF"
 }
 
 setup() {
@@ -86,17 +76,7 @@ TRUNK_MAC=$(mac_of "$NS_T" eth0)
 ip -n "$NS_T" addr add "${MEDIA4[trunk]}/24" dev eth0
 capture_start "$WORK/pbx.pcap" "$NS_P" eth0 "udp and src host ${RELAY4[pbx]}"
 
-ip netns exec "$NS_T" sipp -sf "$SIP_DIR/uas_audio.xml" -i "${HOST4[trunk]}" -p 5060 \
-	-mi "${MEDIA4[trunk]}" -mp "${MEDIA[trunk]}" -m 1 -nostdin -timeout 30 -timeout_error \
-	-trace_err -error_file "$WORK/uas.err" >"$WORK/uas.out" 2>&1 &
-uas_pid=$!
-track $uas_pid
-wait_until 10 udp_bound "$NS_T" 5060
-ip netns exec "$NS_P" sipp -sf "$SIP_DIR/uac_audio.xml" "${RELAY4[pbx]}:5060" -s 1000 \
-	-i "${HOST4[pbx]}" -p 5060 -mi "${HOST4[pbx]}" -mp "${MEDIA[pbx]}" -m 1 -nostdin \
-	-timeout 30 -timeout_error -trace_err -error_file "$WORK/uac.err" >"$WORK/uac.out" 2>&1 &
-uac_pid=$!
-track $uac_pid
+sipp_audio_call "${MEDIA4[trunk]}"
 
 check "the call's 4 flows are installed" wait_until 15 flows_are 4
 check "the trunk's audio is relayed to the PBX in XDP (more than 20 packets)" \

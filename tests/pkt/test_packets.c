@@ -2635,6 +2635,63 @@ out:
 	       &why);
 }
 
+/* The mapped flow table (xtrunkd's activity poll) shows what the flow's map entry does. */
+static void run_flow_view(struct testbed *tb, struct case_buffers *buf)
+{
+	struct failure why = { .used = 0 };
+	struct xt_flow_view view = { 0 };
+	struct xt_maps maps;
+	struct xt_flow flow;
+	struct timespec t;
+	uint64_t packets, last_ns, before, after;
+	__u32 index;
+	int rc;
+
+	flow_index(XT_AF_INET, RELAY_V4, PORT_RTP_STATS, &index);
+	rc = xt_maps_from_object(&maps, tb->skel->obj);
+	if (rc) {
+		failf(&why, "maps: %s", strerror(-rc));
+		goto out;
+	}
+	rc = xt_flow_view_open(&maps, &view);
+	if (rc) {
+		failf(&why, "mapping xt_flows: %s", strerror(-rc));
+		goto out_maps;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	before = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+	send_rtp_stats(tb, buf, 700, 100000u, 1, &why);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	after = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+	if (bpf_map__lookup_elem(tb->skel->maps.xt_flows, &index, sizeof(index), &flow,
+				 sizeof(flow), 0)) {
+		failf(&why, "reading the flow: %s", strerror(errno));
+		goto out_view;
+	}
+	rc = xt_flow_view_activity(&view, index, &packets, &last_ns);
+	if (rc) {
+		failf(&why, "activity of the flow: %s", strerror(-rc));
+		goto out_view;
+	}
+	if (packets != flow.packets || !packets)
+		failf(&why, "the view says %llu packets, the map %u", (unsigned long long)packets,
+		      flow.packets);
+	/* the data path's clock is read once a jiffy (up to 10 ms at HZ=100) */
+	if (last_ns + 10000000ull < before || last_ns > after)
+		failf(&why, "last seen %llu ns, the packet went through between %llu and %llu",
+		      (unsigned long long)last_ns, (unsigned long long)before,
+		      (unsigned long long)after);
+	/* slot 0, port 0: never a flow */
+	if (xt_flow_view_activity(&view, 0, &packets, &last_ns) != -ENOENT)
+		failf(&why, "an empty entry reads as an active flow");
+out_view:
+	xt_flow_view_close(&view);
+out_maps:
+	xt_maps_close(&maps);
+out:
+	report(tb, "the mapped flow table gives a flow's packets and last-seen time", &why);
+}
+
 int main(int argc, char **argv)
 {
 	struct testbed tb = { .prog_fd = -1 };
@@ -2671,6 +2728,7 @@ int main(int argc, char **argv)
 	run_rtp_duplicates_saturate(&tb, buf);
 	run_rtcp_mux(&tb, buf);
 	run_flow_walk(&tb);
+	run_flow_view(&tb, buf);
 	for (i = 0; i < sizeof(truncation_cases) / sizeof(truncation_cases[0]); i++)
 		run_truncations(&tb, &truncation_cases[i], buf);
 

@@ -93,6 +93,12 @@ int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, s
 		xt_dataplane_close(dp);
 		return rc;
 	}
+	rc = xt_flow_view_open(&dp->maps, &dp->view);
+	if (rc) {
+		pr_warn("cannot map the flow table under %s: %s\n", config->pin_dir, strerror(-rc));
+		xt_dataplane_close(dp);
+		return rc;
+	}
 	pr_info("XDP attached to %s and %s\n", config->side[0].interface,
 		config->side[1].interface);
 	nexthop_monitor_start(dp);
@@ -109,6 +115,7 @@ void xt_dataplane_close(struct xt_dataplane *dp)
 	if (dp->nl_fd >= 0)
 		close(dp->nl_fd);
 	dp->nl_fd = -1;
+	xt_flow_view_close(&dp->view);
 	if (dp->maps.flows_fd >= 0)
 		xt_maps_close(&dp->maps);
 	for (int i = XT_SIDES - 1; i >= 0; i--) {
@@ -204,6 +211,8 @@ int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,
 			xt_flow_del(&dp->maps, &spec->local);
 			rc = xt_flow_add(&dp->maps, &path->spec);
 		}
+		if (!rc)
+			rc = xt_flow_index(&dp->maps, &spec->local, &path->flow_index);
 		if (rc)
 			return rc;
 		path->in_xdp = true;
@@ -231,6 +240,14 @@ int xt_dataplane_side(const struct xt_dataplane *dp, const struct xt_endpoint *l
 			return side;
 	}
 	return 0;
+}
+
+int xt_dataplane_xdp_activity(const struct xt_relay_path *path, uint64_t *packets,
+			      uint64_t *last_seen_ns)
+{
+	if (!path->in_xdp || !path->dp)
+		return -ENOENT;
+	return xt_flow_view_activity(&path->dp->view, path->flow_index, packets, last_seen_ns);
 }
 
 void xt_dataplane_pair(struct xt_relay_path *path, struct xt_relay_path *reverse)

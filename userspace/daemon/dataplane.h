@@ -23,6 +23,7 @@ struct xt_dataplane {
 	bool xdp;
 	bool attached[XT_SIDES];
 	struct xt_maps maps;
+	struct xt_flow_view view; /* xt_flows mapped: the per-second activity poll reads it */
 	/* totals over every path, alive or gone, by the side the packets came in on */
 	uint64_t userspace_packets[XT_SIDES], userspace_bytes[XT_SIDES], userspace_drops[XT_SIDES];
 	uint64_t xdp_packets[XT_SIDES], xdp_bytes[XT_SIDES], xdp_drops[XT_SIDES];
@@ -42,6 +43,7 @@ struct xt_relay_path {
 	int registration;
 	int side; /* where its packets come in: the side whose relay address is spec.local */
 	bool in_xdp;
+	uint32_t flow_index;		/* with in_xdp: where its flow sits in the maps */
 	uint64_t packets, bytes, drops; /* userspace path's own */
 	uint64_t last_seen_ns;		/* CLOCK_MONOTONIC of its last relayed packet */
 	/* NAT latching in userspace, as XDP does it (spec.latch): the port the
@@ -63,6 +65,14 @@ int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,
 /* The side whose relay address local is (0 when it is neither's). */
 int xt_dataplane_side(const struct xt_dataplane *dp, const struct xt_endpoint *local);
 /* path latches (spec.latch); reverse, the other direction of its stream, answers there. */
+/*
+ * What path's XDP flow relayed, and when it last did (CLOCK_MONOTONIC, 0:
+ * never), read from the mapped flow table: no bpf(2) call. -ENOENT when the
+ * path is not in XDP.
+ */
+int xt_dataplane_xdp_activity(const struct xt_relay_path *path, uint64_t *packets,
+			      uint64_t *last_seen_ns);
+
 void xt_dataplane_pair(struct xt_relay_path *path, struct xt_relay_path *reverse);
 /* Remove both; adds the path's final counters (XDP's and userspace's) to the totals. */
 void xt_dataplane_remove(struct xt_relay_path *path);

@@ -77,16 +77,16 @@ static bool endpoint_unspecified(const struct xt_endpoint *ep)
 static void path_activity(struct xt_media_session *ms, struct xt_relay_path *path,
 			  struct xt_media_activity *activity)
 {
-	struct xt_flow_entry entry;
+	uint64_t packets, last_ns;
 
 	activity->userspace_packets += path->packets;
 	if (path->last_seen_ns > activity->last_ns)
 		activity->last_ns = path->last_seen_ns;
-	if (!path->in_xdp || xt_flow_get(&ms->env->dp->maps, &path->spec.local, &entry))
+	if (xt_dataplane_xdp_activity(path, &packets, &last_ns))
 		return;
-	activity->xdp_packets += entry.flow.packets;
-	if (entry.flow.last_seen_ns > activity->last_ns)
-		activity->last_ns = entry.flow.last_seen_ns;
+	activity->xdp_packets += packets;
+	if (last_ns > activity->last_ns)
+		activity->last_ns = last_ns;
 }
 
 /* Remove a stream's flows; what they relayed stays in the session's totals. */

@@ -102,7 +102,7 @@ static int slot_get_or_alloc(const struct xt_maps *maps, const struct xt_endpoin
 }
 
 /* The flow index of a local endpoint whose address has a slot, or -ENOENT. */
-static int index_of(const struct xt_maps *maps, const struct xt_endpoint *local, uint32_t *index)
+int xt_flow_index(const struct xt_maps *maps, const struct xt_endpoint *local, uint32_t *index)
 {
 	uint32_t slot;
 	int err = xt_relay_addr_find(maps->relay_addrs_fd, local, &slot);
@@ -478,7 +478,7 @@ int xt_flow_get(const struct xt_maps *maps, const struct xt_endpoint *local,
 	uint32_t index;
 	int err;
 
-	err = index_of(maps, local, &index);
+	err = xt_flow_index(maps, local, &index);
 	if (err)
 		return err;
 	if (bpf_map_lookup_elem(maps->flows_fd, &index, &flow))
@@ -500,7 +500,7 @@ int xt_flow_del(const struct xt_maps *maps, const struct xt_endpoint *local)
 	uint32_t index;
 	int err;
 
-	err = index_of(maps, local, &index);
+	err = xt_flow_index(maps, local, &index);
 	if (err)
 		return err;
 	if (bpf_map_lookup_elem(maps->flows_fd, &index, &flow))
@@ -509,6 +509,46 @@ int xt_flow_del(const struct xt_maps *maps, const struct xt_endpoint *local)
 		return -ENOENT;
 	if (bpf_map_update_elem(maps->flows_fd, &index, &empty, BPF_ANY))
 		return -errno;
+	return 0;
+}
+
+int xt_flow_view_open(const struct xt_maps *maps, struct xt_flow_view *view)
+{
+	size_t len = (size_t)maps->nslots * XT_PORTS_PER_SLOT * sizeof(struct xt_flow);
+	void *mapped;
+
+	view->flows = NULL;
+	view->nflows = 0;
+	mapped = mmap(NULL, len, PROT_READ, MAP_SHARED, maps->flows_fd, 0);
+	if (mapped == MAP_FAILED)
+		return -errno;
+	view->flows = mapped;
+	view->nflows = maps->nslots * XT_PORTS_PER_SLOT;
+	return 0;
+}
+
+void xt_flow_view_close(struct xt_flow_view *view)
+{
+	if (view->flows)
+		munmap((void *)view->flows, (size_t)view->nflows * sizeof(struct xt_flow));
+	view->flows = NULL;
+	view->nflows = 0;
+}
+
+int xt_flow_view_activity(const struct xt_flow_view *view, uint32_t index, uint64_t *packets,
+			  uint64_t *last_ns)
+{
+	const struct xt_flow *flow;
+
+	if (!view->flows || index >= view->nflows)
+		return -ENOENT;
+	flow = &view->flows[index];
+	/* the data path writes these while we read: one load each */
+	if (!(__atomic_load_n(&flow->flags, __ATOMIC_RELAXED) & XT_FLOW_F_ACTIVE))
+		return -ENOENT;
+	*packets = __atomic_load_n(&flow->packets, __ATOMIC_RELAXED);
+	*last_ns =
+		last_seen_ns(__atomic_load_n(&flow->last_seen, __ATOMIC_RELAXED), monotonic_ns());
 	return 0;
 }
 

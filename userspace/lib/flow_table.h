@@ -125,4 +125,25 @@ int xt_flow_foreach_parts(const struct xt_maps *maps, unsigned int parts, xt_flo
 
 void xt_flow_spec_from_entry(const struct xt_flow_entry *entry, struct xt_flow_spec *spec);
 
+/* Where the flow at local sits in the per-flow maps; -ENOENT: local's address has no slot. */
+int xt_flow_index(const struct xt_maps *maps, const struct xt_endpoint *local, uint32_t *index);
+
+/*
+ * xt_flows mapped read-only, whole: a flow's counters read with no bpf(2)
+ * call. xtrunkd polls every call's flows each second (media timeouts); with
+ * xt_flow_get that was six calls a flow, so 30,000 calls cost 720,000 bpf(2)
+ * calls a second.
+ */
+struct xt_flow_view {
+	const struct xt_flow *flows; /* NULL: not mapped */
+	uint32_t nflows;
+};
+
+int xt_flow_view_open(const struct xt_maps *maps, struct xt_flow_view *view);
+void xt_flow_view_close(struct xt_flow_view *view);
+
+/* The packets the active flow at index relayed, and when it last did (CLOCK_MONOTONIC, 0: never). */
+int xt_flow_view_activity(const struct xt_flow_view *view, uint32_t index, uint64_t *packets,
+			  uint64_t *last_seen_ns);
+
 #endif

@@ -2643,7 +2643,9 @@ static void run_flow_view(struct testbed *tb, struct case_buffers *buf)
 	struct xt_maps maps;
 	struct xt_flow flow;
 	struct timespec t;
-	uint64_t packets, last_ns, before, after;
+	struct xt_flow_counters c;
+	struct xt_rtp_stats rtp, rtp_map;
+	uint64_t before, after;
 	__u32 index;
 	int rc;
 
@@ -2668,28 +2670,36 @@ static void run_flow_view(struct testbed *tb, struct case_buffers *buf)
 		failf(&why, "reading the flow: %s", strerror(errno));
 		goto out_view;
 	}
-	rc = xt_flow_view_activity(&view, index, &packets, &last_ns);
+	rc = xt_flow_view_counters(&view, index, &c);
 	if (rc) {
-		failf(&why, "activity of the flow: %s", strerror(-rc));
+		failf(&why, "counters of the flow: %s", strerror(-rc));
 		goto out_view;
 	}
-	if (packets != flow.packets || !packets)
-		failf(&why, "the view says %llu packets, the map %u", (unsigned long long)packets,
-		      flow.packets);
+	if (c.packets != flow.packets || !c.packets || c.bytes != flow.bytes)
+		failf(&why, "the view says %llu packets %llu bytes, the map %u %llu",
+		      (unsigned long long)c.packets, (unsigned long long)c.bytes, flow.packets,
+		      (unsigned long long)flow.bytes);
 	/* the data path's clock is read once a jiffy (up to 10 ms at HZ=100) */
-	if (last_ns + 10000000ull < before || last_ns > after)
+	if (c.last_seen_ns + 10000000ull < before || c.last_seen_ns > after)
 		failf(&why, "last seen %llu ns, the packet went through between %llu and %llu",
-		      (unsigned long long)last_ns, (unsigned long long)before,
+		      (unsigned long long)c.last_seen_ns, (unsigned long long)before,
 		      (unsigned long long)after);
+	if (xt_flow_view_rtp(&view, index, &rtp) ||
+	    bpf_map__lookup_elem(tb->skel->maps.xt_rtp_stats, &index, sizeof(index), &rtp_map,
+				 sizeof(rtp_map), 0) ||
+	    memcmp(&rtp, &rtp_map, sizeof(rtp)) || rtp.max_seq % 65536 != 700)
+		failf(&why, "the view's RTP statistics differ from the map's, or miss seq 700");
 	/* slot 0, port 0: never a flow */
-	if (xt_flow_view_activity(&view, 0, &packets, &last_ns) != -ENOENT)
+	if (xt_flow_view_counters(&view, 0, &c) != -ENOENT)
 		failf(&why, "an empty entry reads as an active flow");
 out_view:
 	xt_flow_view_close(&view);
 out_maps:
 	xt_maps_close(&maps);
 out:
-	report(tb, "the mapped flow table gives a flow's packets and last-seen time", &why);
+	report(tb,
+	       "the mapped flow table gives a flow's counters, last-seen time and RTP statistics",
+	       &why);
 }
 
 int main(int argc, char **argv)

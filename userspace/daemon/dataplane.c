@@ -242,12 +242,18 @@ int xt_dataplane_side(const struct xt_dataplane *dp, const struct xt_endpoint *l
 	return 0;
 }
 
-int xt_dataplane_xdp_activity(const struct xt_relay_path *path, uint64_t *packets,
-			      uint64_t *last_seen_ns)
+int xt_dataplane_xdp_counters(const struct xt_relay_path *path, struct xt_flow_counters *counters)
 {
 	if (!path->in_xdp || !path->dp)
 		return -ENOENT;
-	return xt_flow_view_activity(&path->dp->view, path->flow_index, packets, last_seen_ns);
+	return xt_flow_view_counters(&path->dp->view, path->flow_index, counters);
+}
+
+int xt_dataplane_xdp_rtp(const struct xt_relay_path *path, struct xt_rtp_stats *rtp)
+{
+	if (!path->in_xdp || !path->dp)
+		return -ENOENT;
+	return xt_flow_view_rtp(&path->dp->view, path->flow_index, rtp);
 }
 
 void xt_dataplane_pair(struct xt_relay_path *path, struct xt_relay_path *reverse)
@@ -262,12 +268,12 @@ void xt_dataplane_remove(struct xt_relay_path *path)
 	if (!dp)
 		return;
 	if (path->in_xdp) {
-		struct xt_flow_entry entry;
+		struct xt_flow_counters c;
 
-		if (!xt_flow_get(&dp->maps, &path->spec.local, &entry)) {
-			dp->xdp_packets[path->side] += entry.flow.packets;
-			dp->xdp_bytes[path->side] += entry.flow.bytes;
-			dp->xdp_drops[path->side] += entry.flow.src_drops;
+		if (!xt_dataplane_xdp_counters(path, &c)) {
+			dp->xdp_packets[path->side] += c.packets;
+			dp->xdp_bytes[path->side] += c.bytes;
+			dp->xdp_drops[path->side] += c.src_drops;
 		}
 		xt_flow_del(&dp->maps, &path->spec.local);
 		path->in_xdp = false;

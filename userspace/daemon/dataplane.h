@@ -66,12 +66,12 @@ int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,
 int xt_dataplane_side(const struct xt_dataplane *dp, const struct xt_endpoint *local);
 /* path latches (spec.latch); reverse, the other direction of its stream, answers there. */
 /*
- * What path's XDP flow relayed, and when it last did (CLOCK_MONOTONIC, 0:
- * never), read from the mapped flow table: no bpf(2) call. -ENOENT when the
- * path is not in XDP.
+ * What path's XDP flow relayed, and when it last did, read from the mapped
+ * flow table: no bpf(2) call. -ENOENT when the path is not in XDP.
  */
-int xt_dataplane_xdp_activity(const struct xt_relay_path *path, uint64_t *packets,
-			      uint64_t *last_seen_ns);
+int xt_dataplane_xdp_counters(const struct xt_relay_path *path, struct xt_flow_counters *counters);
+/* Its RTP statistics, the same way; -ENOENT when it has none. */
+int xt_dataplane_xdp_rtp(const struct xt_relay_path *path, struct xt_rtp_stats *rtp);
 
 void xt_dataplane_pair(struct xt_relay_path *path, struct xt_relay_path *reverse);
 /* Remove both; adds the path's final counters (XDP's and userspace's) to the totals. */

@@ -77,16 +77,16 @@ static bool endpoint_unspecified(const struct xt_endpoint *ep)
 static void path_activity(struct xt_media_session *ms, struct xt_relay_path *path,
 			  struct xt_media_activity *activity)
 {
-	uint64_t packets, last_ns;
+	struct xt_flow_counters c;
 
 	activity->userspace_packets += path->packets;
 	if (path->last_seen_ns > activity->last_ns)
 		activity->last_ns = path->last_seen_ns;
-	if (xt_dataplane_xdp_activity(path, &packets, &last_ns))
+	if (xt_dataplane_xdp_counters(path, &c))
 		return;
-	activity->xdp_packets += packets;
-	if (last_ns > activity->last_ns)
-		activity->last_ns = last_ns;
+	activity->xdp_packets += c.packets;
+	if (c.last_seen_ns > activity->last_ns)
+		activity->last_ns = c.last_seen_ns;
 }
 
 /* Remove a stream's flows; what they relayed stays in the session's totals. */
@@ -733,12 +733,10 @@ void xt_media_session_quality(struct xt_media_session *ms,
 			continue;
 		for (int p = PATH_RTP_AB; p <= PATH_RTP_BA; p++) {
 			struct xt_relay_path *path = &st->paths[p];
-			struct xt_flow_entry entry;
+			struct xt_rtp_stats rtp;
 			struct xt_rtp_quality q;
 
-			if (path->in_xdp &&
-			    !xt_flow_get(&ms->env->dp->maps, &path->spec.local, &entry) &&
-			    xt_rtp_quality(&entry.rtp, &q))
+			if (!xt_dataplane_xdp_rtp(path, &rtp) && xt_rtp_quality(&rtp, &q))
 				visit(&q, arg);
 		}
 	}

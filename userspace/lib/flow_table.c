@@ -512,43 +512,71 @@ int xt_flow_del(const struct xt_maps *maps, const struct xt_endpoint *local)
 	return 0;
 }
 
-int xt_flow_view_open(const struct xt_maps *maps, struct xt_flow_view *view)
+/* A per-flow map, mapped read-only whole; NULL when it cannot be. */
+static const void *map_whole(int fd, uint32_t entries, size_t value_size)
 {
-	size_t len = (size_t)maps->nslots * XT_PORTS_PER_SLOT * sizeof(struct xt_flow);
-	void *mapped;
+	void *mapped = mmap(NULL, (size_t)entries * value_size, PROT_READ, MAP_SHARED, fd, 0);
 
-	view->flows = NULL;
-	view->nflows = 0;
-	mapped = mmap(NULL, len, PROT_READ, MAP_SHARED, maps->flows_fd, 0);
-	if (mapped == MAP_FAILED)
-		return -errno;
-	view->flows = mapped;
-	view->nflows = maps->nslots * XT_PORTS_PER_SLOT;
-	return 0;
+	return mapped == MAP_FAILED ? NULL : mapped;
 }
 
 void xt_flow_view_close(struct xt_flow_view *view)
 {
 	if (view->flows)
-		munmap((void *)view->flows, (size_t)view->nflows * sizeof(struct xt_flow));
-	view->flows = NULL;
-	view->nflows = 0;
+		munmap((void *)view->flows, (size_t)view->nflows * sizeof(*view->flows));
+	if (view->slow)
+		munmap((void *)view->slow, (size_t)view->nflows * sizeof(*view->slow));
+	if (view->rtp)
+		munmap((void *)view->rtp, (size_t)view->nflows * sizeof(*view->rtp));
+	memset(view, 0, sizeof(*view));
 }
 
-int xt_flow_view_activity(const struct xt_flow_view *view, uint32_t index, uint64_t *packets,
-			  uint64_t *last_ns)
+int xt_flow_view_open(const struct xt_maps *maps, struct xt_flow_view *view)
+{
+	memset(view, 0, sizeof(*view));
+	view->nflows = maps->nslots * XT_PORTS_PER_SLOT;
+	view->flows = map_whole(maps->flows_fd, view->nflows, sizeof(*view->flows));
+	view->slow = map_whole(maps->flows_slow_fd, view->nflows, sizeof(*view->slow));
+	view->rtp = map_whole(maps->rtp_stats_fd, view->nflows, sizeof(*view->rtp));
+	if (view->flows && view->slow && view->rtp)
+		return 0;
+	xt_flow_view_close(view);
+	return -errno ?: -EINVAL;
+}
+
+/* The active flow at index, or NULL. The data path writes it while we read: one load a field. */
+static const struct xt_flow *view_flow(const struct xt_flow_view *view, uint32_t index)
 {
 	const struct xt_flow *flow;
 
 	if (!view->flows || index >= view->nflows)
-		return -ENOENT;
+		return NULL;
 	flow = &view->flows[index];
-	/* the data path writes these while we read: one load each */
-	if (!(__atomic_load_n(&flow->flags, __ATOMIC_RELAXED) & XT_FLOW_F_ACTIVE))
+	return __atomic_load_n(&flow->flags, __ATOMIC_RELAXED) & XT_FLOW_F_ACTIVE ? flow : NULL;
+}
+
+int xt_flow_view_counters(const struct xt_flow_view *view, uint32_t index,
+			  struct xt_flow_counters *counters)
+{
+	const struct xt_flow *flow = view_flow(view, index);
+
+	if (!flow)
 		return -ENOENT;
-	*packets = __atomic_load_n(&flow->packets, __ATOMIC_RELAXED);
-	*last_ns =
+	counters->packets = __atomic_load_n(&flow->packets, __ATOMIC_RELAXED);
+	counters->bytes = __atomic_load_n(&flow->bytes, __ATOMIC_RELAXED);
+	counters->src_drops = __atomic_load_n(&view->slow[index].src_drops, __ATOMIC_RELAXED);
+	counters->last_seen_ns =
 		last_seen_ns(__atomic_load_n(&flow->last_seen, __ATOMIC_RELAXED), monotonic_ns());
+	return 0;
+}
+
+int xt_flow_view_rtp(const struct xt_flow_view *view, uint32_t index, struct xt_rtp_stats *rtp)
+{
+	const struct xt_flow *flow = view_flow(view, index);
+
+	if (!flow || !(__atomic_load_n(&flow->flags, __ATOMIC_RELAXED) & XT_FLOW_F_RTP_STATS))
+		return -ENOENT;
+	memcpy(rtp, &view->rtp[index], sizeof(*rtp));
 	return 0;
 }
 

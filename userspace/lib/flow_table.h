@@ -129,21 +129,30 @@ void xt_flow_spec_from_entry(const struct xt_flow_entry *entry, struct xt_flow_s
 int xt_flow_index(const struct xt_maps *maps, const struct xt_endpoint *local, uint32_t *index);
 
 /*
- * xt_flows mapped read-only, whole: a flow's counters read with no bpf(2)
- * call. xtrunkd polls every call's flows each second (media timeouts); with
- * xt_flow_get that was six calls a flow, so 30,000 calls cost 720,000 bpf(2)
- * calls a second.
+ * The per-flow maps (xt_flows, xt_flows_slow, xt_rtp_stats) mapped
+ * read-only, whole: a flow's counters read with no bpf(2) call. xtrunkd
+ * polls every call's flows each second (media timeouts) and reads them again
+ * when a call ends; with xt_flow_get that was six calls a flow.
  */
 struct xt_flow_view {
 	const struct xt_flow *flows; /* NULL: not mapped */
+	const struct xt_flow_slow *slow;
+	const struct xt_rtp_stats *rtp;
 	uint32_t nflows;
 };
 
 int xt_flow_view_open(const struct xt_maps *maps, struct xt_flow_view *view);
 void xt_flow_view_close(struct xt_flow_view *view);
 
-/* The packets the active flow at index relayed, and when it last did (CLOCK_MONOTONIC, 0: never). */
-int xt_flow_view_activity(const struct xt_flow_view *view, uint32_t index, uint64_t *packets,
-			  uint64_t *last_seen_ns);
+struct xt_flow_counters {
+	uint64_t packets, bytes, src_drops;
+	uint64_t last_seen_ns; /* CLOCK_MONOTONIC of the last relayed packet; 0: never */
+};
+
+/* The counters of the active flow at index; -ENOENT when no flow is there. */
+int xt_flow_view_counters(const struct xt_flow_view *view, uint32_t index,
+			  struct xt_flow_counters *counters);
+/* Its RTP statistics, as the data path has them now; -ENOENT without a flow or statistics. */
+int xt_flow_view_rtp(const struct xt_flow_view *view, uint32_t index, struct xt_rtp_stats *rtp);
 
 #endif

@@ -129,6 +129,19 @@ check "the PBX's link carried the trunk's audio to the old MAC before the change
 check "... and to the new MAC after it ($new_n frames, more than 100)" test "$new_n" -gt 100
 check_eq "... never to the old MAC again once the new one appeared" "$OLD_MAC,$NEW_MAC" "$order"
 
+# === a call after the change: xtrunkd resolves next hops through a cache,
+# which the neighbour change must have emptied ===
+sipp_audio_call "${MEDIA4[trunk]}"
+check "a second call's 4 flows are installed" wait_until 15 flows_are 4
+check_eq "... and its flow to the PBX caches the new MAC, not the one resolved before" \
+	"$NEW_MAC" "$(to_pbx_lladdr)"
+check "... which XDP relays to the PBX (more than 20 packets)" wait_until 5 relaying_to_pbx
+reap $uac_pid 45
+reap $uas_pid 45
+
 stop_xtrunkd
 check_eq "xtrunkd exits 0 on SIGTERM" 0 $?
+hits=$(sed -n 's/.*next hops: \([0-9]*\) taken from the cache.*/\1/p' "$XD_LOG")
+check "xtrunkd took next hops from its cache (${hits:-no} times; RTCP follows RTP)" \
+	test "${hits:-0}" -gt 0
 finish_tests nexthop

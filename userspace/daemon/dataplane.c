@@ -13,22 +13,82 @@
 
 #define RELAY_BURST 64 /* datagrams read per wakeup before yielding to SIP */
 
-/* Routes, neighbours or links changed: bring the shared next hops up to date. */
-static int nexthop_changed(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
+static unsigned int nexthop_events_seen(const struct xt_nexthop_events *ev)
 {
-	struct xt_dataplane *dp = (struct xt_dataplane *)arg;
+	return ev->neighbours + ev->routes + ev->links + ev->lost;
+}
+
+/*
+ * Apply the route, neighbour and link changes the monitor has queued to the
+ * shared next hops; any of them empties the resolution cache.
+ */
+static void nexthop_events_apply(struct xt_dataplane *dp)
+{
 	struct xt_nexthop_events *ev = &dp->nexthop_events;
-	unsigned int before = ev->changed;
+	unsigned int before = ev->changed, seen = nexthop_events_seen(ev);
 	int rc;
 
 	rc = xt_nexthop_monitor_read(dp->nl_fd, dp->maps.nexthops_fd, ev);
 	if (rc)
 		pr_warn("next-hop refresh: %s\n", strerror(-rc));
+	if (rc || nexthop_events_seen(ev) != seen)
+		for (unsigned int i = 0; i < XT_NEXTHOP_CACHE; i++)
+			dp->nexthop_cache[i].valid = false;
 	if (ev->changed != before)
 		pr_info("next hops: %u entries updated after a neighbour, route or link change "
 			"(%u so far)\n",
 			ev->changed - before, ev->changed);
+}
+
+/* Routes, neighbours or links changed: bring the shared next hops up to date. */
+static int nexthop_changed(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
+{
+	nexthop_events_apply((struct xt_dataplane *)arg);
 	return 0;
+}
+
+static unsigned int nexthop_cache_slot(const struct xt_endpoint *relay,
+				       const struct xt_endpoint *peer)
+{
+	size_t n = peer->family == XT_AF_INET6 ? 16 : 4;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ relay->addr[i] ^ ((uint32_t)peer->addr[i] << 8)) * 16777619u;
+	return h % XT_NEXTHOP_CACHE;
+}
+
+/*
+ * xt_nexthop_resolve, through the cache while the monitor runs. Events the
+ * kernel has queued are applied first, so a change is never answered from
+ * before it; only resolved next hops are kept (an unresolved neighbour is
+ * asked again).
+ */
+static int nexthop_lookup(struct xt_dataplane *dp, const struct xt_endpoint *relay,
+			  const struct xt_endpoint *peer, struct xt_nexthop *nh)
+{
+	struct xt_nexthop_cached *c;
+	int rc;
+
+	if (dp->nl_fd < 0)
+		return xt_nexthop_resolve(relay, peer, nh);
+	nexthop_events_apply(dp);
+	c = &dp->nexthop_cache[nexthop_cache_slot(relay, peer)];
+	if (c->valid && xt_endpoint_addr_equal(&c->relay, relay) &&
+	    xt_endpoint_addr_equal(&c->peer, peer)) {
+		dp->nexthop_cache_hits++;
+		*nh = c->nexthop;
+		return 0;
+	}
+	dp->nexthop_cache_misses++;
+	rc = xt_nexthop_resolve(relay, peer, nh);
+	c->valid = rc == 0;
+	if (c->valid) {
+		c->relay = *relay;
+		c->peer = *peer;
+		c->nexthop = *nh;
+	}
+	return rc;
 }
 
 /*
@@ -115,6 +175,9 @@ void xt_dataplane_close(struct xt_dataplane *dp)
 	if (dp->nl_fd >= 0)
 		close(dp->nl_fd);
 	dp->nl_fd = -1;
+	if (dp->nexthop_cache_hits || dp->nexthop_cache_misses)
+		pr_info("next hops: %u taken from the cache, %u asked of the kernel\n",
+			dp->nexthop_cache_hits, dp->nexthop_cache_misses);
 	xt_flow_view_close(&dp->view);
 	if (dp->maps.flows_fd >= 0)
 		xt_maps_close(&dp->maps);
@@ -202,7 +265,7 @@ int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,
 		/* A neighbour not resolved yet still gets its next-hop entry, marked
 		 * unresolved (the FIB answers, userspace relays): the neighbour
 		 * event that resolves it later moves the flow into XDP. */
-		rc = xt_nexthop_resolve(&spec->relay, &spec->peer, &path->spec.nexthop);
+		rc = nexthop_lookup(dp, &spec->relay, &spec->peer, &path->spec.nexthop);
 		path->spec.has_nexthop = rc == 0 || (rc == -EAGAIN && path->spec.nexthop.ifindex &&
 						     path->spec.nexthop.family && dp->nl_fd >= 0);
 		rc = xt_flow_add(&dp->maps, &path->spec);

@@ -17,6 +17,8 @@
 #include "flow_table.h"
 #include "relay_maps.h"
 
+#define XT_NEXTHOP_CACHE 64
+
 struct xt_dataplane {
 	const struct xt_config *config;
 	su_root_t *root;
@@ -32,6 +34,17 @@ struct xt_dataplane {
 	int nl_fd;
 	int nl_registration;
 	struct xt_nexthop_events nexthop_events;
+	/*
+	 * Next hops resolved for (relay address, peer address), while the
+	 * monitor above runs: emptied by any route, neighbour or link event. A
+	 * call's four flows go to two peers, and most calls to the same few.
+	 */
+	struct xt_nexthop_cached {
+		struct xt_endpoint relay, peer; /* addresses only: routes do not look at ports */
+		struct xt_nexthop nexthop;
+		bool valid;
+	} nexthop_cache[XT_NEXTHOP_CACHE];
+	unsigned int nexthop_cache_hits, nexthop_cache_misses;
 };
 
 /* One direction of one stream, as installed. */

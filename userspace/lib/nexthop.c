@@ -477,6 +477,7 @@ int xt_nexthop_monitor_read(int nl_fd, int map_fd, struct xt_nexthop_events *ev)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
 			if (errno == ENOBUFS) { /* events lost: look at everything */
+				ev->lost++;
 				refresh_all = true;
 				continue;
 			}

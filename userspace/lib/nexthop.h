@@ -62,6 +62,7 @@ int xt_nexthop_monitor_open(void);
 
 struct xt_nexthop_events {
 	unsigned int neighbours, routes, links; /* events seen */
+	unsigned int lost;			/* times the socket overflowed: events lost */
 	unsigned int changed;			/* next-hop entries rewritten */
 };
 

@@ -81,6 +81,7 @@ die() {
 }
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$XTRUNKD_PID/status"; }
+status_kib() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$XTRUNKD_PID/status"; }
 
 # Calls up: relay ports xtrunkd holds on the PBX side, two a call.
 calls_up() {
@@ -147,6 +148,8 @@ done
 grep -q 'xtrunkd: ready' "$WORK/xtrunkd.log" || die "xtrunkd did not start: $(tail -5 "$WORK/xtrunkd.log")"
 sleep 1
 idle=$(rss_kib)
+idle_anon=$(status_kib RssAnon)
+idle_file=$(status_kib RssFile)
 
 ip netns exec "$NS_TRUNK" taskset -c "$SIPP_CPU" sipp -sf "$SIP/bench_uas.xml" -i 10.92.2.2 \
 	-p 5060 -mp 20000 -m "$CALLS" -l "$CALLS" -nostdin -buff_size 212992 \
@@ -198,6 +201,8 @@ slope_b=$(awk -v idle="$idle" '{ x[NR] = $1; y[NR] = ($2 - idle) * 1024 }
 	      else printf "%.0f", (x[NR] ? y[NR] / x[NR] : 0) }' "$points")
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
+printf 'rss         xtrunkd idle: VmRSS %s MiB = %s MiB its own (RssAnon) + %s MiB file-backed (RssFile: libraries, and the per-flow maps mapped read-only: the kernel'"'"'s pages, not a copy)\n' \
+	"$(mib "$idle")" "$(mib "$idle_anon")" "$(mib "$idle_file")"
 printf 'rss         xtrunkd %d calls up (%s failed; limit: %s): RSS %s MiB, idle %s MiB, +%s MiB = %.0f bytes/call\n' \
 	"$up" "${failed:-?}" "$LIMIT" "$(mib "$rss")" "$(mib "$idle")" "$(mib $((rss - idle)))" \
 	"$(awk -v a="$rss" -v b="$idle" -v n="$up" 'BEGIN { print n ? (a - b) * 1024 / n : 0 }')"

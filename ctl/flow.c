@@ -31,7 +31,7 @@ static int open_maps(struct xt_maps *maps)
 			     "(%s iface attach DEV)",
 			     pin_dir, bin_name);
 	if (rc)
-		return p_err("cannot open the maps under %s: %s", pin_dir, strerror(-rc));
+		return p_err("cannot open the maps under %s: %s", pin_dir, xt_maps_strerror(rc));
 	return 0;
 }
 
@@ -382,7 +382,7 @@ static int do_list(int argc, char **argv)
 		return 0;
 	}
 	if (rc)
-		return p_err("cannot open the maps under %s: %s", pin_dir, strerror(-rc));
+		return p_err("cannot open the maps under %s: %s", pin_dir, xt_maps_strerror(rc));
 	if (json_output)
 		jsonw_start_array(json_wtr);
 	rc = xt_flow_foreach(&maps, list_one, &now);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* xtrunkctl stats: the data path's global verdict and drop counters. */
 #include <inttypes.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,8 +19,8 @@ static int do_show(int argc, char **argv)
 		return p_err("unexpected '%s'", argv[0]);
 	rc = xt_maps_open_pinned(&maps, pin_dir);
 	if (rc)
-		return p_err("cannot open the maps under %s: %s (is xtrunk attached?)", pin_dir,
-			     strerror(-rc));
+		return p_err("cannot open the maps under %s: %s%s", pin_dir, xt_maps_strerror(rc),
+			     rc == -ESTALE ? "" : " (is xtrunk attached?)");
 	rc = xt_stats_read(&maps, totals, XT_STAT_MAX);
 	xt_maps_close(&maps);
 	if (rc)

@@ -65,6 +65,22 @@ relay_direction() {
 
 setup
 
+# --- maps pinned by another version of xtrunk are refused, not adopted ---
+# (xt_rtp_stats had 40-byte entries before it had 32: adopted, both sides
+# would read and write it at the wrong offsets)
+OLD_PIN=/sys/fs/bpf/xtrunk-old-$TAG
+on_exit "rm -rf $OLD_PIN"
+mkdir -p "$OLD_PIN"
+bpftool map create "$OLD_PIN/xt_rtp_stats" type array key 4 value 40 entries 524288 \
+	name xt_rtp_stats flags 0x400
+out=$(ctl --pin-dir "$OLD_PIN" iface attach left0 2>&1)
+rc=$?
+check "attaching over a map pinned by another version fails" test "$rc" -ne 0
+check "... with an error naming the map, its size and this build's" grep -qF \
+	"$OLD_PIN/xt_rtp_stats was pinned by another version of xtrunk (type 2, key 4, value 40 bytes; this one has type 2, key 4, value 32)" \
+	<<<"$out"
+check_eq "... and left0 has no XDP program" "" "$(ip -n "$NS_R" -j link show left0 | jq -r '.[0].xdp // empty')"
+
 # --- the relay is attached with xtrunkctl, natively, maps pinned ---
 check "iface attach left0 (native)" ctl iface attach left0 mode native
 check "iface attach right0 (native)" ctl iface attach right0

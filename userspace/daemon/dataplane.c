@@ -149,7 +149,8 @@ int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, s
 	}
 	rc = xt_maps_open_pinned(&dp->maps, config->pin_dir);
 	if (rc) {
-		pr_warn("cannot open the maps under %s: %s\n", config->pin_dir, strerror(-rc));
+		pr_warn("cannot open the maps under %s: %s\n", config->pin_dir,
+			xt_maps_strerror(rc));
 		xt_dataplane_close(dp);
 		return rc;
 	}

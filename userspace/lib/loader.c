@@ -90,11 +90,39 @@ static struct xdp_program *find_relay_prog(int ifindex, struct xdp_multiprog **m
 }
 
 /*
+ * A pinned map must have the layout this build's program and tools expect:
+ * one pinned by another version of xtrunk (an entry grew or shrank) would be
+ * adopted as it is, and read and written with the wrong offsets.
+ */
+static int pin_matches(const struct bpf_map *map, int fd, const char *path, char *err,
+		       size_t errlen)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
+	    info.value_size == bpf_map__value_size(map))
+		return 0;
+	snprintf(err, errlen,
+		 "%s was pinned by another version of xtrunk (type %u, key %u, value %u bytes; "
+		 "this one has type %u, key %u, value %u): detach that version from every "
+		 "interface (its pins go with the last), then attach this one",
+		 path, info.type, info.key_size, info.value_size, bpf_map__type(map),
+		 bpf_map__key_size(map), bpf_map__value_size(map));
+	return -ESTALE;
+}
+
+/*
  * Reuse every map already pinned under pin_dir, pin the others on load. The
  * pinned fds are handed to libbpf directly because its own reuse check
  * compares map flags, and the kernel adds BPF_F_RDONLY_PROG to every devmap.
  */
-static int set_pins(struct xtrunk_bpf *skel, const char *pin_dir, uint32_t nslots)
+static int set_pins(struct xtrunk_bpf *skel, const char *pin_dir, uint32_t nslots, char *err,
+		    size_t errlen)
 {
 	char path[PATH_MAX];
 	struct bpf_map *map;
@@ -122,8 +150,12 @@ static int set_pins(struct xtrunk_bpf *skel, const char *pin_dir, uint32_t nslot
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map));
 		fd = bpf_obj_get(path);
 		if (fd >= 0) {
-			rc = bpf_map__reuse_fd(map, fd);
+			rc = pin_matches(map, fd, path, err, errlen);
+			if (!rc)
+				rc = bpf_map__reuse_fd(map, fd);
 			close(fd);
+			if (rc == -ESTALE)
+				return rc;
 		} else {
 			rc = bpf_map__set_pin_path(map, path);
 		}
@@ -185,9 +217,11 @@ int xt_iface_attach(const char *ifname, enum xdp_attach_mode mode, const char *p
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-rc));
 		return rc;
 	}
-	rc = set_pins(skel, pin_dir, nslots);
+	rc = set_pins(skel, pin_dir, nslots, err, errlen);
 	if (rc) {
-		snprintf(err, errlen, "cannot use the maps under %s: %s", pin_dir, strerror(-rc));
+		if (rc != -ESTALE)
+			snprintf(err, errlen, "cannot use the maps under %s: %s", pin_dir,
+				 strerror(-rc));
 		goto out;
 	}
 	opts.obj = skel->obj;

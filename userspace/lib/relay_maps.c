@@ -17,6 +17,18 @@ static const char *const map_names[] = { "xt_relay_addrs", "xt_flows",	   "xt_tx
 					 "xt_nexthops" };
 #define NMAPS (sizeof(map_names) / sizeof(map_names[0]))
 
+/* The value size of each, in map_names' order: what this build reads and writes. */
+static const uint32_t value_sizes[] = {
+	sizeof(struct xt_addr_entry),
+	sizeof(struct xt_flow),
+	sizeof(__u32),
+	sizeof(__u64),
+	sizeof(struct xt_rtp_stats),
+	sizeof(struct xt_flow_slow),
+	sizeof(struct xt_nexthop_entry),
+};
+_Static_assert(sizeof(value_sizes) / sizeof(value_sizes[0]) == NMAPS, "a size for every map");
+
 static int *map_fd_slot(struct xt_maps *maps, unsigned int i)
 {
 	int *slots[] = { &maps->relay_addrs_fd, &maps->flows_fd,     &maps->tx_ports_fd,
@@ -54,10 +66,29 @@ int xt_maps_open_pinned(struct xt_maps *maps, const char *dir)
 			return err;
 		}
 	}
+	/* maps pinned by another version: lookups would write past our buffers */
+	for (i = 0; i < NMAPS; i++) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(*map_fd_slot(maps, i), &info, &len) ||
+		    info.value_size != value_sizes[i]) {
+			xt_maps_close(maps);
+			return -ESTALE;
+		}
+	}
 	err = read_nslots(maps);
 	if (err)
 		xt_maps_close(maps);
 	return err;
+}
+
+const char *xt_maps_strerror(int rc)
+{
+	if (rc == -ESTALE)
+		return "pinned by another version of xtrunk (an entry's size differs): detach that "
+		       "version from every interface, then attach this one";
+	return strerror(-rc);
 }
 
 int xt_maps_from_object(struct xt_maps *maps, struct bpf_object *obj)

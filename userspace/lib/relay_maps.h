@@ -18,8 +18,13 @@ struct xt_maps {
 	uint32_t nslots; /* flows array size / 65536 */
 };
 
-/* Open the maps pinned under dir (XT_PIN_DIR). -ENOENT: xtrunk is not attached anywhere. */
+/*
+ * Open the maps pinned under dir (XT_PIN_DIR). -ENOENT: xtrunk is not
+ * attached anywhere; -ESTALE: another version of xtrunk pinned them.
+ */
 int xt_maps_open_pinned(struct xt_maps *maps, const char *dir);
+/* What an error of xt_maps_open_pinned means, for a message. */
+const char *xt_maps_strerror(int rc);
 /* Borrow the maps of a loaded object (tests, benchmarks); closing does not close them. */
 int xt_maps_from_object(struct xt_maps *maps, struct bpf_object *obj);
 void xt_maps_close(struct xt_maps *maps);

@@ -101,11 +101,11 @@ plot() {
 			set output "$PLOTS/rss-calls.png"
 			set title "xtrunkd resident memory vs calls up"
 			set xlabel "calls up"
-			set ylabel "VmRSS (MiB)"
+			set ylabel "own memory, RssAnon (MiB)"
 			set yrange [0:*]
 			set key top left
 			set grid
-			plot "$RESULTS/rss.dat" using 1:(\$2/1024) with linespoints lw 2 title "xtrunkd VmRSS"
+			plot "$RESULTS/rss.dat" using 1:(\$2/1024) with linespoints lw 2 title "xtrunkd own memory (RssAnon)"
 		EOF
 		have=1
 	fi

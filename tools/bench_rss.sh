@@ -11,7 +11,7 @@
 # ports allow: a side's range holds at most 32k RTP/RTCP pairs per address
 # and xtrunkd has one address per side, so 100,000 calls do not fit (and
 # fewer still where the open-file hard limit is lower than 4 per call). The
-# figure is xtrunkd's resident memory (VmRSS) above its idle RSS, read as the
+# figure is xtrunkd's own resident memory (RssAnon) above idle, read as the
 # call count passes each step, per call; the 100,000-call figure is that
 # slope extrapolated, and labelled so. Then again 65 s later, with the same
 # calls held: their set-up transactions are over and xtrunkd has given free
@@ -81,6 +81,10 @@ die() {
 }
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$XTRUNKD_PID/status"; }
+# What calls cost is xtrunkd's own memory (RssAnon): VmRSS also counts the
+# per-flow maps' pages, mapped a slot at a time when a call's flows are first
+# read, in a step that is not the calls'.
+own_kib() { awk '/^RssAnon:/ { print $2 }' "/proc/$XTRUNKD_PID/status"; }
 status_kib() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$XTRUNKD_PID/status"; }
 
 # Calls up: relay ports xtrunkd holds on the PBX side, two a call.
@@ -147,8 +151,8 @@ for _ in $(seq 100); do
 done
 grep -q 'xtrunkd: ready' "$WORK/xtrunkd.log" || die "xtrunkd did not start: $(tail -5 "$WORK/xtrunkd.log")"
 sleep 1
-idle=$(rss_kib)
-idle_anon=$(status_kib RssAnon)
+idle_rss=$(rss_kib)
+idle=$(own_kib)
 idle_file=$(status_kib RssFile)
 
 ip netns exec "$NS_TRUNK" taskset -c "$SIPP_CPU" sipp -sf "$SIP/bench_uas.xml" -i 10.92.2.2 \
@@ -172,7 +176,7 @@ while :; do
 	up=$(calls_up)
 	kill -0 "$XTRUNKD_PID" 2>/dev/null || die "xtrunkd died with $up calls up: $(tail -5 "$WORK/xtrunkd.log")"
 	if [[ $up -ge $next && $up -lt $CALLS ]]; then
-		echo "$up $(rss_kib)" >>"$points"
+		echo "$up $(own_kib)" >>"$points"
 		next=$((up + step))
 	fi
 	[[ $up -lt $CALLS ]] || break
@@ -186,7 +190,8 @@ while :; do
 done
 sleep 1
 up=$(calls_up)
-rss=$(rss_kib)
+rss=$(own_kib)
+vmrss=$(rss_kib)
 [[ $up -ge $CALLS ]] || LIMIT="$LIMIT; but the count stopped at $up of $CALLS placed: see SIPp's and xtrunkd's logs"
 echo "$up $rss" >>"$points"
 failed=$(awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "FailedCall(C)") c = i }
@@ -201,12 +206,12 @@ slope_b=$(awk -v idle="$idle" '{ x[NR] = $1; y[NR] = ($2 - idle) * 1024 }
 	      else printf "%.0f", (x[NR] ? y[NR] / x[NR] : 0) }' "$points")
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
-printf 'rss         xtrunkd idle: VmRSS %s MiB = %s MiB its own (RssAnon) + %s MiB file-backed (RssFile: libraries, and the per-flow maps mapped read-only: the kernel'"'"'s pages, not a copy)\n' \
-	"$(mib "$idle")" "$(mib "$idle_anon")" "$(mib "$idle_file")"
-printf 'rss         xtrunkd %d calls up (%s failed; limit: %s): RSS %s MiB, idle %s MiB, +%s MiB = %.0f bytes/call\n' \
-	"$up" "${failed:-?}" "$LIMIT" "$(mib "$rss")" "$(mib "$idle")" "$(mib $((rss - idle)))" \
+printf 'rss         xtrunkd idle: VmRSS %s MiB = %s MiB its own memory (RssAnon) + %s MiB file-backed (RssFile: libraries)\n' \
+	"$(mib "$idle_rss")" "$(mib "$idle")" "$(mib "$idle_file")"
+printf 'rss         xtrunkd %d calls up (%s failed; limit: %s): VmRSS %s MiB (with the per-flow maps'"'"' pages it maps, the kernel'"'"'s, not a copy); own memory %s MiB, idle %s MiB, +%s MiB = %.0f bytes/call\n' \
+	"$up" "${failed:-?}" "$LIMIT" "$(mib "$vmrss")" "$(mib "$rss")" "$(mib "$idle")" "$(mib $((rss - idle)))" \
 	"$(awk -v a="$rss" -v b="$idle" -v n="$up" 'BEGIN { print n ? (a - b) * 1024 / n : 0 }')"
-printf 'rss         xtrunkd RSS slope %s bytes/call (least squares, %d points up to %d calls); EXTRAPOLATED, not measured: %d calls = +%s MiB over idle\n' \
+printf 'rss         xtrunkd own memory slope %s bytes/call (least squares, %d points up to %d calls); EXTRAPOLATED, not measured: %d calls = +%s MiB over idle\n' \
 	"$slope_b" "$(wc -l <"$points")" "$up" "$TARGET" \
 	"$(awk -v s="$slope_b" -v n="$TARGET" 'BEGIN { printf "%.1f", s * n / 1048576 }')"
 # Steady state: the calls' set-up transactions end 32 s after each answer
@@ -214,8 +219,8 @@ printf 'rss         xtrunkd RSS slope %s bytes/call (least squares, %d points up
 # 30 s; what is left is what a held call costs.
 sleep 65
 steady_up=$(calls_up)
-steady=$(rss_kib)
-printf 'rss         xtrunkd %d calls held 65 s later (set-up transactions over, free heap returned): RSS %s MiB, +%s MiB = %.0f bytes/call\n' \
+steady=$(own_kib)
+printf 'rss         xtrunkd %d calls held 65 s later (set-up transactions over, free heap returned): own memory %s MiB, +%s MiB = %.0f bytes/call\n' \
 	"$steady_up" "$(mib "$steady")" "$(mib $((steady - idle)))" \
 	"$(awk -v a="$steady" -v b="$idle" -v n="$steady_up" 'BEGIN { print n ? (a - b) * 1024 / n : 0 }')"
 printf 'rss         EXTRAPOLATED from that, not measured: %d held calls = +%s MiB over idle\n' "$TARGET" \
@@ -223,7 +228,7 @@ printf 'rss         EXTRAPOLATED from that, not measured: %d held calls = +%s Mi
 
 if [[ -n ${BENCH_OUT:-} ]]; then
 	{
-		echo "# calls rss_kib"
+		echo "# calls own_memory_kib (RssAnon)"
 		echo "0 $idle"
 		cat "$points"
 	} >"$BENCH_OUT/rss.dat"

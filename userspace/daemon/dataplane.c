@@ -154,12 +154,7 @@ int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, s
 		xt_dataplane_close(dp);
 		return rc;
 	}
-	rc = xt_flow_view_open(&dp->maps, &dp->view);
-	if (rc) {
-		pr_warn("cannot map the flow table under %s: %s\n", config->pin_dir, strerror(-rc));
-		xt_dataplane_close(dp);
-		return rc;
-	}
+	xt_flow_view_init(&dp->maps, &dp->view);
 	pr_info("XDP attached to %s and %s\n", config->side[0].interface,
 		config->side[1].interface);
 	nexthop_monitor_start(dp);
@@ -306,14 +301,14 @@ int xt_dataplane_side(const struct xt_dataplane *dp, const struct xt_endpoint *l
 	return 0;
 }
 
-int xt_dataplane_xdp_counters(const struct xt_relay_path *path, struct xt_flow_counters *counters)
+int xt_dataplane_xdp_counters(struct xt_relay_path *path, struct xt_flow_counters *counters)
 {
 	if (!path->in_xdp || !path->dp)
 		return -ENOENT;
 	return xt_flow_view_counters(&path->dp->view, path->flow_index, counters);
 }
 
-int xt_dataplane_xdp_rtp(const struct xt_relay_path *path, struct xt_rtp_stats *rtp)
+int xt_dataplane_xdp_rtp(struct xt_relay_path *path, struct xt_rtp_stats *rtp)
 {
 	if (!path->in_xdp || !path->dp)
 		return -ENOENT;

@@ -25,7 +25,7 @@ struct xt_dataplane {
 	bool xdp;
 	bool attached[XT_SIDES];
 	struct xt_maps maps;
-	struct xt_flow_view view; /* xt_flows mapped: the per-second activity poll reads it */
+	struct xt_flow_view view; /* the per-flow maps, mapped: the activity poll reads them */
 	/* totals over every path, alive or gone, by the side the packets came in on */
 	uint64_t userspace_packets[XT_SIDES], userspace_bytes[XT_SIDES], userspace_drops[XT_SIDES];
 	uint64_t xdp_packets[XT_SIDES], xdp_bytes[XT_SIDES], xdp_drops[XT_SIDES];
@@ -82,9 +82,9 @@ int xt_dataplane_side(const struct xt_dataplane *dp, const struct xt_endpoint *l
  * What path's XDP flow relayed, and when it last did, read from the mapped
  * flow table: no bpf(2) call. -ENOENT when the path is not in XDP.
  */
-int xt_dataplane_xdp_counters(const struct xt_relay_path *path, struct xt_flow_counters *counters);
+int xt_dataplane_xdp_counters(struct xt_relay_path *path, struct xt_flow_counters *counters);
 /* Its RTP statistics, the same way; -ENOENT when it has none. */
-int xt_dataplane_xdp_rtp(const struct xt_relay_path *path, struct xt_rtp_stats *rtp);
+int xt_dataplane_xdp_rtp(struct xt_relay_path *path, struct xt_rtp_stats *rtp);
 
 void xt_dataplane_pair(struct xt_relay_path *path, struct xt_relay_path *reverse);
 /* Remove both; adds the path's final counters (XDP's and userspace's) to the totals. */

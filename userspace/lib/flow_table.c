@@ -512,71 +512,101 @@ int xt_flow_del(const struct xt_maps *maps, const struct xt_endpoint *local)
 	return 0;
 }
 
-/* A per-flow map, mapped read-only whole; NULL when it cannot be. */
-static const void *map_whole(int fd, uint32_t entries, size_t value_size)
+/* One slot's entries of a per-flow map, mapped read-only; NULL when they cannot be. */
+static const void *map_slot(int fd, uint32_t slot, size_t value_size)
 {
-	void *mapped = mmap(NULL, (size_t)entries * value_size, PROT_READ, MAP_SHARED, fd, 0);
+	size_t len = (size_t)XT_PORTS_PER_SLOT * value_size;
+	void *mapped = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, (off_t)slot * (off_t)len);
 
 	return mapped == MAP_FAILED ? NULL : mapped;
 }
 
+static void unmap_slot(const void *mapped, size_t value_size)
+{
+	if (mapped)
+		munmap((void *)mapped, (size_t)XT_PORTS_PER_SLOT * value_size);
+}
+
+void xt_flow_view_init(const struct xt_maps *maps, struct xt_flow_view *view)
+{
+	memset(view, 0, sizeof(*view));
+	view->flows_fd = maps->flows_fd;
+	view->slow_fd = maps->flows_slow_fd;
+	view->rtp_fd = maps->rtp_stats_fd;
+	view->nslots = maps->nslots < XT_MAX_SLOTS ? maps->nslots : XT_MAX_SLOTS;
+}
+
 void xt_flow_view_close(struct xt_flow_view *view)
 {
-	if (view->flows)
-		munmap((void *)view->flows, (size_t)view->nflows * sizeof(*view->flows));
-	if (view->slow)
-		munmap((void *)view->slow, (size_t)view->nflows * sizeof(*view->slow));
-	if (view->rtp)
-		munmap((void *)view->rtp, (size_t)view->nflows * sizeof(*view->rtp));
+	for (uint32_t s = 0; s < XT_MAX_SLOTS; s++) {
+		unmap_slot(view->flows[s], sizeof(struct xt_flow));
+		unmap_slot(view->slow[s], sizeof(struct xt_flow_slow));
+		unmap_slot(view->rtp[s], sizeof(struct xt_rtp_stats));
+	}
 	memset(view, 0, sizeof(*view));
 }
 
-int xt_flow_view_open(const struct xt_maps *maps, struct xt_flow_view *view)
+/* The slot of index, mapped (all three maps); -1 when it is out of range or cannot be. */
+static int view_slot_of(struct xt_flow_view *view, uint32_t index)
 {
-	memset(view, 0, sizeof(*view));
-	view->nflows = maps->nslots * XT_PORTS_PER_SLOT;
-	view->flows = map_whole(maps->flows_fd, view->nflows, sizeof(*view->flows));
-	view->slow = map_whole(maps->flows_slow_fd, view->nflows, sizeof(*view->slow));
-	view->rtp = map_whole(maps->rtp_stats_fd, view->nflows, sizeof(*view->rtp));
-	if (view->flows && view->slow && view->rtp)
-		return 0;
-	xt_flow_view_close(view);
-	return -errno ?: -EINVAL;
+	uint32_t s = index / XT_PORTS_PER_SLOT;
+
+	if (s >= view->nslots)
+		return -1;
+	if (!view->flows[s]) {
+		view->flows[s] = map_slot(view->flows_fd, s, sizeof(struct xt_flow));
+		view->slow[s] = map_slot(view->slow_fd, s, sizeof(struct xt_flow_slow));
+		view->rtp[s] = map_slot(view->rtp_fd, s, sizeof(struct xt_rtp_stats));
+		if (!view->flows[s] || !view->slow[s] || !view->rtp[s]) {
+			unmap_slot(view->flows[s], sizeof(struct xt_flow));
+			unmap_slot(view->slow[s], sizeof(struct xt_flow_slow));
+			unmap_slot(view->rtp[s], sizeof(struct xt_rtp_stats));
+			view->flows[s] = NULL;
+			view->slow[s] = NULL;
+			view->rtp[s] = NULL;
+			return -1;
+		}
+	}
+	return (int)s;
 }
 
 /* The active flow at index, or NULL. The data path writes it while we read: one load a field. */
-static const struct xt_flow *view_flow(const struct xt_flow_view *view, uint32_t index)
+static const struct xt_flow *view_flow(struct xt_flow_view *view, uint32_t index, int *slot)
 {
 	const struct xt_flow *flow;
 
-	if (!view->flows || index >= view->nflows)
+	*slot = view_slot_of(view, index);
+	if (*slot < 0)
 		return NULL;
-	flow = &view->flows[index];
+	flow = &view->flows[*slot][index % XT_PORTS_PER_SLOT];
 	return __atomic_load_n(&flow->flags, __ATOMIC_RELAXED) & XT_FLOW_F_ACTIVE ? flow : NULL;
 }
 
-int xt_flow_view_counters(const struct xt_flow_view *view, uint32_t index,
+int xt_flow_view_counters(struct xt_flow_view *view, uint32_t index,
 			  struct xt_flow_counters *counters)
 {
-	const struct xt_flow *flow = view_flow(view, index);
+	int slot;
+	const struct xt_flow *flow = view_flow(view, index, &slot);
 
 	if (!flow)
 		return -ENOENT;
 	counters->packets = __atomic_load_n(&flow->packets, __ATOMIC_RELAXED);
 	counters->bytes = __atomic_load_n(&flow->bytes, __ATOMIC_RELAXED);
-	counters->src_drops = __atomic_load_n(&view->slow[index].src_drops, __ATOMIC_RELAXED);
+	counters->src_drops = __atomic_load_n(
+		&view->slow[slot][index % XT_PORTS_PER_SLOT].src_drops, __ATOMIC_RELAXED);
 	counters->last_seen_ns =
 		last_seen_ns(__atomic_load_n(&flow->last_seen, __ATOMIC_RELAXED), monotonic_ns());
 	return 0;
 }
 
-int xt_flow_view_rtp(const struct xt_flow_view *view, uint32_t index, struct xt_rtp_stats *rtp)
+int xt_flow_view_rtp(struct xt_flow_view *view, uint32_t index, struct xt_rtp_stats *rtp)
 {
-	const struct xt_flow *flow = view_flow(view, index);
+	int slot;
+	const struct xt_flow *flow = view_flow(view, index, &slot);
 
 	if (!flow || !(__atomic_load_n(&flow->flags, __ATOMIC_RELAXED) & XT_FLOW_F_RTP_STATS))
 		return -ENOENT;
-	memcpy(rtp, &view->rtp[index], sizeof(*rtp));
+	memcpy(rtp, &view->rtp[slot][index % XT_PORTS_PER_SLOT], sizeof(*rtp));
 	return 0;
 }
 

@@ -130,18 +130,22 @@ int xt_flow_index(const struct xt_maps *maps, const struct xt_endpoint *local, u
 
 /*
  * The per-flow maps (xt_flows, xt_flows_slow, xt_rtp_stats) mapped
- * read-only, whole: a flow's counters read with no bpf(2) call. xtrunkd
- * polls every call's flows each second (media timeouts) and reads them again
- * when a call ends; with xt_flow_get that was six calls a flow.
+ * read-only: a flow's counters read with no bpf(2) call. xtrunkd polls every
+ * call's flows each second (media timeouts) and reads them again when a call
+ * ends; with xt_flow_get that was six calls a flow. A slot's entries are
+ * mapped when one of its flows is first read: the kernel maps a region's
+ * pages all at once, and they count in the reader's RSS (as RssFile).
  */
 struct xt_flow_view {
-	const struct xt_flow *flows; /* NULL: not mapped */
-	const struct xt_flow_slow *slow;
-	const struct xt_rtp_stats *rtp;
-	uint32_t nflows;
+	int flows_fd, slow_fd, rtp_fd; /* the maps', not owned */
+	uint32_t nslots;
+	const struct xt_flow *flows[XT_MAX_SLOTS]; /* NULL: that slot not mapped yet */
+	const struct xt_flow_slow *slow[XT_MAX_SLOTS];
+	const struct xt_rtp_stats *rtp[XT_MAX_SLOTS];
 };
 
-int xt_flow_view_open(const struct xt_maps *maps, struct xt_flow_view *view);
+/* Nothing is mapped yet; the maps must stay open while the view is used. */
+void xt_flow_view_init(const struct xt_maps *maps, struct xt_flow_view *view);
 void xt_flow_view_close(struct xt_flow_view *view);
 
 struct xt_flow_counters {
@@ -150,9 +154,9 @@ struct xt_flow_counters {
 };
 
 /* The counters of the active flow at index; -ENOENT when no flow is there. */
-int xt_flow_view_counters(const struct xt_flow_view *view, uint32_t index,
+int xt_flow_view_counters(struct xt_flow_view *view, uint32_t index,
 			  struct xt_flow_counters *counters);
 /* Its RTP statistics, as the data path has them now; -ENOENT without a flow or statistics. */
-int xt_flow_view_rtp(const struct xt_flow_view *view, uint32_t index, struct xt_rtp_stats *rtp);
+int xt_flow_view_rtp(struct xt_flow_view *view, uint32_t index, struct xt_rtp_stats *rtp);
 
 #endif

@@ -5,7 +5,11 @@
 
 #include <linux/types.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/in.h>
+#include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 
 /* One's complement add with end-around carry. */
 static __always_inline __u32 csum_add(__u32 sum, __u32 addend)
@@ -54,6 +58,117 @@ static __always_inline __u16 ipv4_header_csum(struct iphdr *ip)
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (__u16)~sum;
+}
+
+/* Fold a 32-bit one's complement sum to 16 bits, not complemented. */
+static __always_inline __u16 csum_fold_plain(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+/*
+ * A local sender with transmit checksum offload (CHECKSUM_PARTIAL: a veth
+ * peer, a container) leaves in the UDP checksum field only the sum of the
+ * pseudo-header, folded and not complemented, for the NIC to finish. XDP
+ * cannot see the skb's ip_summed, but it can see that field: when it equals
+ * the pseudo-header's folded sum, the datagram is completed in full. A full
+ * checksum that happens to equal that sum is recomputed to the same value
+ * (see csum_datagram), so the rule never breaks a correct packet.
+ */
+static __always_inline int udp_csum_partial_v4(const struct iphdr *ip, const struct udphdr *udp)
+{
+	__u32 sum = ip->saddr;
+
+	sum = csum_add(sum, ip->daddr);
+	sum = csum_add(sum, bpf_htons(IPPROTO_UDP) + (__u32)udp->len);
+	return udp->check == csum_fold_plain(sum);
+}
+
+static __always_inline int udp_csum_partial_v6(const struct ipv6hdr *ip6, const struct udphdr *udp)
+{
+	const __u32 *addr = (const __u32 *)&ip6->saddr; /* saddr, then daddr */
+	__u64 sum = bpf_htons(IPPROTO_UDP) + (__u32)udp->len;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 8; i++)
+		sum += addr[i];
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	return udp->check == csum_fold_plain((__u32)sum);
+}
+
+/*
+ * Largest datagram completed in XDP: bpf_csum_diff() takes at most 512
+ * bytes a call, and XT_CSUM_CHUNKS of them cover a 1500-byte MTU's UDP
+ * payload. Longer partial datagrams (jumbo frames) are passed to the stack.
+ */
+#define XT_CSUM_CHUNK 512
+#define XT_CSUM_CHUNKS 3
+#define XT_CSUM_MAX_LEN (XT_CSUM_CHUNK * XT_CSUM_CHUNKS)
+
+/*
+ * The one's complement sum of the whole UDP datagram (header and payload,
+ * len bytes from offset udp_off of the packet), check field included, in
+ * memory byte order; or -1 when it is too long or runs past the packet. For
+ * a partial checksum (field = pseudo-header sum P) this sum S is P plus the
+ * datagram's own sum, so ~fold(S) is the full checksum; for a full checksum C
+ * that equals P it is ~P, whose complement is C again.
+ *
+ * A global function: the verifier checks it once, on its own, instead of
+ * once for every path of the relay that leads to it (the length's bits fork
+ * each path 2^7 times), and only packets with a partial checksum call it.
+ */
+__noinline int xt_csum_datagram(struct xdp_md *ctx, __u32 udp_off, __u32 len)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	__u8 *pos;
+	__u64 sum = 0;
+	__u32 size;
+	int i;
+
+	if (udp_off > 256 || len > XT_CSUM_MAX_LEN)
+		return -1;
+	pos = data + udp_off;
+	for (i = 0; i < XT_CSUM_CHUNKS; i++) {
+		if (len < XT_CSUM_CHUNK)
+			break;
+		if ((void *)(pos + XT_CSUM_CHUNK) > data_end)
+			return -1;
+		sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)pos, XT_CSUM_CHUNK, (__u32)sum);
+		pos += XT_CSUM_CHUNK;
+		len -= XT_CSUM_CHUNK;
+	}
+	/* the rest, under 512 bytes: one call per bit of its length, 256 down to 4 */
+#pragma unroll
+	for (size = XT_CSUM_CHUNK / 2; size >= 4; size >>= 1) {
+		if (!(len & size))
+			continue;
+		if ((void *)(pos + size) > data_end)
+			return -1;
+		sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)pos, size, (__u32)sum);
+		pos += size;
+	}
+	if (len & 2) {
+		if ((void *)(pos + 2) > data_end)
+			return -1;
+		sum += *(__u16 *)pos;
+		pos += 2;
+	}
+	if (len & 1) {
+		if ((void *)(pos + 1) > data_end)
+			return -1;
+		/* the last byte, padded with a zero byte to a 16-bit word */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		sum += *pos;
+#else
+		sum += (__u32)*pos << 8;
+#endif
+	}
+	/* a 16-bit sum, so that it fits the int a global function returns */
+	return csum_fold_plain((__u32)((sum & 0xffffffff) + (sum >> 32)));
 }
 
 #endif /* XTRUNK_CSUM_H */

@@ -215,6 +215,8 @@ enum xt_stat {
 	XT_STAT_PASS_NO_TXPORT,	   /* passed: egress device has no xtrunk attached */
 	XT_STAT_PASS_FAMILY,	   /* passed: flow's family differs from the packet's */
 	XT_STAT_LATCHED,	   /* event: a flow latched its source port (not a verdict) */
+	XT_STAT_CSUM_COMPLETED,	   /* event: a partial UDP checksum was completed (not a verdict) */
+	XT_STAT_PASS_CSUM_TOO_LONG, /* passed: partial UDP checksum over more than XDP completes */
 	XT_STAT_MAX,
 };
 
@@ -238,6 +240,8 @@ static const char *const xt_stat_names[XT_STAT_MAX] = {
 	[XT_STAT_PASS_NO_TXPORT] = "pass_no_tx_port",
 	[XT_STAT_PASS_FAMILY] = "pass_family_mismatch",
 	[XT_STAT_LATCHED] = "latched",
+	[XT_STAT_CSUM_COMPLETED] = "csum_completed",
+	[XT_STAT_PASS_CSUM_TOO_LONG] = "pass_partial_csum_too_long",
 };
 #endif
 

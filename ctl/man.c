@@ -42,9 +42,10 @@ static const struct json_doc json_docs[] = {
 	  "the first RTP packet)" },
 	{ "flow list", "nexthop", "{dev, ifindex, lladdr} as cached, or null (FIB lookup)" },
 	{ "flow del", "deleted", "the LOCAL endpoint of the deleted flow" },
-	{ "stats", "rx, tx, redirect, drop_source_check, pass_*, latched",
+	{ "stats", "rx, tx, redirect, drop_source_check, pass_*, latched, csum_completed",
 	  "global counters: packets seen, relayed (XDP_TX, redirect), dropped by the source "
-	  "check, passed to the stack by reason, flows latched" },
+	  "check, passed to the stack by reason, flows latched, partial UDP checksums "
+	  "completed" },
 	{ "call list, call show", "id", "the call's id, as call show and terminate take it" },
 	{ "call list, call show", "state", "inviting, early (18x), confirmed or ending" },
 	{ "call list, call show", "from, to", "the side that placed the call and the other one" },

@@ -184,6 +184,10 @@ static int install_relay_addrs(struct bench_bpf *skel, const struct bench_config
 			return err;
 		slot_bucket[s] = (__u8)bucket;
 	}
+	/* as attaching xtrunk does: XDP may send out of the device */
+	fd = bpf_map__fd(skel->maps.xt_tx_ports);
+	if (bpf_map_update_elem(fd, &cfg->ifindex, &cfg->ifindex, 0))
+		return -errno;
 	if (cfg->fib)
 		return 0;
 	return xt_nexthop_table_get(bpf_map__fd(skel->maps.xt_nexthops), &cfg->nexthop,

@@ -80,6 +80,18 @@ check "... with an error naming the map, its size and this build's" grep -qF \
 	"$OLD_PIN/xt_rtp_stats was pinned by another version of xtrunk (type 2, key 4, value 40 bytes; this one has type 2, key 4, value 32)" \
 	<<<"$out"
 check_eq "... and left0 has no XDP program" "" "$(ip -n "$NS_R" -j link show left0 | jq -r '.[0].xdp // empty')"
+rm -rf "$OLD_PIN"
+# (xt_stats had 18 counters before the checksum ones: adopted, the new ones
+# would be counted nowhere and read as an error)
+mkdir -p "$OLD_PIN"
+bpftool map create "$OLD_PIN/xt_stats" type percpu_array key 4 value 8 entries 18 name xt_stats
+out=$(ctl --pin-dir "$OLD_PIN" iface attach left0 2>&1)
+rc=$?
+check "attaching over a counter table of another length fails" test "$rc" -ne 0
+check "... with an error naming the map and both lengths" grep -qF \
+	"$OLD_PIN/xt_stats was pinned by another version of xtrunk (18 entries; this one has $(($(grep -c '^	XT_STAT_' "$XT_ROOT/bpf/xtrunk_abi.h") - 1)))" \
+	<<<"$out"
+check_eq "... and left0 has no XDP program" "" "$(ip -n "$NS_R" -j link show left0 | jq -r '.[0].xdp // empty')"
 
 # --- the relay is attached with xtrunkctl, natively, maps pinned ---
 check "iface attach left0 (native)" ctl iface attach left0 mode native

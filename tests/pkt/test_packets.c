@@ -534,6 +534,12 @@ enum payload_kind {
 	PAYLOAD_WORD, /* the two bytes of payload_word */
 	/* two bytes chosen so that the relayed packet's UDP checksum computes to 0 */
 	PAYLOAD_ZERO_CSUM_AFTER_RELAY,
+	PAYLOAD_BYTES, /* payload_len bytes of a pattern */
+	/*
+	 * two bytes chosen so that the full UDP checksum as sent equals the
+	 * pseudo-header's sum: what a partial checksum holds
+	 */
+	PAYLOAD_FULL_CSUM_LOOKS_PARTIAL,
 };
 
 /* What a packet looks like; zero fields take the usual value. */
@@ -552,6 +558,12 @@ struct pkt_spec {
 	__u8 ipv4_ihl;		     /* 0: 5 + ipv4_option_words */
 	enum ipv6_ext_kind ipv6_ext; /* an extension header before UDP */
 	bool udp_csum_zero;	     /* IPv4: sent without UDP checksum */
+	/*
+	 * sent as a local sender with checksum offload leaves it
+	 * (CHECKSUM_PARTIAL): the field holds the pseudo-header's sum only
+	 */
+	bool udp_csum_partial;
+	__u16 payload_len; /* PAYLOAD_BYTES */
 	int ip_len_excess;	     /* added to the IP length field */
 	int udp_len_excess;	     /* added to the UDP length field */
 	enum payload_kind payload;
@@ -665,11 +677,25 @@ static __u16 l4_checksum(__u8 family, const __u8 *ip, __u8 protocol, const __u8 
 	return fold_complement(sum_words(copy, l4_len, sum));
 }
 
+/* The pseudo-header's sum, folded, not complemented: what CHECKSUM_PARTIAL leaves. */
+static __u16 pseudo_header_sum(__u8 family, const __u8 *ip, __u16 length_field)
+{
+	const __u8 *saddr = ip + (family == XT_AF_INET ? IPV4_SADDR_OFFSET : IPV6_SADDR_OFFSET);
+	__u64 sum = sum_words(saddr, 2 * addr_len(family), 0) + IPPROTO_UDP + length_field;
+
+	return (__u16)~fold_complement(sum);
+}
+
 static size_t put_payload(__u8 *at, const struct pkt_spec *spec)
 {
 	__u8 *start = at;
 	int i;
 
+	if (spec->payload == PAYLOAD_BYTES) {
+		for (i = 0; i < spec->payload_len; i++)
+			at = put8(at, (__u8)(i * 37 + 11));
+		return spec->payload_len;
+	}
 	if (spec->payload != PAYLOAD_RTP) {
 		put16(at, spec->payload_word);
 		return 2;
@@ -817,6 +843,8 @@ static void fill_checksums(struct frame *f, const struct pkt_spec *spec, __u8 pr
 	if (protocol == IPPROTO_UDP) {
 		if (spec->udp_csum_zero)
 			csum = 0;
+		else if (spec->udp_csum_partial)
+			csum = pseudo_header_sum(spec->family, ip, length_field);
 		else if (csum == 0)
 			csum = 0xffff; /* RFC 768: a computed 0 is sent as all ones */
 	}
@@ -870,6 +898,7 @@ struct pkt_case {
 	int verdict;	     /* XDP_TX, XDP_REDIRECT, XDP_PASS or XDP_DROP */
 	struct pkt_spec out; /* when relayed; a passed packet must leave as it came */
 	enum xt_stat stat;   /* the counter that counts it, besides rx */
+	enum xt_stat event;  /* 0: none; an event counter it also counts */
 };
 
 /* Packets as they arrive on the ingress device, for a relay port. */
@@ -923,6 +952,24 @@ struct pkt_case {
 	.family = XT_AF_INET6, .eth_src = mac_src, .eth_dst = mac_dst,          \
 	.src = { relay_addr, LEG_CACHED_PORT }, .dst = { peer_addr, FAR_PORT }, \
 	.ttl = RELAYED_TTL, .tos = TOS_EF
+
+/* A partial checksum over LEN bytes of payload: every chunk and tail of the completion. */
+#define PARTIAL_LEN_CASE(fam, len)                                                               \
+	{                                                                                        \
+		.description = #fam " partial UDP checksum over " #len " bytes of payload: "    \
+				    "completed",                                                \
+		.in = { .family = fam, .eth_src = MAC_PBX, .eth_dst = MAC_INGRESS_DEV,           \
+			.src = { fam == XT_AF_INET ? PBX_V4 : PBX_V6, PBX_RTP_PORT },            \
+			.dst = { fam == XT_AF_INET ? RELAY_V4 : RELAY_V6, PORT_RTP },            \
+			.udp_csum_partial = true, .payload = PAYLOAD_BYTES, .payload_len = len }, \
+		.verdict = XDP_TX,                                                               \
+		.out = { .family = fam, .eth_src = MAC_INGRESS_DEV, .eth_dst = MAC_GATEWAY,      \
+			 .src = { fam == XT_AF_INET ? RELAY_V4 : RELAY_V6, LEG_RTP_PORT },       \
+			 .dst = { fam == XT_AF_INET ? TRUNK_V4 : TRUNK_V6, TRUNK_RTP_PORT },     \
+			 .ttl = RELAYED_TTL, .tos = TOS_EF, .payload = PAYLOAD_BYTES,            \
+			 .payload_len = len },                                                   \
+		.stat = XT_STAT_TX, .event = XT_STAT_CSUM_COMPLETED,                             \
+	}
 
 static const struct pkt_case cases[] = {
 	/* Relaying */
@@ -1011,6 +1058,134 @@ static const struct pkt_case cases[] = {
 		.verdict = XDP_REDIRECT,
 		.out = { V6_RTP_TO_PBX_B, .tos = TOS_EF },
 		.stat = XT_STAT_REDIRECT,
+	},
+
+	/* Partial UDP checksums: local senders with checksum offload (veth, containers) */
+	{
+		.description = "IPv4 RTP with a partial UDP checksum leaves with the full one",
+		.in = { V4_FROM_PBX(PORT_RTP), .udp_csum_partial = true },
+		.verdict = XDP_TX,
+		.out = { V4_RTP_TO_TRUNK, .tos = TOS_EF },
+		.stat = XT_STAT_TX,
+		.event = XT_STAT_CSUM_COMPLETED,
+	},
+	{
+		.description = "IPv6 RTP with a partial UDP checksum leaves with the full one",
+		.in = { V6_FROM_PBX(PORT_RTP), .udp_csum_partial = true },
+		.verdict = XDP_TX,
+		.out = { V6_RTP_TO_TRUNK, .tos = TOS_EF },
+		.stat = XT_STAT_TX,
+		.event = XT_STAT_CSUM_COMPLETED,
+	},
+	{
+		.description = "IPv4 in one 802.1Q tag with a partial UDP checksum leaves with the full one",
+		.in = { V4_FROM_PBX(PORT_RTP), .vlan_tags = 1, .udp_csum_partial = true },
+		.verdict = XDP_TX,
+		.out = { V4_RTP_TO_TRUNK, .tos = TOS_EF, .vlan_tags = 1 },
+		.stat = XT_STAT_TX,
+		.event = XT_STAT_CSUM_COMPLETED,
+	},
+	{
+		.description = "IPv6 in one 802.1Q tag with a partial UDP checksum leaves with the full one",
+		.in = { V6_FROM_PBX(PORT_RTP), .vlan_tags = 1, .udp_csum_partial = true },
+		.verdict = XDP_TX,
+		.out = { V6_RTP_TO_TRUNK, .tos = TOS_EF, .vlan_tags = 1 },
+		.stat = XT_STAT_TX,
+		.event = XT_STAT_CSUM_COMPLETED,
+	},
+	{
+		.description = "IPv4 in QinQ with a partial UDP checksum leaves with the full one",
+		.in = { V4_FROM_PBX(PORT_RTP), .vlan_tags = 2, .udp_csum_partial = true },
+		.verdict = XDP_TX,
+		.out = { V4_RTP_TO_TRUNK, .tos = TOS_EF, .vlan_tags = 2 },
+		.stat = XT_STAT_TX,
+		.event = XT_STAT_CSUM_COMPLETED,
+	},
+	{
+		.description = "IPv6 in QinQ with a partial UDP checksum leaves with the full one",
+		.in = { V6_FROM_PBX(PORT_RTP), .vlan_tags = 2, .udp_csum_partial = true },
+		.verdict = XDP_TX,
+		.out = { V6_RTP_TO_TRUNK, .tos = TOS_EF, .vlan_tags = 2 },
+		.stat = XT_STAT_TX,
+		.event = XT_STAT_CSUM_COMPLETED,
+	},
+	{
+		.description = "IPv4 redirected to the other device with a partial UDP checksum: full one",
+		.in = { V4_FROM_PBX(PORT_REDIRECT), .udp_csum_partial = true },
+		.verdict = XDP_REDIRECT,
+		.out = { V4_RTP_TO_PBX_B, .tos = TOS_EF },
+		.stat = XT_STAT_REDIRECT,
+		.event = XT_STAT_CSUM_COMPLETED,
+	},
+	{
+		.description = "IPv6 redirected to the other device with a partial UDP checksum: full one",
+		.in = { V6_FROM_PBX(PORT_REDIRECT), .udp_csum_partial = true },
+		.verdict = XDP_REDIRECT,
+		.out = { V6_RTP_TO_PBX_B, .tos = TOS_EF },
+		.stat = XT_STAT_REDIRECT,
+		.event = XT_STAT_CSUM_COMPLETED,
+	},
+	PARTIAL_LEN_CASE(XT_AF_INET, 1),
+	PARTIAL_LEN_CASE(XT_AF_INET, 3),
+	PARTIAL_LEN_CASE(XT_AF_INET, 4),
+	PARTIAL_LEN_CASE(XT_AF_INET, 255),
+	PARTIAL_LEN_CASE(XT_AF_INET, 504),
+	PARTIAL_LEN_CASE(XT_AF_INET, 505),
+	PARTIAL_LEN_CASE(XT_AF_INET, 1201),
+	PARTIAL_LEN_CASE(XT_AF_INET, 1472),
+	PARTIAL_LEN_CASE(XT_AF_INET6, 1),
+	PARTIAL_LEN_CASE(XT_AF_INET6, 507),
+	PARTIAL_LEN_CASE(XT_AF_INET6, 1452),
+	/* jumbo datagrams: a cached next hop, as the FIB refuses what exceeds the MTU */
+	{
+		.description = "IPv4 partial UDP checksum over 1536 bytes, the most XDP completes: "
+			       "completed",
+		.in = { V4_FROM_PBX(PORT_CACHED_TX), .udp_csum_partial = true,
+			.payload = PAYLOAD_BYTES, .payload_len = 1528 },
+		.verdict = XDP_TX,
+		.out = { V4_CACHED(MAC_INGRESS_DEV, MAC_GATEWAY, RELAY_V4, UNROUTED_V4),
+			 .payload = PAYLOAD_BYTES, .payload_len = 1528 },
+		.stat = XT_STAT_TX,
+		.event = XT_STAT_CSUM_COMPLETED,
+	},
+	{
+		.description = "IPv4 partial UDP checksum over 1537 bytes, more than XDP completes: "
+			       "passed untouched",
+		.in = { V4_FROM_PBX(PORT_CACHED_TX), .udp_csum_partial = true,
+			.payload = PAYLOAD_BYTES, .payload_len = 1529 },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_CSUM_TOO_LONG,
+	},
+	{
+		.description = "IPv6 partial UDP checksum over 1537 bytes: passed untouched",
+		.in = { V6_FROM_PBX(PORT_CACHED_TX), .udp_csum_partial = true,
+			.payload = PAYLOAD_BYTES, .payload_len = 1529 },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_CSUM_TOO_LONG,
+	},
+	{
+		.description = "IPv4 full UDP checksum over 1537 bytes is relayed as usual",
+		.in = { V4_FROM_PBX(PORT_CACHED_TX), .payload = PAYLOAD_BYTES, .payload_len = 1529 },
+		.verdict = XDP_TX,
+		.out = { V4_CACHED(MAC_INGRESS_DEV, MAC_GATEWAY, RELAY_V4, UNROUTED_V4),
+			 .payload = PAYLOAD_BYTES, .payload_len = 1529 },
+		.stat = XT_STAT_TX,
+	},
+	{
+		.description = "IPv4 full UDP checksum that equals the pseudo-header sum stays right",
+		.in = { V4_FROM_PBX(PORT_RTP), .payload = PAYLOAD_FULL_CSUM_LOOKS_PARTIAL },
+		.verdict = XDP_TX,
+		.out = { V4_RTP_TO_TRUNK, .tos = TOS_EF, .payload = PAYLOAD_WORD },
+		.stat = XT_STAT_TX,
+		.event = XT_STAT_CSUM_COMPLETED,
+	},
+	{
+		.description = "IPv6 full UDP checksum that equals the pseudo-header sum stays right",
+		.in = { V6_FROM_PBX(PORT_RTP), .payload = PAYLOAD_FULL_CSUM_LOOKS_PARTIAL },
+		.verdict = XDP_TX,
+		.out = { V6_RTP_TO_TRUNK, .tos = TOS_EF, .payload = PAYLOAD_WORD },
+		.stat = XT_STAT_TX,
+		.event = XT_STAT_CSUM_COMPLETED,
 	},
 
 	/* Rewritten fields */
@@ -1373,6 +1548,24 @@ static const struct pkt_case cases[] = {
 		.stat = XT_STAT_TX,
 	},
 	{
+		.description = "IPv4 sent back out of a device left out of xt_tx_ports (a veth "
+			       "peer without NAPI) is passed untouched, not XDP_TX",
+		.ingress = IFACE_UNATTACHED,
+		.in = { V4_ARRIVING_ON(MAC_UNATTACHED_DEV, PBX_V4, PBX_RTP_PORT, RELAY_V4,
+				       PORT_CACHED_UNATTACHED) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NO_TXPORT,
+	},
+	{
+		.description = "IPv6 sent back out of a device left out of xt_tx_ports (a veth "
+			       "peer without NAPI) is passed untouched, not XDP_TX",
+		.ingress = IFACE_UNATTACHED,
+		.in = { V6_ARRIVING_ON(MAC_UNATTACHED_DEV, PBX_V6, PBX_RTP_PORT, RELAY_V6,
+				       PORT_CACHED_UNATTACHED) },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_NO_TXPORT,
+	},
+	{
 		.description = "IPv4 flow with a cached next hop on the egress device is "
 			       "redirected there",
 		.in = { V4_FROM_PBX(PORT_CACHED_REDIRECT) },
@@ -1512,13 +1705,16 @@ static int read_stats(struct testbed *tb, struct stats *stats)
  * XT_STAT_MAX, the program never saw it and nothing counted.
  */
 static void check_stats(const struct stats *before, const struct stats *after, enum xt_stat stat,
-			struct failure *why)
+			enum xt_stat event, struct failure *why)
 {
 	bool seen = stat != XT_STAT_MAX;
 	int i;
 
 	for (i = 0; i < XT_STAT_MAX; i++) {
-		__u64 expected = seen && (i == XT_STAT_RX || i == (int)stat) ? 1 : 0;
+		__u64 expected =
+			seen && (i == XT_STAT_RX || i == (int)stat || (event && i == (int)event)) ?
+				1 :
+				0;
 		__u64 delta = after->count[i] - before->count[i];
 
 		if (delta != expected)
@@ -1703,23 +1899,36 @@ static int run_program(struct testbed *tb, int ifindex, const __u8 *data, size_t
  */
 static int resolve_payload(struct testbed *tb, struct pkt_spec *in, struct pkt_spec *out)
 {
+	bool looks_partial = in->payload == PAYLOAD_FULL_CSUM_LOOKS_PARTIAL;
 	struct frame *f;
 	__u32 word;
 
-	if (in->payload != PAYLOAD_ZERO_CSUM_AFTER_RELAY)
+	if (in->payload != PAYLOAD_ZERO_CSUM_AFTER_RELAY && !looks_partial)
 		return 0;
 	f = malloc(sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	out->payload = in->payload = PAYLOAD_WORD;
 	for (word = 0; word <= 0xffff; word++) {
-		out->payload_word = word;
-		build_frame(out, tb->macs, f);
-		if (f->l4_csum_computed == 0)
+		struct pkt_spec *built = looks_partial ? in : out;
+		const __u8 *ip;
+
+		built->payload_word = word;
+		build_frame(built, tb->macs, f);
+		ip = f->bytes + f->l3_off;
+		if (!looks_partial && f->l4_csum_computed == 0)
+			break;
+		if (looks_partial &&
+		    get16(f->bytes + f->l4_off + UDP_CHECK_OFFSET) ==
+			    pseudo_header_sum(in->family, ip,
+					      get16(f->bytes + f->l4_off + UDP_LEN_OFFSET)))
 			break;
 	}
 	free(f);
-	in->payload_word = out->payload_word;
+	if (looks_partial)
+		out->payload_word = in->payload_word;
+	else
+		in->payload_word = out->payload_word;
 	return word <= 0xffff ? 0 : -ENOENT;
 }
 
@@ -1741,7 +1950,7 @@ static void run_case(struct testbed *tb, const struct pkt_case *c, struct case_b
 	int verdict, err;
 
 	if (resolve_payload(tb, &in, &out)) {
-		failf(&why, "no payload makes the relayed UDP checksum 0");
+		failf(&why, "no payload makes the case's UDP checksum");
 		goto out;
 	}
 	build_frame(&in, tb->macs, &buf->in);
@@ -1780,7 +1989,7 @@ static void run_case(struct testbed *tb, const struct pkt_case *c, struct case_b
 	if (read_stats(tb, &stats_after))
 		failf(&why, "reading stats: %s", strerror(errno));
 	else
-		check_stats(&stats_before, &stats_after, c->stat, &why);
+		check_stats(&stats_before, &stats_after, c->stat, c->event, &why);
 	if (has_flow) {
 		if (read_flow(tb, index, &flow_after))
 			failf(&why, "reading flow %u: %s", index, strerror(errno));
@@ -1825,7 +2034,7 @@ static void run_truncations(struct testbed *tb, const struct truncation_case *t,
 			if (read_stats(tb, &after))
 				failf(&at_len, "reading stats: %s", strerror(errno));
 			else
-				check_stats(&before, &after, XT_STAT_MAX, &at_len);
+				check_stats(&before, &after, XT_STAT_MAX, 0, &at_len);
 			goto next;
 		}
 		if (err) {
@@ -1840,7 +2049,7 @@ static void run_truncations(struct testbed *tb, const struct truncation_case *t,
 		if (read_stats(tb, &after))
 			failf(&at_len, "reading stats: %s", strerror(errno));
 		else
-			check_stats(&before, &after, XT_STAT_PASS_MALFORMED, &at_len);
+			check_stats(&before, &after, XT_STAT_PASS_MALFORMED, 0, &at_len);
 next:
 		if (at_len.used && !failed_lengths++)
 			failf(&why, "at %zu bytes: %s", len, at_len.text);
@@ -2408,7 +2617,8 @@ static int fill_maps(struct testbed *tb)
 {
 	struct bpf_map *addrs = tb->skel->maps.xt_relay_addrs, *flow_map = tb->skel->maps.xt_flows;
 	struct bpf_map *tx_ports = tb->skel->maps.xt_tx_ports;
-	const enum test_device attached[] = { IFACE_INGRESS, IFACE_EGRESS };
+	/* where the program runs, as attaching puts them in xt_tx_ports; not IFACE_UNATTACHED */
+	const enum test_device attached[] = { IFACE_INGRESS, IFACE_EGRESS, IFACE_NO_FORWARD };
 	struct xt_flow flow;
 	size_t i;
 	int err;

@@ -60,6 +60,7 @@ static void render_datapath(FILE *out, const struct xt_dataplane *dp)
 		{ XT_STAT_PASS_FWD_DISABLED, "pass", "fib_forwarding_disabled" },
 		{ XT_STAT_PASS_NO_TXPORT, "pass", "no_tx_port" },
 		{ XT_STAT_PASS_FAMILY, "pass", "family_mismatch" },
+		{ XT_STAT_PASS_CSUM_TOO_LONG, "pass", "partial_csum_too_long" },
 	};
 	uint64_t totals[XT_STAT_MAX] = { 0 };
 
@@ -74,6 +75,11 @@ static void render_datapath(FILE *out, const struct xt_dataplane *dp)
 	       "Flows that learned their peer's source port from its first packet (NAT).");
 	fprintf(out, "xtrunk_xdp_latched_total %llu\n",
 		(unsigned long long)totals[XT_STAT_LATCHED]);
+	family(out, "xtrunk_xdp_csum_completed_total", "counter",
+	       "Relayed packets whose sender left the UDP checksum partial (checksum offload "
+	       "on a local veth or container), completed by XDP.");
+	fprintf(out, "xtrunk_xdp_csum_completed_total %llu\n",
+		(unsigned long long)totals[XT_STAT_CSUM_COMPLETED]);
 }
 
 struct flow_sums {

@@ -105,8 +105,17 @@ static int pin_matches(const struct bpf_map *map, int fd, const char *path, char
 		return -errno;
 	}
 	if (info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
-	    info.value_size == bpf_map__value_size(map))
-		return 0;
+	    info.value_size == bpf_map__value_size(map)) {
+		/* a table indexed by a build's constants, e.g. xt_stats by enum xt_stat */
+		if (info.max_entries == bpf_map__max_entries(map))
+			return 0;
+		snprintf(err, errlen,
+			 "%s was pinned by another version of xtrunk (%u entries; this one has "
+			 "%u): detach that version from every interface (its pins go with the "
+			 "last), then attach this one",
+			 path, info.max_entries, bpf_map__max_entries(map));
+		return -ESTALE;
+	}
 	snprintf(err, errlen,
 		 "%s was pinned by another version of xtrunk (type %u, key %u, value %u bytes; "
 		 "this one has type %u, key %u, value %u): detach that version from every "

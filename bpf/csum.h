@@ -160,7 +160,7 @@ __noinline int xt_csum_datagram(struct xdp_md *ctx, __u32 udp_off, __u32 len)
 	if (len & 1) {
 		if ((void *)(pos + 1) > data_end)
 			return -1;
-		/* the last byte, padded with a zero byte to a 16-bit word */
+			/* the last byte, padded with a zero byte to a 16-bit word */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 		sum += *pos;
 #else

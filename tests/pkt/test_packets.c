@@ -563,9 +563,9 @@ struct pkt_spec {
 	 * (CHECKSUM_PARTIAL): the field holds the pseudo-header's sum only
 	 */
 	bool udp_csum_partial;
-	__u16 payload_len; /* PAYLOAD_BYTES */
-	int ip_len_excess;	     /* added to the IP length field */
-	int udp_len_excess;	     /* added to the UDP length field */
+	__u16 payload_len;  /* PAYLOAD_BYTES */
+	int ip_len_excess;  /* added to the IP length field */
+	int udp_len_excess; /* added to the UDP length field */
 	enum payload_kind payload;
 	__u16 payload_word;
 	bool pad_to_min_frame; /* Ethernet padding up to ETH_ZLEN after the IP packet */
@@ -954,21 +954,29 @@ struct pkt_case {
 	.ttl = RELAYED_TTL, .tos = TOS_EF
 
 /* A partial checksum over LEN bytes of payload: every chunk and tail of the completion. */
-#define PARTIAL_LEN_CASE(fam, len)                                                               \
-	{                                                                                        \
-		.description = #fam " partial UDP checksum over " #len " bytes of payload: "    \
-				    "completed",                                                \
-		.in = { .family = fam, .eth_src = MAC_PBX, .eth_dst = MAC_INGRESS_DEV,           \
-			.src = { fam == XT_AF_INET ? PBX_V4 : PBX_V6, PBX_RTP_PORT },            \
-			.dst = { fam == XT_AF_INET ? RELAY_V4 : RELAY_V6, PORT_RTP },            \
-			.udp_csum_partial = true, .payload = PAYLOAD_BYTES, .payload_len = len }, \
-		.verdict = XDP_TX,                                                               \
-		.out = { .family = fam, .eth_src = MAC_INGRESS_DEV, .eth_dst = MAC_GATEWAY,      \
-			 .src = { fam == XT_AF_INET ? RELAY_V4 : RELAY_V6, LEG_RTP_PORT },       \
-			 .dst = { fam == XT_AF_INET ? TRUNK_V4 : TRUNK_V6, TRUNK_RTP_PORT },     \
-			 .ttl = RELAYED_TTL, .tos = TOS_EF, .payload = PAYLOAD_BYTES,            \
-			 .payload_len = len },                                                   \
-		.stat = XT_STAT_TX, .event = XT_STAT_CSUM_COMPLETED,                             \
+#define PARTIAL_LEN_CASE(fam, len)                                                           \
+	{                                                                                    \
+		.description = #fam " partial UDP checksum over " #len " bytes of payload: " \
+				    "completed",                                             \
+		.in = { .family = fam,                                                       \
+			.eth_src = MAC_PBX,                                                  \
+			.eth_dst = MAC_INGRESS_DEV,                                          \
+			.src = { fam == XT_AF_INET ? PBX_V4 : PBX_V6, PBX_RTP_PORT },        \
+			.dst = { fam == XT_AF_INET ? RELAY_V4 : RELAY_V6, PORT_RTP },        \
+			.udp_csum_partial = true,                                            \
+			.payload = PAYLOAD_BYTES,                                            \
+			.payload_len = len },                                                \
+		.verdict = XDP_TX,                                                           \
+		.out = { .family = fam,                                                      \
+			 .eth_src = MAC_INGRESS_DEV,                                         \
+			 .eth_dst = MAC_GATEWAY,                                             \
+			 .src = { fam == XT_AF_INET ? RELAY_V4 : RELAY_V6, LEG_RTP_PORT },   \
+			 .dst = { fam == XT_AF_INET ? TRUNK_V4 : TRUNK_V6, TRUNK_RTP_PORT }, \
+			 .ttl = RELAYED_TTL,                                                 \
+			 .tos = TOS_EF,                                                      \
+			 .payload = PAYLOAD_BYTES,                                           \
+			 .payload_len = len },                                               \
+		.stat = XT_STAT_TX, .event = XT_STAT_CSUM_COMPLETED,                         \
 	}
 
 static const struct pkt_case cases[] = {
@@ -1078,7 +1086,8 @@ static const struct pkt_case cases[] = {
 		.event = XT_STAT_CSUM_COMPLETED,
 	},
 	{
-		.description = "IPv4 in one 802.1Q tag with a partial UDP checksum leaves with the full one",
+		.description =
+			"IPv4 in one 802.1Q tag with a partial UDP checksum leaves with the full one",
 		.in = { V4_FROM_PBX(PORT_RTP), .vlan_tags = 1, .udp_csum_partial = true },
 		.verdict = XDP_TX,
 		.out = { V4_RTP_TO_TRUNK, .tos = TOS_EF, .vlan_tags = 1 },
@@ -1086,7 +1095,8 @@ static const struct pkt_case cases[] = {
 		.event = XT_STAT_CSUM_COMPLETED,
 	},
 	{
-		.description = "IPv6 in one 802.1Q tag with a partial UDP checksum leaves with the full one",
+		.description =
+			"IPv6 in one 802.1Q tag with a partial UDP checksum leaves with the full one",
 		.in = { V6_FROM_PBX(PORT_RTP), .vlan_tags = 1, .udp_csum_partial = true },
 		.verdict = XDP_TX,
 		.out = { V6_RTP_TO_TRUNK, .tos = TOS_EF, .vlan_tags = 1 },
@@ -1110,7 +1120,8 @@ static const struct pkt_case cases[] = {
 		.event = XT_STAT_CSUM_COMPLETED,
 	},
 	{
-		.description = "IPv4 redirected to the other device with a partial UDP checksum: full one",
+		.description =
+			"IPv4 redirected to the other device with a partial UDP checksum: full one",
 		.in = { V4_FROM_PBX(PORT_REDIRECT), .udp_csum_partial = true },
 		.verdict = XDP_REDIRECT,
 		.out = { V4_RTP_TO_PBX_B, .tos = TOS_EF },
@@ -1118,7 +1129,8 @@ static const struct pkt_case cases[] = {
 		.event = XT_STAT_CSUM_COMPLETED,
 	},
 	{
-		.description = "IPv6 redirected to the other device with a partial UDP checksum: full one",
+		.description =
+			"IPv6 redirected to the other device with a partial UDP checksum: full one",
 		.in = { V6_FROM_PBX(PORT_REDIRECT), .udp_csum_partial = true },
 		.verdict = XDP_REDIRECT,
 		.out = { V6_RTP_TO_PBX_B, .tos = TOS_EF },
@@ -1149,8 +1161,9 @@ static const struct pkt_case cases[] = {
 		.event = XT_STAT_CSUM_COMPLETED,
 	},
 	{
-		.description = "IPv4 partial UDP checksum over 1537 bytes, more than XDP completes: "
-			       "passed untouched",
+		.description =
+			"IPv4 partial UDP checksum over 1537 bytes, more than XDP completes: "
+			"passed untouched",
 		.in = { V4_FROM_PBX(PORT_CACHED_TX), .udp_csum_partial = true,
 			.payload = PAYLOAD_BYTES, .payload_len = 1529 },
 		.verdict = XDP_PASS,
@@ -1165,14 +1178,16 @@ static const struct pkt_case cases[] = {
 	},
 	{
 		.description = "IPv4 full UDP checksum over 1537 bytes is relayed as usual",
-		.in = { V4_FROM_PBX(PORT_CACHED_TX), .payload = PAYLOAD_BYTES, .payload_len = 1529 },
+		.in = { V4_FROM_PBX(PORT_CACHED_TX), .payload = PAYLOAD_BYTES,
+			.payload_len = 1529 },
 		.verdict = XDP_TX,
 		.out = { V4_CACHED(MAC_INGRESS_DEV, MAC_GATEWAY, RELAY_V4, UNROUTED_V4),
 			 .payload = PAYLOAD_BYTES, .payload_len = 1529 },
 		.stat = XT_STAT_TX,
 	},
 	{
-		.description = "IPv4 full UDP checksum that equals the pseudo-header sum stays right",
+		.description =
+			"IPv4 full UDP checksum that equals the pseudo-header sum stays right",
 		.in = { V4_FROM_PBX(PORT_RTP), .payload = PAYLOAD_FULL_CSUM_LOOKS_PARTIAL },
 		.verdict = XDP_TX,
 		.out = { V4_RTP_TO_TRUNK, .tos = TOS_EF, .payload = PAYLOAD_WORD },
@@ -1180,7 +1195,8 @@ static const struct pkt_case cases[] = {
 		.event = XT_STAT_CSUM_COMPLETED,
 	},
 	{
-		.description = "IPv6 full UDP checksum that equals the pseudo-header sum stays right",
+		.description =
+			"IPv6 full UDP checksum that equals the pseudo-header sum stays right",
 		.in = { V6_FROM_PBX(PORT_RTP), .payload = PAYLOAD_FULL_CSUM_LOOKS_PARTIAL },
 		.verdict = XDP_TX,
 		.out = { V6_RTP_TO_TRUNK, .tos = TOS_EF, .payload = PAYLOAD_WORD },

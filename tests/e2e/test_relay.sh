@@ -127,6 +127,20 @@ relay_direction "IPv4 callee->caller" "$NS_E" 10.99.2.2:6000 10.99.2.1:30000 "$N
 relay_direction "IPv6 caller->callee" "$NS_C" [fd99:1::2]:5002 [fd99:1::1]:20002 "$NS_E" [fd99:2::2]:6002 [fd99:2::1]:30002 220
 relay_direction "IPv6 callee->caller" "$NS_E" [fd99:2::2]:6002 [fd99:2::1]:30002 "$NS_C" [fd99:1::2]:5002 [fd99:1::1]:20002 220
 check_eq "stats: every relayed packet was redirected" "$((COUNT * 4))" "$(stat_field redirect)"
+check_eq "stats: the lab's senders compute full checksums: none completed" "0" "$(stat_field csum_completed)"
+
+# --- senders at the kernel's default, checksum offload on: partial checksums ---
+# (as every container or veth-attached host sends; the receivers' kernels drop
+# a datagram whose checksum XDP left partial, so "received" proves completion)
+for ns in "$NS_C" "$NS_E"; do ip netns exec "$ns" ethtool -K eth0 tx on >/dev/null; done
+ctl flow add 10.99.1.1:20004 to 10.99.2.2:6004 via 10.99.2.1:30004 from 10.99.1.2:5004
+ctl flow add [fd99:2::1]:30006 to [fd99:1::2]:5006 via [fd99:1::1]:20006 from [fd99:2::2]:6006
+relay_direction "IPv4 caller->callee, partial checksums" "$NS_C" 10.99.1.2:5004 10.99.1.1:20004 "$NS_E" 10.99.2.2:6004 10.99.2.1:30004 200
+relay_direction "IPv6 callee->caller, partial checksums" "$NS_E" [fd99:2::2]:6006 [fd99:2::1]:30006 "$NS_C" [fd99:1::2]:5006 [fd99:1::1]:20006 220
+ctl flow del 10.99.1.1:20004
+ctl flow del [fd99:2::1]:30006
+check_eq "stats: XDP completed every partial checksum" "$((COUNT * 2))" "$(stat_field csum_completed)"
+for ns in "$NS_C" "$NS_E"; do ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null; done
 
 # --- media injection: a wrong source port is dropped and counted ---
 out=$(mktemp)

@@ -53,6 +53,8 @@ CTL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))
 SKELS    := $(BUILD)/xtrunk.skel.h $(BUILD)/bench.skel.h $(BUILD)/traffic.skel.h
 
 PROGS := $(BUILD)/xtrunkd $(BUILD)/xtrunkctl $(BUILD)/test_unit $(BUILD)/test_packets $(BUILD)/bench_xdp $(BUILD)/rtpgen $(BUILD)/udp_peer $(BUILD)/bench_flows $(BUILD)/ng_client $(BUILD)/memlat
+# what the phones of test_phones.sh heard, by frequency
+PROGS += $(BUILD)/tone_meter
 # the fuzz corpus replayed by make check (fuzz targets: see make fuzz below)
 FUZZ_TARGETS := sdp sip
 PROGS += $(FUZZ_TARGETS:%=$(BUILD)/fuzz_replay_%)
@@ -102,6 +104,10 @@ $(BUILD)/test_unit: $(BUILD)/tests/unit/test_lib.o $(BUILD)/libxtrunk.a
 $(BUILD)/udp_peer: $(BUILD)/tests/e2e/udp_peer.o $(BUILD)/libxtrunk.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tone_meter: $(BUILD)/tests/e2e/tone_meter.o
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 $(BUILD)/rtpgen: $(BUILD)/tools/rtpgen.o $(BUILD)/libxtrunk.a
 	$(call say,LINK,$@)

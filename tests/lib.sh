@@ -115,7 +115,7 @@ track() {
 }
 
 alive() {
-	[[ -r /proc/$1/status ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status"
+	[[ -r /proc/$1/status ]] && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"
 }
 
 gone() {
@@ -207,7 +207,7 @@ lab_up() {
 	LAB_NET=$1
 	[[ -n ${XT_KEEP:-} ]] || on_exit "rm -rf $WORK"
 	on_exit "ip netns del $NS_P; ip netns del $NS_R; ip netns del $NS_T"
-	three_hosts "$NS_P" "$NS_R" "$NS_T" "10.$1.1" "10.$1.2" "fd$1:1" "fd$1:2"
+	three_hosts "$NS_P" "$NS_R" "$NS_T" "10.$1.1" "10.$1.2" "fd$1:1" "fd$1:2" || exit 1
 	on_exit "in_ns $NS_R $XTRUNKCTL --pin-dir $PIN iface detach left0; in_ns $NS_R $XTRUNKCTL --pin-dir $PIN iface detach right0; rm -rf $PIN"
 	on_exit stop_xtrunkd
 	on_exit stop_tracked

@@ -15,6 +15,8 @@ PACKAGES=(
 	# SIP peers (SIPp) and packet captures (tshark), a Prometheus server and
 	# promtool for the metrics test
 	iproute2 ethtool jq util-linux procps sip-tester tshark curl gzip prometheus
+	# two real SIP phones for test_phones.sh (headless: sine tone in, WAV out)
+	baresip
 	# the style check
 	clang-format
 )

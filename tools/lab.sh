@@ -7,6 +7,9 @@
 #   tools/lab.sh down    stop the lab's xtrunkd, remove XDP, pins and namespaces
 #   tools/lab.sh demo    up; xtrunkd on the relay; a real SIP call from the PBX to the
 #                        trunk with SIPp, G.711 audio both ways and DTMF; show it; down
+#
+#   XT_LAB_OFFLOADS=gro|kernel|tuned: the PBX's and the trunk's veth offloads
+#   (tools/netns.sh, end_host_offloads; gro when unset)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/tools/netns.sh"

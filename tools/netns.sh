@@ -6,6 +6,8 @@
 # The relay host NS_R is an endpoint on both networks, not a router: IP
 # forwarding stays off, so only XDP (or a relay process) moves media across.
 # Source this file; callers delete the namespaces (ip netns del) when done.
+# XT_LAB_OFFLOADS=gro|kernel|tuned chooses the end hosts' offloads (see
+# end_host_offloads below; gro when unset).
 
 # three_hosts NS_L NS_R NS_E V4_L V4_R V6_L V6_R
 #   V4_* are /24 prefixes ("10.77.1"), V6_* /64 prefixes ("fd77:1").
@@ -44,11 +46,34 @@ three_hosts() {
 	_neigh "$ns_l" eth0 "$v4l.1" "$v6l::1" "$m_rl"
 	_neigh "$ns_e" eth0 "$v4r.1" "$v6r::1" "$m_rr"
 
-	# Senders compute full checksums (XDP updates them incrementally); the
-	# end hosts receive XDP-transmitted frames, which veth needs NAPI for.
-	for ns in "$ns_l" "$ns_e"; do
-		ip netns exec "$ns" ethtool -K eth0 tx off gro on >/dev/null
-	done
+	# The end hosts' offloads; kernel: as the kernel made them, untouched.
+	local mode=${XT_LAB_OFFLOADS:-gro}
+	[[ $mode == kernel ]] || end_host_offloads "$ns_l" "$mode" || return 1
+	[[ $mode == kernel ]] || end_host_offloads "$ns_e" "$mode"
+}
+
+# end_host_offloads NS MODE: the offloads of an end host's eth0, the veth the
+# relay's XDP program transmits into. MODE (XT_LAB_OFFLOADS for three_hosts):
+#   gro     (the default) GRO on, tx checksumming left on: XDP frames reach the
+#           host (a veth peer needs NAPI, an XDP program or GRO, to take them),
+#           and its senders hand the relay partial UDP checksums
+#           (CHECKSUM_PARTIAL) that XDP must complete
+#   kernel  the kernel's veth defaults, as containers and pods are wired
+#           (three_hosts leaves them untouched; here they are set back): tx
+#           checksumming on, GRO off, so XDP cannot transmit to the host and
+#           the relay must carry media to it in userspace
+#   tuned   tx checksumming off, GRO on: the host sends full checksums and
+#           takes XDP frames, the easiest case for the relay
+end_host_offloads() {
+	case $2 in
+	gro) ip netns exec "$1" ethtool -K eth0 tx on gro on >/dev/null ;;
+	kernel) ip netns exec "$1" ethtool -K eth0 tx on gro off >/dev/null ;;
+	tuned) ip netns exec "$1" ethtool -K eth0 tx off gro on >/dev/null ;;
+	*)
+		echo "netns.sh: XT_LAB_OFFLOADS=$2: expected gro, kernel or tuned" >&2
+		return 1
+		;;
+	esac
 }
 
 _mac() {

@@ -100,16 +100,16 @@ relay_reset() {
 	return $rc
 }
 
-# heard SIDE: tone_meter's line for what SIDE's phone decoded, judged against
-# the other phone's tone.
-heard() {
+# recording SIDE enc|dec HZ: tone_meter's line for what SIDE's phone sent
+# (enc) or decoded (dec), judged against HZ.
+recording() {
 	local wav
-	wav=$(ls "$RUN/$1/rec/"dump-*-dec.wav 2>/dev/null | head -1)
+	wav=$(ls "$RUN/$1/rec/"dump-*-"$2".wav 2>/dev/null | head -1)
 	[[ -n $wav ]] || {
 		echo "no recording"
 		return
 	}
-	"$TONE_METER" "$wav" "${TONE[$(other "$1")]}" 2>&1
+	"$TONE_METER" "$wav" "$3" 2>&1
 }
 # seconds_of LINE HZ|other: the seconds tone_meter counted.
 seconds_of() {
@@ -127,8 +127,8 @@ call_media() { call_log | sed -nE 's/^media relayed: ([0-9]+) packets in XDP, ([
 call_ended() { [[ -n $(call_media) ]]; }
 
 # egress_warning DEV: xtrunkd's log has a line about DEV's veth peer that
-# cannot take XDP frames (GRO off, no XDP program).
-egress_warning() { grep -E "interface $1: .*veth peer .*GRO off" "$XD_LOG"; }
+# cannot take XDP frames (GRO off, no XDP program), and how to fix it.
+egress_warning() { grep -E "interface $1: .*veth peer .*GRO off.*ethtool -K eth0 gro on" "$XD_LOG"; }
 
 # phone_call MODE: one call between the two phones with the phones' veths in
 # MODE, xtrunkd started fresh; then what each heard and how it went.
@@ -182,10 +182,15 @@ phone_call() {
 	check_eq "$mode: the call was answered and ended by the PBX's BYE" "answered (200)|BYE from pbx" \
 		"$(call_log | grep -E '^(answered|BYE from|cancelled by|failed:)' | paste -sd'|')"
 
-	# What each phone heard: the other's tone, long enough, and nothing else.
+	# What each phone sent (its own tone) and heard: the other's tone, long
+	# enough, and nothing else.
 	for side in pbx trunk; do
-		line=$(heard $side)
-		echo "# ${NAME[$side]}: $line"
+		line=$(recording $side enc "${TONE[$side]}")
+		s=$(seconds_of "$line" "${TONE[$side]}")
+		check "$mode: ${NAME[$side]} sent its ${TONE[$side]} Hz tone for at least $MIN_HEARD s" \
+			ge "${s:-0}" $MIN_HEARD
+		line=$(recording $side dec "${TONE[$(other $side)]}")
+		echo "# ${NAME[$side]} heard: $line"
 		s=$(seconds_of "$line" "${TONE[$(other $side)]}")
 		check "$mode: ${NAME[$side]} hears ${NAME[$(other $side)]}'s ${TONE[$(other $side)]} Hz tone for at least $MIN_HEARD s" \
 			ge "${s:-0}" $MIN_HEARD
@@ -222,6 +227,7 @@ phone_call() {
 		check "$mode: the phones sent partial checksums and XDP completed them (xtrunkctl stats csum_completed)" \
 			ge $(($(stat_field csum_completed) - csum0)) $MIN_PACKETS
 	fi
+	check_eq "$mode: after the call no flow is left" 0 "$(ctl -j flow list | jq length)"
 	check "$mode: xtrunkd stops cleanly" relay_reset
 }
 

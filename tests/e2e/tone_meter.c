@@ -7,7 +7,8 @@
  * Reads a 16-bit PCM WAV (what a phone recorded of the audio it decoded),
  * cuts it into 50 ms blocks and sorts each: silence (RMS under -40 dBFS), the
  * tone HZ (at least 80% of the block's energy at HZ, by the Goertzel
- * algorithm), or other sound. Prints one line:
+ * algorithm: a tone within about 5 Hz of HZ, alone), or other sound. Prints
+ * one line:
  *
  *   FILE: 7.90 s, 6.10 s of 1200 Hz, 0.00 s of other sound (dominant 0 Hz),
  *   1.80 s of silence

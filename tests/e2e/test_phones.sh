@@ -18,9 +18,21 @@
 #   tuned   full checksums, GRO on: XDP carries the audio.
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
+MODES=${XT_PHONES_OFFLOADS:-kernel gro}
+# What each mode sets on the phones' eth0: tx checksumming, GRO.
+declare -A OFFLOADS=([kernel]="on off" [gro]="on on" [tuned]="off on")
+for mode in $MODES; do
+	[[ -n ${OFFLOADS[$mode]:-} ]] || {
+		echo "$0: XT_PHONES_OFFLOADS: '$mode' is not one of ${!OFFLOADS[*]}" >&2
+		exit 1
+	}
+done
+command -v baresip >/dev/null || {
+	echo "$0: baresip is not installed (tools/deps.sh installs it)" >&2
+	exit 1
+}
 lab_init p phones
 TONE_METER=$XT_BUILD/tone_meter
-MODES=${XT_PHONES_OFFLOADS:-kernel gro}
 
 declare -A NS=([pbx]=$NS_P [trunk]=$NS_T)
 declare -A HOST4=([pbx]=10.94.1.2 [trunk]=10.94.2.2)
@@ -89,6 +101,7 @@ offloads_are() {
 	k=$(ip netns exec "$1" ethtool -k eth0)
 	grep -q "^tx-checksumming: $2" <<<"$k" && grep -q "^generic-receive-offload: $3" <<<"$k"
 }
+phones_offloads_are() { offloads_are "$NS_P" "$1" "$2" && offloads_are "$NS_T" "$1" "$2"; }
 
 # The relay as the lab made it: xtrunkd stopped, no XDP program, no pins.
 relay_reset() {
@@ -104,7 +117,7 @@ relay_reset() {
 # (enc) or decoded (dec), judged against HZ.
 recording() {
 	local wav
-	wav=$(ls "$RUN/$1/rec/"dump-*-"$2".wav 2>/dev/null | head -1)
+	wav=$(find "$RUN/$1/rec" -name "dump-*-$2.wav" 2>/dev/null | head -1)
 	[[ -n $wav ]] || {
 		echo "no recording"
 		return
@@ -133,7 +146,7 @@ egress_warning() { grep -E "interface $1: .*veth peer .*GRO off.*ethtool -K eth0
 # phone_call MODE: one call between the two phones with the phones' veths in
 # MODE, xtrunkd started fresh; then what each heard and how it went.
 phone_call() {
-	local mode=$1 side callee caller line s media xdp user redirect0 csum0
+	local mode=$1 side callee caller line s media xdp user redirect0 csum0 tx gro
 	RUN=$WORK/$mode
 	mkdir -p "$RUN"
 	echo "# --- the phones' veths in $mode mode ---"
@@ -141,14 +154,8 @@ phone_call() {
 		end_host_offloads "${NS[$side]}" "$mode"
 		phone_config "$RUN/$side" "$side"
 	done
-	case $mode in
-	kernel) check "$mode: the phones' eth0: tx checksumming on, GRO off" \
-		eval 'offloads_are $NS_P on off && offloads_are $NS_T on off' ;;
-	gro) check "$mode: the phones' eth0: tx checksumming on, GRO on" \
-		eval 'offloads_are $NS_P on on && offloads_are $NS_T on on' ;;
-	tuned) check "$mode: the phones' eth0: tx checksumming off, GRO on" \
-		eval 'offloads_are $NS_P off on && offloads_are $NS_T off on' ;;
-	esac
+	read -r tx gro <<<"${OFFLOADS[$mode]}"
+	check "$mode: the phones' eth0: tx checksumming $tx, GRO $gro" phones_offloads_are "$tx" "$gro"
 
 	if ! start_xtrunkd "$RUN/xtrunkd.log"; then
 		fail "$mode: xtrunkd starts in the relay namespace and says it is ready"
@@ -231,10 +238,6 @@ phone_call() {
 	check "$mode: xtrunkd stops cleanly" relay_reset
 }
 
-command -v baresip >/dev/null || {
-	echo "$0: baresip is not installed (tools/deps.sh installs it)" >&2
-	exit 1
-}
 XT_LAB_OFFLOADS=kernel lab_up 94
 write_config
 for mode in $MODES; do

@@ -11,31 +11,38 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-/* One's complement add with end-around carry. */
-static __always_inline __u32 csum_add(__u32 sum, __u32 addend)
+/*
+ * Incremental updates (RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m')) are summed
+ * in 64 bits: 32-bit words and their complements add up without a carry to
+ * propagate until the final fold, so an update costs one add a word and no
+ * branch (BPF has no add-with-carry; a 32-bit end-around carry is a compare
+ * and a jump).
+ */
+static __always_inline __u64 csum_replace32(__u64 sum, __u32 old, __u32 new)
 {
-	sum += addend;
-	return sum + (sum < addend);
+	return sum + (__u32)~old + new;
 }
 
-/* Fold a 32-bit one's complement sum to 16 bits and complement it. */
-static __always_inline __u16 csum_fold(__u32 sum)
+static __always_inline __u64 csum_replace16(__u64 sum, __u16 old, __u16 new)
 {
+	return sum + (__u16)~old + new;
+}
+
+/* Fold a 64-bit one's complement sum to 16 bits, not complemented. */
+static __always_inline __u16 csum_fold64_plain(__u64 sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
 }
 
-/* RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), for a 32-bit field. */
-static __always_inline __u32 csum_replace32(__u32 sum, __u32 old, __u32 new)
+/* The same, complemented: the checksum field. */
+static __always_inline __u16 csum_fold64(__u64 sum)
 {
-	return csum_add(csum_add(sum, ~old), new);
-}
-
-/* The same for a 16-bit field. */
-static __always_inline __u32 csum_replace16(__u32 sum, __u16 old, __u16 new)
-{
-	return csum_add(csum_add(sum, (__u16)~old), new);
+	return (__u16)~csum_fold64_plain(sum);
 }
 
 /*
@@ -53,19 +60,7 @@ static __always_inline __u16 ipv4_header_csum(struct iphdr *ip)
 #pragma unroll
 	for (i = 0; i < (int)(sizeof(*ip) / 4); i++)
 		sum += word[i];
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
-}
-
-/* Fold a 32-bit one's complement sum to 16 bits, not complemented. */
-static __always_inline __u16 csum_fold_plain(__u32 sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)sum;
+	return csum_fold64(sum);
 }
 
 /*
@@ -79,11 +74,9 @@ static __always_inline __u16 csum_fold_plain(__u32 sum)
  */
 static __always_inline int udp_csum_partial_v4(const struct iphdr *ip, const struct udphdr *udp)
 {
-	__u32 sum = ip->saddr;
+	__u64 sum = (__u64)ip->saddr + ip->daddr + bpf_htons(IPPROTO_UDP) + udp->len;
 
-	sum = csum_add(sum, ip->daddr);
-	sum = csum_add(sum, bpf_htons(IPPROTO_UDP) + (__u32)udp->len);
-	return udp->check == csum_fold_plain(sum);
+	return udp->check == csum_fold64_plain(sum);
 }
 
 static __always_inline int udp_csum_partial_v6(const struct ipv6hdr *ip6, const struct udphdr *udp)
@@ -95,9 +88,7 @@ static __always_inline int udp_csum_partial_v6(const struct ipv6hdr *ip6, const 
 #pragma unroll
 	for (i = 0; i < 8; i++)
 		sum += addr[i];
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	return udp->check == csum_fold_plain((__u32)sum);
+	return udp->check == csum_fold64_plain(sum);
 }
 
 /*
@@ -168,7 +159,7 @@ __noinline int xt_csum_datagram(struct xdp_md *ctx, __u32 udp_off, __u32 len)
 #endif
 	}
 	/* a 16-bit sum, so that it fits the int a global function returns */
-	return csum_fold_plain((__u32)((sum & 0xffffffff) + (sum >> 32)));
+	return csum_fold64_plain(sum);
 }
 
 #endif /* XTRUNK_CSUM_H */

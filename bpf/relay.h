@@ -226,13 +226,13 @@ static __always_inline void rewrite_ipv4(struct pkt *p, const struct xt_flow *fl
 
 	/* A zero UDP checksum over IPv4 means "none" and stays so (RFC 768). */
 	if (udp->check) {
-		__u32 sum = csum;
+		__u64 sum = csum;
 
 		sum = csum_replace32(sum, ip->saddr, new_saddr);
 		sum = csum_replace32(sum, ip->daddr, new_daddr);
 		sum = csum_replace16(sum, udp->source, flow->relay_port);
 		sum = csum_replace16(sum, udp->dest, peer_port);
-		udp->check = csum_fold(sum) ?: 0xffff;
+		udp->check = csum_fold64(sum) ?: 0xffff;
 	}
 	udp->source = flow->relay_port;
 	udp->dest = peer_port;
@@ -253,7 +253,7 @@ static __always_inline void rewrite_ipv6(struct pkt *p, const struct xt_flow *fl
 	__u32 *old_s = (__u32 *)&ip6->saddr, *old_d = (__u32 *)&ip6->daddr;
 	const __u32 *new_s = relay_addr;
 	const __u32 *new_d = (const __u32 *)flow->peer_addr;
-	__u32 sum = csum;
+	__u64 sum = csum;
 	__be32 *first = (__be32 *)ip6;
 	__u32 word;
 	int i;
@@ -266,7 +266,7 @@ static __always_inline void rewrite_ipv6(struct pkt *p, const struct xt_flow *fl
 	sum = csum_replace16(sum, udp->source, flow->relay_port);
 	sum = csum_replace16(sum, udp->dest, peer_port);
 	/* IPv6 UDP always carries a checksum; a computed 0 goes out as 0xffff. */
-	udp->check = csum_fold(sum) ?: 0xffff;
+	udp->check = csum_fold64(sum) ?: 0xffff;
 	udp->source = flow->relay_port;
 	udp->dest = peer_port;
 

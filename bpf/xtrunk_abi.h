@@ -169,7 +169,7 @@ struct xt_nexthop_entry {
  * is 0 or 1 modulo this, and feeds A.8's estimator one transit difference
  * per such pair (see bpf/rtp_stats.h). A power of two.
  */
-#define XT_RTP_JITTER_EVERY 8u
+#define XT_RTP_JITTER_EVERY 16u
 #define XT_RTP_DUPLICATES_MAX 0xffffu /* duplicates stops there */
 
 struct xt_rtp_stats {

@@ -90,14 +90,27 @@ int BPF_PROG(xt_watch_bulk_tx, const struct net_device *dev, int sent, int drops
 	return 0;
 }
 
-/* A redirect that failed before any driver saw it (target down, MTU, ...). */
+/*
+ * A redirect that failed before any driver saw it: the kernel refuses a
+ * device that does not take XDP frames (a veth whose peer has no NAPI), one
+ * that is down, a frame over its MTU. A devmap hash's index is the target's
+ * ifindex (xt_tx_ports' keys are), so the failure is counted on the device it
+ * was for; otherwise on the one it came in on.
+ */
 SEC("tp_btf/xdp_redirect_err")
-int BPF_PROG(xt_watch_redirect_err, const struct net_device *dev)
+int BPF_PROG(xt_watch_redirect_err, const struct net_device *dev, const void *xdp, const void *tgt,
+	     int err, int map_type, __u32 map_id, __u32 index)
 {
-	struct xt_iface_xmit *x = iface_of(dev);
+	struct xt_iface_xmit *x = iface_of(dev), *to;
 
-	if (x)
-		__sync_fetch_and_add(&x->redirect_errors, 1);
+	if (!x)
+		return 0;
+	if (map_type == BPF_MAP_TYPE_DEVMAP_HASH) {
+		to = bpf_map_lookup_elem(&xt_ifaces, &index);
+		if (to)
+			x = to;
+	}
+	__sync_fetch_and_add(&x->redirect_errors, 1);
 	return 0;
 }
 

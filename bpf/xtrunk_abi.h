@@ -205,9 +205,14 @@ _Static_assert(sizeof(struct xt_flow) + sizeof(struct xt_flow_slow) + sizeof(str
  * peer has no NAPI refuses is otherwise lost without a trace.
  */
 struct xt_iface_xmit {
-	__u64 redirect_drops;  /* redirected to this device, refused by it (xdp_devmap_xmit) */
-	__u64 tx_drops;	       /* XDP_TX on this device, refused (xdp_bulk_tx) */
-	__u64 redirect_errors; /* redirects from this device that failed (xdp_redirect_err) */
+	__u64 redirect_drops; /* redirected to this device, refused by it (xdp_devmap_xmit) */
+	__u64 tx_drops;	      /* XDP_TX on this device, refused (xdp_bulk_tx) */
+	/*
+	 * redirects to this device the kernel refused before a driver saw them
+	 * (xdp_redirect_err: a device without ndo_xdp_xmit, down, MTU); when the
+	 * target is unknown, counted on the device the frame came in on
+	 */
+	__u64 redirect_errors;
 };
 
 /* The watcher's programs, pinned as links under the pin directory. */

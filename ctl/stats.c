@@ -30,19 +30,19 @@ static void show_xmit_errors(const struct xt_iface_info *ifaces, int n)
 	}
 	jsonw_uint_field(json_wtr, "xmit_errors", total);
 	jsonw_name(json_wtr, "interfaces");
-	jsonw_start_object(json_wtr);
+	jsonw_start_array(json_wtr);
 	for (int i = 0; i < n; i++) {
 		const struct xt_iface_xmit *x = &ifaces[i].xmit;
 
-		jsonw_name(json_wtr, ifaces[i].name);
 		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "ifname", ifaces[i].name);
 		jsonw_uint_field(json_wtr, "xmit_errors", xt_iface_xmit_errors(x));
 		jsonw_uint_field(json_wtr, "redirect_drops", x->redirect_drops);
 		jsonw_uint_field(json_wtr, "tx_drops", x->tx_drops);
 		jsonw_uint_field(json_wtr, "redirect_errors", x->redirect_errors);
 		jsonw_end_object(json_wtr);
 	}
-	jsonw_end_object(json_wtr);
+	jsonw_end_array(json_wtr);
 }
 
 static int do_show(int argc, char **argv)

@@ -100,14 +100,15 @@ redirect0=$(stat .redirect)
 check_eq "GRO off at the callee after the attach: the callee gets none of $COUNT packets" 0 \
 	"$(to_callee $COUNT)"
 check_eq "... which XDP counted as redirected" $COUNT "$(($(stat .redirect) - redirect0))"
-check_eq "stats -j: xmit_errors and interfaces.right0.xmit_errors count each of them" \
-	"$COUNT $COUNT" "$(stat '"\(.xmit_errors) \(.interfaces.right0.xmit_errors)"')"
+check_eq "stats -j: xmit_errors and right0's in interfaces count each of them" \
+	"$COUNT $COUNT" \
+	"$(stat '"\(.xmit_errors) \(.interfaces[] | select(.ifname == "right0") | .xmit_errors)"')"
 j=$(iface_json right0)
 # (the kernel refuses the redirect itself: xdp_features of right0 follow its peer)
 check_eq "iface show -j right0: xdp_egress still true, peer_napi false, redirect_errors $COUNT" \
 	"true false $COUNT $COUNT" \
 	"$(jfield '"\(.xdp_egress) \(.peer_napi) \(.xmit_errors) \(.xmit.redirect_errors)"' "$j")"
-check_eq "stats -j: left0, where they came in, counts none" 0 "$(stat .interfaces.left0.xmit_errors)"
+check_eq "stats -j: left0, where they came in, counts none" 0 "$(stat '.interfaces[] | select(.ifname == "left0") | .xmit_errors')"
 check "iface show right0 says the peer lost NAPI and the frames are dropped" grep -qxF \
 	"  xdp egress:  yes, but veth peer eth0 has no NAPI (GRO off, no XDP program) now: frames XDP sends to it are dropped" \
 	<<<"$(ctl iface show right0)"

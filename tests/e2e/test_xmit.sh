@@ -49,6 +49,18 @@ egress_is() { [[ $(iface_json right0 | jq -r .xdp_egress) == "$1" ]]; }
 lab_up $NET
 gro "$NS_P" on
 
+# === an xt_ifaces pinned by another version of xtrunk is refused, not adopted ===
+OLD_PIN=/sys/fs/bpf/xtrunk-xmit-old-$TAG
+on_exit "rm -rf $OLD_PIN"
+mkdir -p "$OLD_PIN"
+bpftool map create "$OLD_PIN/xt_ifaces" type hash key 4 value 16 entries 64 name xt_ifaces
+out=$(in_ns "$NS_R" "$XTRUNKCTL" --pin-dir "$OLD_PIN" iface attach left0 2>&1)
+check_eq "attaching over an xt_ifaces of another layout fails, naming it and both sizes" \
+	"1|Error: $OLD_PIN/xt_ifaces was pinned by another version of xtrunk (key 4, value 16 bytes; this one has key 4, value 24): detach that version from every interface (its pins go with the last), then attach this one" \
+	"$?|$out"
+check_eq "... leaves that pin alone and pins nothing beside it" "xt_ifaces" "$(ls "$OLD_PIN")"
+check "... and attaches nothing to left0" bash -c "! ip -n $NS_R link show left0 | grep -q xdp"
+
 # === (a) the callee's veth at the kernel's defaults: GRO off, no XDP program ===
 gro "$NS_T" off
 check "attach left0 (its peer has GRO on): exit 0, no warning" \

@@ -123,22 +123,22 @@ static void nexthop_monitor_start(struct xt_dataplane *dp)
 /* Log what changed for side i's interface (e: the check's result), once per change. */
 static void egress_log(struct xt_dataplane *dp, int i, const struct xt_egress *e)
 {
+	enum xt_egress_logged now = e->capable ? XT_EGRESS_YES : XT_EGRESS_NO;
 	const char *ifname = dp->config->side[i].interface;
 	char msg[768];
 
-	if (dp->egress_logged[i] && dp->egress_capable[i] == e->capable)
+	if (dp->egress_logged[i] == now)
 		return;
-	if (!e->capable) {
+	if (now == XT_EGRESS_NO) {
 		xt_egress_warning(ifname, e, "media to it goes through xtrunkd's sockets instead",
 				  msg, sizeof(msg));
 		pr_warn("%s\n", msg);
-	} else if (dp->egress_logged[i]) {
+	} else if (dp->egress_logged[i] == XT_EGRESS_NO) {
 		pr_info("interface %s: its veth peer can take XDP frames again (GRO on or an XDP "
 			"program); XDP relays media to it again\n",
 			ifname);
 	}
-	dp->egress_logged[i] = true;
-	dp->egress_capable[i] = e->capable;
+	dp->egress_logged[i] = now;
 }
 
 void xt_dataplane_egress_check(struct xt_dataplane *dp)
@@ -154,17 +154,16 @@ void xt_dataplane_egress_check(struct xt_dataplane *dp)
 		int rc;
 
 		if (!ifindex)
-			continue; /* gone: the link monitor and the next check see it back */
+			continue; /* gone: the next check finds it back */
 		rc = xt_iface_egress_sync(dp->maps.tx_ports_fd, ifindex, mode, &e);
-		if (rc < 0) {
-			if (dp->egress_logged[i])
-				pr_warn("interface %s: cannot check whether XDP may transmit to it: "
-					"%s\n",
-					ifname, strerror(-rc));
-			dp->egress_logged[i] = false;
-			continue;
+		if (rc >= 0) {
+			egress_log(dp, i, &e);
+		} else if (dp->egress_logged[i] != XT_EGRESS_FAILED) {
+			/* the redirect map keeps what it had: the last check's answer */
+			pr_warn("interface %s: cannot check whether XDP may transmit to it: %s\n",
+				ifname, strerror(-rc));
+			dp->egress_logged[i] = XT_EGRESS_FAILED;
 		}
-		egress_log(dp, i, &e);
 	}
 }
 

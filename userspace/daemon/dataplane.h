@@ -53,7 +53,12 @@ struct xt_dataplane {
 	unsigned int nexthop_cache_hits, nexthop_cache_misses;
 	/* whether XDP may transmit to each side's interface, as last logged */
 	su_timer_t *egress_timer;
-	bool egress_logged[XT_SIDES], egress_capable[XT_SIDES];
+	enum xt_egress_logged {
+		XT_EGRESS_UNKNOWN = 0, /* not checked yet */
+		XT_EGRESS_YES,
+		XT_EGRESS_NO,
+		XT_EGRESS_FAILED, /* the check itself failed */
+	} egress_logged[XT_SIDES];
 };
 
 /* One direction of one stream, as installed. */

@@ -263,11 +263,18 @@ static int register_iface(const char *ifname, int ifindex, enum xdp_attach_mode 
 		goto out;
 	}
 	rc = xt_iface_egress_sync(maps.tx_ports_fd, key, mode, egress);
-	if (rc < 0) {
-		snprintf(err, errlen, "interface %s: cannot update the redirect map: %s", ifname,
-			 strerror(-rc));
+	/* a check that could not be made keeps the device, as before there was one */
+	if (rc < 0 && bpf_map_update_elem(maps.tx_ports_fd, &key, &key, BPF_ANY)) {
+		rc = -errno;
+		snprintf(err, errlen, "interface %s: cannot add to the redirect map: %s", ifname,
+			 strerror(errno));
 		bpf_map_delete_elem(maps.ifaces_fd, &key);
 		goto out;
+	}
+	if (rc < 0) {
+		memset(egress, 0, sizeof(*egress));
+		egress->capable = true;
+		egress->peer_nsid = -1;
 	}
 	rc = 0;
 out:

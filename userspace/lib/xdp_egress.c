@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/genetlink.h>
@@ -291,16 +292,52 @@ static bool netns_name(int nsid, char *out, size_t len)
 	return found;
 }
 
+/*
+ * Names found for peers, kept NAME_TTL_S: a peer without NAPI is checked
+ * again every few seconds, and finding a container's namespace walks /proc.
+ */
+#define NAME_CACHE 8
+#define NAME_TTL_S 30
+
+static struct {
+	uint32_t peer_ifindex;
+	int peer_nsid;
+	time_t found_at; /* 0: empty */
+	char peer_name[IF_NAMESIZE];
+	char peer_netns[64];
+	bool peer_netns_found;
+} name_cache[NAME_CACHE];
+
 /* Name the veth peer of a device XDP may not transmit to, for the message. */
 static void name_peer(struct xt_egress *e)
 {
+	unsigned int slot = (e->peer_ifindex * 31u + (unsigned int)e->peer_nsid) % NAME_CACHE;
 	struct link_facts peer;
+	struct timespec ts;
+	time_t now;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec + 1; /* never 0, the empty mark */
+
+	if (name_cache[slot].found_at && now - name_cache[slot].found_at < NAME_TTL_S &&
+	    name_cache[slot].peer_ifindex == e->peer_ifindex &&
+	    name_cache[slot].peer_nsid == e->peer_nsid) {
+		memcpy(e->peer_name, name_cache[slot].peer_name, sizeof(e->peer_name));
+		memcpy(e->peer_netns, name_cache[slot].peer_netns, sizeof(e->peer_netns));
+		e->peer_netns_found = name_cache[slot].peer_netns_found;
+		return;
+	}
 	if (e->peer_nsid >= 0)
 		e->peer_netns_found =
 			netns_name(e->peer_nsid, e->peer_netns, sizeof(e->peer_netns));
 	if (!link_get(e->peer_ifindex, e->peer_nsid, &peer))
 		copy_name(e->peer_name, sizeof(e->peer_name), peer.name);
+	name_cache[slot].peer_ifindex = e->peer_ifindex;
+	name_cache[slot].peer_nsid = e->peer_nsid;
+	name_cache[slot].found_at = now;
+	memcpy(name_cache[slot].peer_name, e->peer_name, sizeof(e->peer_name));
+	memcpy(name_cache[slot].peer_netns, e->peer_netns, sizeof(e->peer_netns));
+	name_cache[slot].peer_netns_found = e->peer_netns_found;
 }
 
 int xt_egress_check(uint32_t ifindex, struct xt_egress *e)

@@ -18,6 +18,7 @@ const volatile __u32 bench_first_port = 1024;
 const volatile __u32 bench_addr_base = 0; /* host order: slot s is base + s */
 const volatile __u32 bench_src_addr = 0;  /* network order */
 const volatile __u16 bench_src_port = 0;  /* network order */
+const volatile __u8 bench_partial = 0;	  /* the UDP checksum as CHECKSUM_PARTIAL leaves it */
 
 __u32 bench_cursor;
 
@@ -40,6 +41,9 @@ static __always_inline int bench_aim(struct xdp_md *ctx)
 	ip->saddr = bench_src_addr;
 	udp->dest = bpf_htons(bench_first_port + flow % bench_ports_per_slot);
 	udp->source = bench_src_port;
+	if (bench_partial)
+		udp->check = csum_fold64_plain((__u64)ip->saddr + ip->daddr +
+					       bpf_htons(IPPROTO_UDP) + udp->len);
 	/* RTP: each flow's packets are consecutive, 20 ms of 8 kHz apart */
 	rtp = (void *)(udp + 1);
 	if ((void *)(rtp + 8) > data_end)

@@ -17,6 +17,7 @@
 #include "csum.h"
 #include "maps.h"
 #include "rtp_stats.h"
+#include "ablation.h"
 
 #ifndef AF_INET
 #define AF_INET 2
@@ -226,13 +227,13 @@ static __always_inline void rewrite_ipv4(struct pkt *p, const struct xt_flow *fl
 
 	/* A zero UDP checksum over IPv4 means "none" and stays so (RFC 768). */
 	if (udp->check) {
-		__u32 sum = csum;
+		__u64 sum = csum;
 
 		sum = csum_replace32(sum, ip->saddr, new_saddr);
 		sum = csum_replace32(sum, ip->daddr, new_daddr);
 		sum = csum_replace16(sum, udp->source, flow->relay_port);
 		sum = csum_replace16(sum, udp->dest, peer_port);
-		udp->check = csum_fold(sum) ?: 0xffff;
+		udp->check = csum_fold64(sum) ?: 0xffff;
 	}
 	udp->source = flow->relay_port;
 	udp->dest = peer_port;
@@ -253,7 +254,7 @@ static __always_inline void rewrite_ipv6(struct pkt *p, const struct xt_flow *fl
 	__u32 *old_s = (__u32 *)&ip6->saddr, *old_d = (__u32 *)&ip6->daddr;
 	const __u32 *new_s = relay_addr;
 	const __u32 *new_d = (const __u32 *)flow->peer_addr;
-	__u32 sum = csum;
+	__u64 sum = csum;
 	__be32 *first = (__be32 *)ip6;
 	__u32 word;
 	int i;
@@ -266,7 +267,7 @@ static __always_inline void rewrite_ipv6(struct pkt *p, const struct xt_flow *fl
 	sum = csum_replace16(sum, udp->source, flow->relay_port);
 	sum = csum_replace16(sum, udp->dest, peer_port);
 	/* IPv6 UDP always carries a checksum; a computed 0 goes out as 0xffff. */
-	udp->check = csum_fold(sum) ?: 0xffff;
+	udp->check = csum_fold64(sum) ?: 0xffff;
 	udp->source = flow->relay_port;
 	udp->dest = peer_port;
 
@@ -304,7 +305,7 @@ static __always_inline int relay_family(struct xdp_md *ctx, struct pkt *p, const
 		reason = XT_STAT_PASS_FAMILY;
 		goto pass;
 	}
-	if (!source_ok(flow, p, index, family)) {
+	if (XT_STEP(SOURCE_CHECK) && !source_ok(flow, p, index, family)) {
 		struct xt_flow_slow *slow = bpf_map_lookup_elem(&xt_flows_slow, &index);
 
 		if (slow)
@@ -329,7 +330,9 @@ static __always_inline int relay_family(struct xdp_md *ctx, struct pkt *p, const
 	 * Decide before rewriting: a packet we pass must stay untouched.
 	 */
 	if (nh.ifindex == ctx->ingress_ifindex) {
-		action = bpf_map_lookup_elem(&xt_tx_ports, &nh.ifindex) ? XDP_TX : XDP_PASS;
+		action = !XT_STEP(TX_PORT_CHECK) || bpf_map_lookup_elem(&xt_tx_ports, &nh.ifindex) ?
+				 XDP_TX :
+				 XDP_PASS;
 	} else {
 		action = bpf_redirect_map(&xt_tx_ports, nh.ifindex, XDP_PASS);
 	}
@@ -339,7 +342,7 @@ static __always_inline int relay_family(struct xdp_md *ctx, struct pkt *p, const
 	}
 	/* where the UDP checksum's incremental update starts */
 	csum = (__u16)~p->udp->check;
-	if (udp_csum_is_partial(p, family)) {
+	if (XT_STEP(PARTIAL_TEST) && udp_csum_is_partial(p, family)) {
 		csum = xt_csum_datagram(ctx, (void *)p->udp - p->data, bpf_ntohs(p->udp->len));
 		if (csum < 0) {
 			reason = XT_STAT_PASS_CSUM_TOO_LONG;
@@ -350,22 +353,28 @@ static __always_inline int relay_family(struct xdp_md *ctx, struct pkt *p, const
 
 	if (flow->flags & XT_FLOW_F_RTP_STATS)
 		rtp_stats_update(p, index);
-	if (family == XT_AF_INET)
+	if (XT_STEP(REWRITE) && family == XT_AF_INET)
 		rewrite_ipv4(p, flow, relay_addr, csum);
-	else
+	else if (XT_STEP(REWRITE))
 		rewrite_ipv6(p, flow, relay_addr, csum);
-	__builtin_memcpy(p->eth->h_dest, nh.dmac, ETH_ALEN);
-	__builtin_memcpy(p->eth->h_source, nh.smac, ETH_ALEN);
+	if (XT_STEP(MACS)) {
+		__builtin_memcpy(p->eth->h_dest, nh.dmac, ETH_ALEN);
+		__builtin_memcpy(p->eth->h_source, nh.smac, ETH_ALEN);
+	}
 
 	/*
 	 * Plain adds, not atomic ones: a locked add costs more than the rest of
 	 * the relay's work, and one flow's packets arrive on one CPU (RSS
 	 * hashes a 5-tuple to one queue), so no increment is lost in practice.
 	 */
-	flow->packets += 1;
-	flow->bytes += p->l3_len;
-	flow->last_seen = (__u32)(clock_now_ns() >> XT_LAST_SEEN_SHIFT) ?: 1;
-	stat_inc(action == XDP_TX ? XT_STAT_TX : XT_STAT_REDIRECT);
+	if (XT_STEP(FLOW_COUNTERS)) {
+		flow->packets += 1;
+		flow->bytes += p->l3_len;
+	}
+	if (XT_STEP(LAST_SEEN))
+		flow->last_seen = (__u32)(clock_now_ns() >> XT_LAST_SEEN_SHIFT) ?: 1;
+	if (XT_STEP(GLOBAL_COUNTERS))
+		stat_inc(action == XDP_TX ? XT_STAT_TX : XT_STAT_REDIRECT);
 	return action;
 
 pass:
@@ -381,7 +390,8 @@ static __always_inline int xt_relay(struct xdp_md *ctx)
 	};
 	int reason;
 
-	stat_inc(XT_STAT_RX);
+	if (XT_STEP(GLOBAL_COUNTERS))
+		stat_inc(XT_STAT_RX);
 	reason = parse_udp_packet(&p);
 	if (reason != XT_STAT_MAX) {
 		stat_inc(reason);

@@ -9,7 +9,7 @@
  * modulo XT_RTP_JITTER_EVERY, and A.8's estimator, J += (|D| - J) / 16, is
  * fed the transit difference D of each such pair of consecutive packets:
  * the same quantity, from one pair in XT_RTP_JITTER_EVERY instead of every
- * one (a quarter of the clock reads at 8). A pair broken by loss or
+ * one (an eighth of the clock reads at 16). A pair broken by loss or
  * reordering is skipped.
  */
 #ifndef XTRUNK_RTP_STATS_H

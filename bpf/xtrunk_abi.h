@@ -169,7 +169,7 @@ struct xt_nexthop_entry {
  * is 0 or 1 modulo this, and feeds A.8's estimator one transit difference
  * per such pair (see bpf/rtp_stats.h). A power of two.
  */
-#define XT_RTP_JITTER_EVERY 8u
+#define XT_RTP_JITTER_EVERY 16u
 #define XT_RTP_DUPLICATES_MAX 0xffffu /* duplicates stops there */
 
 struct xt_rtp_stats {
@@ -194,6 +194,29 @@ _Static_assert(sizeof(struct xt_flow) + sizeof(struct xt_flow_slow) + sizeof(str
 		       128,
 	       "a flow's map memory, all parts, is at most 128 bytes");
 #endif
+
+/*
+ * xt_ifaces (pinned beside the relay's maps): one entry per interface xtrunk
+ * is attached to, created and removed by the loader, so it is also the list
+ * of attached interfaces (xt_tx_ports holds only those XDP may transmit to).
+ * The value counts frames the kernel failed to transmit after the relay said
+ * XDP_TX or redirect, from the xdp tracepoints (bpf/xmit_watch.bpf.c): the
+ * program's own counters stop at its verdict, and a frame that a veth whose
+ * peer has no NAPI refuses is otherwise lost without a trace.
+ */
+struct xt_iface_xmit {
+	__u64 redirect_drops; /* redirected to this device, refused by it (xdp_devmap_xmit) */
+	__u64 tx_drops;	      /* XDP_TX on this device, refused (xdp_bulk_tx) */
+	/*
+	 * redirects to this device the kernel refused before a driver saw them
+	 * (xdp_redirect_err: a device without ndo_xdp_xmit, down, MTU); when the
+	 * target is unknown, counted on the device the frame came in on
+	 */
+	__u64 redirect_errors;
+};
+
+/* The watcher's programs, pinned as links under the pin directory. */
+#define XT_XMIT_WATCH_LINKS 3
 
 /* Global per-CPU counters, indexed by enum xt_stat. */
 enum xt_stat {

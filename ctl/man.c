@@ -22,8 +22,31 @@ static const struct json_doc json_docs[] = {
 	{ "iface list", "ifname, ifindex", "the interface" },
 	{ "iface list", "mode", "XDP attach mode: native or skb" },
 	{ "iface list", "prog_id", "the XDP program's id" },
+	{ "iface list, iface show, iface attach", "xdp_egress",
+	  "whether XDP may transmit frames to the interface (in the redirect map): false for a "
+	  "veth whose peer has no NAPI (GRO off and no XDP program), whose media then goes to "
+	  "the stack (xtrunkd relays it in userspace)" },
+	{ "iface list, iface show, stats", "xmit_errors",
+	  "frames the kernel failed to transmit after the relay's XDP_TX or redirect (which "
+	  "the relay counted as relayed): redirect_drops + tx_drops + redirect_errors" },
+	{ "iface list, iface show", "xmit", "{redirect_drops, tx_drops, redirect_errors}" },
+	{ "iface list, iface show, stats", "redirect_drops",
+	  "frames redirected to the interface that its driver refused" },
+	{ "iface list, iface show, stats", "tx_drops",
+	  "frames sent back out of the interface (XDP_TX) that it refused" },
+	{ "iface list, iface show, stats", "redirect_errors",
+	  "redirects to the interface the kernel refused before its driver saw them (it takes "
+	  "no XDP frames, is down, MTU); counted on the ingress interface when the target is "
+	  "unknown" },
+	{ "iface show", "xdp_egress_status",
+	  "xdp_egress in words, with the reason when false (\"no: veth peer eth0 has no NAPI "
+	  "(GRO off, no XDP program)\"), or a peer that lost NAPI since the last check" },
+	{ "iface show", "peer_napi",
+	  "for a veth in native mode: whether its peer has NAPI now; otherwise null" },
 	{ "iface attach", "ifname, mode, pin_dir",
 	  "what was attached, how, and the pin directory" },
+	{ "iface attach", "warning",
+	  "null, or why XDP may not transmit to the interface and how to fix it" },
 	{ "iface detach", "ifname, detached", "the interface and true" },
 	{ "flow list, flow show, flow add", "local, to, via",
 	  "the flow's LOCAL, PEER and RELAY endpoints" },
@@ -46,6 +69,9 @@ static const struct json_doc json_docs[] = {
 	  "global counters: packets seen, relayed (XDP_TX, redirect), dropped by the source "
 	  "check, passed to the stack by reason, flows latched, partial UDP checksums "
 	  "completed" },
+	{ "stats", "interfaces",
+	  "per attached interface: {ifname, xmit_errors, redirect_drops, tx_drops, "
+	  "redirect_errors}" },
 	{ "call list, call show", "id", "the call's id, as call show and terminate take it" },
 	{ "call list, call show", "state", "inviting, early (18x), confirmed or ending" },
 	{ "call list, call show", "from, to", "the side that placed the call and the other one" },

@@ -21,7 +21,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-build}
 [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
-BENCHMARKS=(xdp_relay xdp_relay_rtp xdp_relay_fib throughput flows calls rss scrape)
+BENCHMARKS=(xdp_relay xdp_relay_rtp xdp_relay_partial xdp_relay_fib xdp_steps throughput flows calls rss scrape)
 export BENCH_OUT=${BENCH_OUT:-$ROOT/bench-results}
 REPORT=${BENCH_REPORT:-$ROOT/BENCHMARKS.md}
 PLOTS=${BENCH_PLOTS:-$ROOT/doc/bench}
@@ -92,6 +92,20 @@ bench_xdp_relay() {
 
 bench_xdp_relay_rtp() {
 	bench_xdp --rtp
+}
+
+# --- xdp_relay_partial: RTP flows, every checksum partial (veth senders) ---
+
+bench_xdp_relay_partial() {
+	bench_xdp --rtp --partial -f 1,10000
+}
+
+# --- xdp_steps: what each step of the relay costs (an ablation) ---------
+
+bench_xdp_steps() {
+	NS=$NS RELAY_DEV=$RELAY_DEV RELAY_ADDR=$RELAY_ADDR PEER_NET=$PEER_NET \
+		SOURCE_ADDR=$SOURCE_ADDR BENCH_CPU=$BENCH_CPU BUILD=$BUILD \
+		"$(dirname "${BASH_SOURCE[0]}")/bench_steps.sh"
 }
 
 # --- xdp_relay_fib: the same, flows without a next hop (bpf_fib_lookup) ---

@@ -148,10 +148,15 @@ mpps() { awk -v p="$1" 'BEGIN { printf "%.2f", p / 1e6 }'; }
 one_pps=$(median "${ONE[@]}")
 r1=$(printf '%.2f' "$(median "${R1[@]}")")
 r2=$(printf '%.2f' "$(median "${R2[@]}")")
-printf 'throughput  bare XDP redirect %s Mpps  xtrunk 1 flow %s Mpps  ratio %s (goal >= 0.90) %s  (medians of %d rounds)\n' \
-	"$(mpps "$(median "${BARE1[@]}")")" "$(mpps "$(median "${ONE[@]}")")" "$r1" "$(verdict "$r1" 0.9)" "$ROUNDS"
-printf 'throughput  bare XDP redirect %s Mpps  xtrunk %d flows %s Mpps  ratio %s (goal >= 0.90) %s  (medians of %d rounds)\n' \
-	"$(mpps "$(median "${BAREN[@]}")")" "$MAX_FLOWS" "$(mpps "$(median "${MANY[@]}")")" "$r2" "$(verdict "$r2" 0.9)" "$ROUNDS"
+# The goal: xtrunk at 0.80 of the bare forwarder, RTP statistics and the
+# partial-checksum test included (flows on even ports keep statistics).
+GOAL=0.80
+printf 'throughput  bare XDP redirect %s Mpps  xtrunk 1 flow %s Mpps  ratio %s (goal >= %s) %s  (medians of %d rounds; ratios %s-%s)\n' \
+	"$(mpps "$(median "${BARE1[@]}")")" "$(mpps "$(median "${ONE[@]}")")" "$r1" "$GOAL" "$(verdict "$r1" "$GOAL")" "$ROUNDS" \
+	"$(printf '%s\n' "${R1[@]}" | sort -g | head -1)" "$(printf '%s\n' "${R1[@]}" | sort -g | tail -1)"
+printf 'throughput  bare XDP redirect %s Mpps  xtrunk %d flows %s Mpps  ratio %s (goal >= %s) %s  (medians of %d rounds; ratios %s-%s)\n' \
+	"$(mpps "$(median "${BAREN[@]}")")" "$MAX_FLOWS" "$(mpps "$(median "${MANY[@]}")")" "$r2" "$GOAL" "$(verdict "$r2" "$GOAL")" "$ROUNDS" \
+	"$(printf '%s\n' "${R2[@]}" | sort -g | head -1)" "$(printf '%s\n' "${R2[@]}" | sort -g | tail -1)"
 ctl iface attach left0 >/dev/null
 
 # --- 2. capacity: paced streams with loss under 0.1% ---

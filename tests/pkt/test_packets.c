@@ -2454,9 +2454,11 @@ static void run_rtp_stats(struct testbed *tb, struct case_buffers *buf)
 {
 	/*
 	 * seq 65533.. wraps to 0; 4 is lost, 3 repeats, 2 comes late; jitter
-	 * pairs (0, 1) and (8, 9) are timed; 17 follows a gap, so no pair
+	 * pairs (0, 1) and (E, E + 1) are timed (E: XT_RTP_JITTER_EVERY);
+	 * 2E + 1 follows a gap, so no pair
 	 */
-	static const __u16 seqs[] = { 65533, 65534, 65535, 0, 1, 3, 3, 2, 5, 8, 9, 17 };
+	enum { E = XT_RTP_JITTER_EVERY };
+	static const __u16 seqs[] = { 65533, 65534, 65535, 0, 1, 3, 3, 2, 5, E, E + 1, 2 * E + 1 };
 	static const __s32 ts_skew[] = { 0, 400, -200, 800, 0, 0, 0, 0, 1000, 300, -500, 0 };
 	enum { N = sizeof(seqs) / sizeof(seqs[0]) };
 	__u32 arrival_before[N], arrival_after[N], timestamp[N], index, lo, hi;
@@ -2487,18 +2489,18 @@ static void run_rtp_stats(struct testbed *tb, struct case_buffers *buf)
 		failf(&why, "no RTP seen");
 		goto out;
 	}
-	if (q.ssrc != RTP_SSRC || stats.base_seq != 65533 || stats.max_seq != 65536 + 17)
+	if (q.ssrc != RTP_SSRC || stats.base_seq != 65533 || stats.max_seq != 65536 + 2 * E + 1)
 		failf(&why, "ssrc 0x%x base %u max %u, expected 0x%x 65533 %u", q.ssrc,
-		      stats.base_seq, stats.max_seq, RTP_SSRC, 65536 + 17);
-	/* 65533..17 is 21 packets; 12 came, one of them twice: 10 never came */
-	if (q.expected != 21 || q.received != 12 || q.lost != 10 || q.duplicates != 1 ||
-	    q.reordered != 1)
+		      stats.base_seq, stats.max_seq, RTP_SSRC, 65536 + 2 * E + 1);
+	/* 65533..2E+1 is 2E+5 packets; 12 came, one of them twice: 2E-6 never came */
+	if (q.expected != 2 * E + 5 || q.received != 12 || q.lost != 2 * E - 6 ||
+	    q.duplicates != 1 || q.reordered != 1)
 		failf(&why,
-		      "expected %llu received %llu lost %llu dup %llu reordered %llu, wanted 21 12 10 "
-		      "1 1",
+		      "expected %llu received %llu lost %llu dup %llu reordered %llu, wanted %u 12 "
+		      "%u 1 1",
 		      (unsigned long long)q.expected, (unsigned long long)q.received,
 		      (unsigned long long)q.lost, (unsigned long long)q.duplicates,
-		      (unsigned long long)q.reordered);
+		      (unsigned long long)q.reordered, 2 * E + 5, 2 * E - 6);
 	/* the program's arrival time lies between the two clock readings */
 	lo = sampled_jitter(seqs, arrival_before, timestamp, N);
 	hi = sampled_jitter(seqs, arrival_after, timestamp, N);

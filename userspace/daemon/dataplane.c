@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <net/if.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -43,7 +44,13 @@ static void nexthop_events_apply(struct xt_dataplane *dp)
 /* Routes, neighbours or links changed: bring the shared next hops up to date. */
 static int nexthop_changed(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
 {
-	nexthop_events_apply((struct xt_dataplane *)arg);
+	struct xt_dataplane *dp = (struct xt_dataplane *)arg;
+	unsigned int links = dp->nexthop_events.links;
+
+	nexthop_events_apply(dp);
+	/* a link of ours changed: check the egress at once rather than at the next tick */
+	if (dp->nexthop_events.links != links)
+		xt_dataplane_egress_check(dp);
 	return 0;
 }
 
@@ -113,6 +120,71 @@ static void nexthop_monitor_start(struct xt_dataplane *dp)
 	}
 }
 
+/* Log what changed for side i's interface (e: the check's result), once per change. */
+static void egress_log(struct xt_dataplane *dp, int i, const struct xt_egress *e)
+{
+	enum xt_egress_logged now = e->capable ? XT_EGRESS_YES : XT_EGRESS_NO;
+	const char *ifname = dp->config->side[i].interface;
+	char msg[768];
+
+	if (dp->egress_logged[i] == now)
+		return;
+	if (now == XT_EGRESS_NO) {
+		xt_egress_warning(ifname, e, "media to it goes through xtrunkd's sockets instead",
+				  msg, sizeof(msg));
+		pr_warn("%s\n", msg);
+	} else if (dp->egress_logged[i] == XT_EGRESS_NO) {
+		pr_info("interface %s: its veth peer can take XDP frames again (GRO on or an XDP "
+			"program); XDP relays media to it again\n",
+			ifname);
+	}
+	dp->egress_logged[i] = now;
+}
+
+void xt_dataplane_egress_check(struct xt_dataplane *dp)
+{
+	enum xdp_attach_mode mode = dp->config->xdp == XT_XDP_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+
+	if (!dp->xdp || dp->maps.tx_ports_fd < 0)
+		return;
+	for (int i = 0; i < XT_SIDES; i++) {
+		const char *ifname = dp->config->side[i].interface;
+		uint32_t ifindex = if_nametoindex(ifname);
+		struct xt_egress e;
+		int rc;
+
+		if (!ifindex)
+			continue; /* gone: the next check finds it back */
+		rc = xt_iface_egress_sync(dp->maps.tx_ports_fd, ifindex, mode, &e);
+		if (rc >= 0) {
+			egress_log(dp, i, &e);
+		} else if (dp->egress_logged[i] != XT_EGRESS_FAILED) {
+			/* the redirect map keeps what it had: the last check's answer */
+			pr_warn("interface %s: cannot check whether XDP may transmit to it: %s\n",
+				ifname, strerror(-rc));
+			dp->egress_logged[i] = XT_EGRESS_FAILED;
+		}
+	}
+}
+
+static void egress_tick(su_root_magic_t *magic, su_timer_t *timer, su_timer_arg_t *arg)
+{
+	xt_dataplane_egress_check((struct xt_dataplane *)arg);
+}
+
+static void egress_checks_start(struct xt_dataplane *dp)
+{
+	xt_dataplane_egress_check(dp);
+	dp->egress_timer = su_timer_create(su_root_task(dp->root), XT_EGRESS_CHECK_MS);
+	if (!dp->egress_timer ||
+	    su_timer_run(dp->egress_timer, egress_tick, (su_timer_arg_t *)dp)) {
+		pr_warn("cannot start the interface checks: a veth peer that changes will not be "
+			"noticed\n");
+		su_timer_destroy(dp->egress_timer);
+		dp->egress_timer = NULL;
+	}
+}
+
 int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, su_root_t *root,
 		      bool use_xdp)
 {
@@ -125,6 +197,7 @@ int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, s
 	dp->root = root;
 	dp->maps.relay_addrs_fd = dp->maps.flows_fd = dp->maps.tx_ports_fd = dp->maps.stats_fd = -1;
 	dp->maps.rtp_stats_fd = dp->maps.flows_slow_fd = dp->maps.nexthops_fd = -1;
+	dp->maps.ifaces_fd = -1;
 	dp->nl_fd = dp->nl_registration = -1;
 	dp->xdp = use_xdp && config->xdp != XT_XDP_OFF;
 	if (!dp->xdp) {
@@ -134,7 +207,7 @@ int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, s
 	for (int i = 0; i < XT_SIDES; i++) {
 		const char *ifname = config->side[i].interface;
 
-		rc = xt_iface_attach(ifname, mode, config->pin_dir, config->slots, err,
+		rc = xt_iface_attach(ifname, mode, config->pin_dir, config->slots, NULL, err,
 				     sizeof(err));
 		if (rc == -EEXIST) {
 			pr_info("%s; using the program already attached\n", err);
@@ -158,6 +231,7 @@ int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, s
 	pr_info("XDP attached to %s and %s\n", config->side[0].interface,
 		config->side[1].interface);
 	nexthop_monitor_start(dp);
+	egress_checks_start(dp);
 	return 0;
 }
 
@@ -165,6 +239,8 @@ void xt_dataplane_close(struct xt_dataplane *dp)
 {
 	char err[512];
 
+	su_timer_destroy(dp->egress_timer);
+	dp->egress_timer = NULL;
 	if (dp->nl_registration >= 0)
 		su_root_deregister(dp->root, dp->nl_registration);
 	dp->nl_registration = -1;

@@ -18,6 +18,12 @@
 #include "relay_maps.h"
 
 #define XT_NEXTHOP_CACHE 64
+/*
+ * How often the sides' interfaces are checked for whether XDP may transmit to
+ * them: a veth's peer changes (GRO, an XDP program) in its own namespace,
+ * where ours sees no event.
+ */
+#define XT_EGRESS_CHECK_MS 2000
 
 struct xt_dataplane {
 	const struct xt_config *config;
@@ -45,6 +51,14 @@ struct xt_dataplane {
 		bool valid;
 	} nexthop_cache[XT_NEXTHOP_CACHE];
 	unsigned int nexthop_cache_hits, nexthop_cache_misses;
+	/* whether XDP may transmit to each side's interface, as last logged */
+	su_timer_t *egress_timer;
+	enum xt_egress_logged {
+		XT_EGRESS_UNKNOWN = 0, /* not checked yet */
+		XT_EGRESS_YES,
+		XT_EGRESS_NO,
+		XT_EGRESS_FAILED, /* the check itself failed */
+	} egress_logged[XT_SIDES];
 };
 
 /* One direction of one stream, as installed. */
@@ -71,6 +85,11 @@ uint64_t xt_monotonic_ns(void);
 int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, su_root_t *root,
 		      bool use_xdp);
 void xt_dataplane_close(struct xt_dataplane *dp);
+/*
+ * Check both sides' interfaces now (see xt_iface_egress_sync), put them in or
+ * take them out of XDP's redirect map, and log each change once.
+ */
+void xt_dataplane_egress_check(struct xt_dataplane *dp);
 
 /* Install spec in XDP (when on) and the userspace path on in_fd. */
 int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <zlib.h>
+
+#include <bpf/bpf.h>
 
 struct xt_metrics;
 #define NTH_SITE_MAGIC_T struct xt_metrics
@@ -306,6 +309,53 @@ static void render_build(FILE *out, const struct xt_metrics_sources *src)
 	}
 }
 
+/*
+ * Per side interface: whether XDP may transmit to it, and the frames the
+ * kernel failed to transmit after the relay's verdict (which the verdict
+ * counters count as relayed).
+ */
+static void render_xmit(FILE *out, const struct xt_metrics_sources *src)
+{
+	static const char *const reasons[] = { "redirect_drop", "tx_drop", "redirect_error" };
+	const struct xt_dataplane *dp = src->dp;
+	struct xt_iface_xmit x[XT_SIDES];
+	bool egress[XT_SIDES];
+
+	for (int side = 0; side < XT_SIDES; side++) {
+		__u32 key = if_nametoindex(src->config->side[side].interface), port;
+
+		memset(&x[side], 0, sizeof(x[side]));
+		egress[side] = false;
+		if (!dp->xdp || !key)
+			continue;
+		if (dp->maps.ifaces_fd >= 0)
+			bpf_map_lookup_elem(dp->maps.ifaces_fd, &key, &x[side]);
+		egress[side] = !bpf_map_lookup_elem(dp->maps.tx_ports_fd, &key, &port);
+	}
+	family(out, "xtrunk_xdp_egress", "gauge",
+	       "1 when XDP may transmit frames to the interface; 0 when not (a veth whose peer "
+	       "has no NAPI: media to it is relayed in userspace) or XDP is off.");
+	for (int side = 0; side < XT_SIDES; side++)
+		fprintf(out, "xtrunk_xdp_egress{interface=\"%s\",side=\"%s\"} %d\n",
+			src->config->side[side].interface, src->config->side[side].name,
+			egress[side] ? 1 : 0);
+	family(out, "xtrunk_xdp_xmit_errors_total", "counter",
+	       "Frames the kernel failed to transmit after XDP_TX or redirect, by interface and "
+	       "reason (refused by the device it was redirected or sent back to, or a failed "
+	       "redirect from it).");
+	for (int side = 0; side < XT_SIDES; side++) {
+		const __u64 counts[] = { x[side].redirect_drops, x[side].tx_drops,
+					 x[side].redirect_errors };
+
+		for (int r = 0; r < 3; r++)
+			fprintf(out,
+				"xtrunk_xdp_xmit_errors_total{interface=\"%s\",side=\"%s\","
+				"reason=\"%s\"} %llu\n",
+				src->config->side[side].interface, src->config->side[side].name,
+				reasons[r], (unsigned long long)counts[r]);
+	}
+}
+
 char *xt_metrics_render(const struct xt_metrics_sources *src, size_t *len)
 {
 	char *text = NULL;
@@ -314,6 +364,7 @@ char *xt_metrics_render(const struct xt_metrics_sources *src, size_t *len)
 	if (!out)
 		return NULL;
 	render_build(out, src);
+	render_xmit(out, src);
 	render_calls(out, src->b2b);
 	{
 		struct xt_b2bua_stats stats;

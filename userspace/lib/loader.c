@@ -18,6 +18,7 @@
 #include "loader.h"
 #include "log.h"
 #include "relay_maps.h"
+#include "xmit_watch.h"
 
 const char *xt_attach_mode_name(enum xdp_attach_mode mode)
 {
@@ -171,6 +172,20 @@ static int set_pins(struct xtrunk_bpf *skel, const char *pin_dir, uint32_t nslot
 		if (rc)
 			return rc;
 	}
+	/* the relay's maps without the interface list: a build before it pinned them */
+	snprintf(path, sizeof(path), "%s/xt_flows", pin_dir);
+	if (!access(path, F_OK)) {
+		snprintf(path, sizeof(path), "%s/xt_ifaces", pin_dir);
+		if (access(path, F_OK)) {
+			snprintf(
+				err, errlen,
+				"%s/xt_flows was pinned by another version of xtrunk (it has no "
+				"xt_ifaces): detach that version from every interface (its pins go "
+				"with the last), then attach this one",
+				pin_dir);
+			return -ESTALE;
+		}
+	}
 	return 0;
 }
 
@@ -193,16 +208,98 @@ static void remove_pins(const char *pin_dir)
 	rmdir(pin_dir);
 }
 
+/* No interface listed in xt_ifaces (a first attach that failed, the last detach): remove the pins. */
+static void remove_pins_if_unused(const char *pin_dir)
+{
+	char path[PATH_MAX];
+	__u32 next;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/xt_ifaces", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (bpf_map_get_next_key(fd, NULL, &next) && errno == ENOENT)
+		remove_pins(pin_dir);
+	close(fd);
+}
+
+int xt_iface_egress_sync(int tx_ports_fd, uint32_t ifindex, enum xdp_attach_mode mode,
+			 struct xt_egress *e)
+{
+	__u32 key = ifindex, value;
+	bool listed = !bpf_map_lookup_elem(tx_ports_fd, &key, &value);
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	e->capable = true;
+	e->peer_nsid = -1;
+	if (mode == XDP_MODE_NATIVE) {
+		rc = xt_egress_check(ifindex, e);
+		if (rc)
+			return rc;
+	}
+	if (e->capable == listed)
+		return 0;
+	if (e->capable ? bpf_map_update_elem(tx_ports_fd, &key, &key, BPF_ANY) :
+			 bpf_map_delete_elem(tx_ports_fd, &key))
+		return -errno;
+	return 1;
+}
+
+/*
+ * List ifindex in xt_ifaces (keeping its counters if it is there) and in the
+ * redirect map when XDP may transmit to it.
+ */
+static int register_iface(const char *ifname, int ifindex, enum xdp_attach_mode mode,
+			  const char *pin_dir, struct xt_egress *egress, char *err, size_t errlen)
+{
+	struct xt_iface_xmit zero = {};
+	struct xt_maps maps;
+	__u32 key = (__u32)ifindex;
+	int rc;
+
+	rc = xt_maps_open_pinned(&maps, pin_dir);
+	if (rc) {
+		snprintf(err, errlen, "maps not pinned under %s: %s", pin_dir,
+			 xt_maps_strerror(rc));
+		return rc;
+	}
+	if (bpf_map_update_elem(maps.ifaces_fd, &key, &zero, BPF_NOEXIST) && errno != EEXIST) {
+		rc = -errno;
+		snprintf(err, errlen, "interface %s: cannot add to xt_ifaces: %s", ifname,
+			 strerror(errno));
+		goto out;
+	}
+	rc = xt_iface_egress_sync(maps.tx_ports_fd, key, mode, egress);
+	/* a check that could not be made keeps the device, as before there was one */
+	if (rc < 0 && bpf_map_update_elem(maps.tx_ports_fd, &key, &key, BPF_ANY)) {
+		rc = -errno;
+		snprintf(err, errlen, "interface %s: cannot add to the redirect map: %s", ifname,
+			 strerror(errno));
+		bpf_map_delete_elem(maps.ifaces_fd, &key);
+		goto out;
+	}
+	if (rc < 0) {
+		memset(egress, 0, sizeof(*egress));
+		egress->capable = true;
+		egress->peer_nsid = -1;
+	}
+	rc = 0;
+out:
+	xt_maps_close(&maps);
+	return rc;
+}
+
 int xt_iface_attach(const char *ifname, enum xdp_attach_mode mode, const char *pin_dir,
-		    uint32_t nslots, char *err, size_t errlen)
+		    uint32_t nslots, struct xt_egress *egress, char *err, size_t errlen)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts, .prog_name = XT_PROG_NAME);
 	struct xdp_program *prog = NULL;
 	struct xdp_multiprog *mp = NULL;
 	struct xtrunk_bpf *skel = NULL;
-	struct xt_maps maps;
+	struct xt_egress ignored;
 	int ifindex, rc;
-	__u32 key, value;
 
 	ifindex = (int)if_nametoindex(ifname);
 	if (!ifindex) {
@@ -233,6 +330,9 @@ int xt_iface_attach(const char *ifname, enum xdp_attach_mode mode, const char *p
 				 strerror(-rc));
 		goto out;
 	}
+	rc = xt_xmit_watch_ensure(pin_dir, err, errlen);
+	if (rc)
+		goto out;
 	opts.obj = skel->obj;
 	prog = xdp_program__create(&opts);
 	rc = (int)libxdp_get_error(prog);
@@ -252,22 +352,13 @@ int xt_iface_attach(const char *ifname, enum xdp_attach_mode mode, const char *p
 				 "");
 		goto out;
 	}
-
-	rc = xt_maps_open_pinned(&maps, pin_dir);
-	if (rc) {
-		snprintf(err, errlen, "maps not pinned under %s: %s", pin_dir, strerror(-rc));
+	rc = register_iface(ifname, ifindex, mode, pin_dir, egress ? egress : &ignored, err,
+			    errlen);
+	if (rc)
 		xdp_program__detach(prog, ifindex, mode, 0);
-		goto out;
-	}
-	key = value = (__u32)ifindex;
-	if (bpf_map_update_elem(maps.tx_ports_fd, &key, &value, BPF_ANY)) {
-		rc = -errno;
-		snprintf(err, errlen, "interface %s: cannot add to the redirect map: %s", ifname,
-			 strerror(errno));
-		xdp_program__detach(prog, ifindex, mode, 0);
-	}
-	xt_maps_close(&maps);
 out:
+	if (rc && rc != -ESTALE)
+		remove_pins_if_unused(pin_dir);
 	xdp_program__close(prog);
 	xtrunk_bpf__destroy(skel);
 	return rc;
@@ -279,7 +370,7 @@ int xt_iface_detach(const char *ifname, const char *pin_dir, char *err, size_t e
 	struct xdp_program *prog;
 	struct xt_maps maps;
 	int ifindex, rc;
-	__u32 key, next;
+	__u32 key;
 
 	ifindex = (int)if_nametoindex(ifname);
 	if (!ifindex) {
@@ -306,10 +397,10 @@ int xt_iface_detach(const char *ifname, const char *pin_dir, char *err, size_t e
 		return 0;
 	key = (__u32)ifindex;
 	bpf_map_delete_elem(maps.tx_ports_fd, &key);
-	/* The last interface gone: nothing can use the flows any more. */
-	if (bpf_map_get_next_key(maps.tx_ports_fd, NULL, &next) && errno == ENOENT)
-		remove_pins(pin_dir);
+	bpf_map_delete_elem(maps.ifaces_fd, &key);
 	xt_maps_close(&maps);
+	/* The last interface gone: nothing can use the flows any more. */
+	remove_pins_if_unused(pin_dir);
 	return 0;
 }
 
@@ -325,13 +416,16 @@ int xt_iface_list(const char *pin_dir, struct xt_iface_info *out, unsigned int m
 		return 0;
 	if (rc)
 		return rc;
-	while (n < max && !bpf_map_get_next_key(maps.tx_ports_fd, prev, &next)) {
+	while (n < max && !bpf_map_get_next_key(maps.ifaces_fd, prev, &next)) {
 		struct xt_iface_info *info = &out[n++];
 		struct xdp_multiprog *mp = NULL;
 		struct xdp_program *prog;
+		__u32 port;
 
 		memset(info, 0, sizeof(*info));
 		info->ifindex = next;
+		bpf_map_lookup_elem(maps.ifaces_fd, &next, &info->xmit);
+		info->xdp_egress = !bpf_map_lookup_elem(maps.tx_ports_fd, &next, &port);
 		if (!if_indextoname(next, info->name))
 			snprintf(info->name, sizeof(info->name), "?");
 		prog = find_relay_prog((int)next, &mp);

@@ -14,7 +14,7 @@
 
 static const char *const map_names[] = { "xt_relay_addrs", "xt_flows",	   "xt_tx_ports",
 					 "xt_stats",	   "xt_rtp_stats", "xt_flows_slow",
-					 "xt_nexthops" };
+					 "xt_nexthops",	   "xt_ifaces" };
 #define NMAPS (sizeof(map_names) / sizeof(map_names[0]))
 
 /* The value size of each, in map_names' order: what this build reads and writes. */
@@ -26,14 +26,17 @@ static const uint32_t value_sizes[] = {
 	sizeof(struct xt_rtp_stats),
 	sizeof(struct xt_flow_slow),
 	sizeof(struct xt_nexthop_entry),
+	sizeof(struct xt_iface_xmit),
 };
+/* xt_ifaces is the transmit watcher's (xmit_watch.bpf.c), not in the relay's object */
+#define IFACES_MAP (NMAPS - 1)
 _Static_assert(sizeof(value_sizes) / sizeof(value_sizes[0]) == NMAPS, "a size for every map");
 
 static int *map_fd_slot(struct xt_maps *maps, unsigned int i)
 {
 	int *slots[] = { &maps->relay_addrs_fd, &maps->flows_fd,     &maps->tx_ports_fd,
 			 &maps->stats_fd,	&maps->rtp_stats_fd, &maps->flows_slow_fd,
-			 &maps->nexthops_fd };
+			 &maps->nexthops_fd,	&maps->ifaces_fd };
 
 	return slots[i];
 }
@@ -61,7 +64,8 @@ int xt_maps_open_pinned(struct xt_maps *maps, const char *dir)
 		snprintf(path, sizeof(path), "%s/%s", dir, map_names[i]);
 		*map_fd_slot(maps, i) = bpf_obj_get(path);
 		if (*map_fd_slot(maps, i) < 0) {
-			err = -errno;
+			/* the relay's maps without it: pinned by a build before it */
+			err = i == IFACES_MAP && errno == ENOENT ? -ESTALE : -errno;
 			xt_maps_close(maps);
 			return err;
 		}
@@ -86,8 +90,8 @@ int xt_maps_open_pinned(struct xt_maps *maps, const char *dir)
 const char *xt_maps_strerror(int rc)
 {
 	if (rc == -ESTALE)
-		return "pinned by another version of xtrunk (an entry's size differs): detach that "
-		       "version from every interface, then attach this one";
+		return "pinned by another version of xtrunk (an entry's size differs, or a map is "
+		       "missing): detach that version from every interface, then attach this one";
 	return strerror(-rc);
 }
 
@@ -98,6 +102,9 @@ int xt_maps_from_object(struct xt_maps *maps, struct bpf_object *obj)
 	for (i = 0; i < NMAPS; i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(obj, map_names[i]);
 
+		*map_fd_slot(maps, i) = -1;
+		if (!map && i == IFACES_MAP)
+			continue;
 		if (!map)
 			return -ENOENT;
 		/* dup so that xt_maps_close never closes the object's own fds */

@@ -15,6 +15,7 @@ struct xt_maps {
 	int rtp_stats_fd;
 	int flows_slow_fd;
 	int nexthops_fd;
+	int ifaces_fd;	 /* xt_ifaces: attached interfaces (-1 from a relay object alone) */
 	uint32_t nslots; /* flows array size / 65536 */
 };
 

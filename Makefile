@@ -53,7 +53,7 @@ CTL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))
 SKELS    := $(BUILD)/xtrunk.skel.h $(BUILD)/bench.skel.h $(BUILD)/traffic.skel.h \
 	$(BUILD)/xmit_watch.skel.h
 
-PROGS := $(BUILD)/xtrunkd $(BUILD)/xtrunkctl $(BUILD)/test_unit $(BUILD)/test_packets $(BUILD)/bench_xdp $(BUILD)/rtpgen $(BUILD)/udp_peer $(BUILD)/bench_flows $(BUILD)/ng_client $(BUILD)/memlat
+PROGS := $(BUILD)/xtrunkd $(BUILD)/xtrunkctl $(BUILD)/test_unit $(BUILD)/test_sdp $(BUILD)/test_packets $(BUILD)/bench_xdp $(BUILD)/rtpgen $(BUILD)/udp_peer $(BUILD)/bench_flows $(BUILD)/ng_client $(BUILD)/memlat
 # what the phones of test_phones.sh heard, by frequency
 PROGS += $(BUILD)/tone_meter
 # the fuzz corpus replayed by make check (fuzz targets: see make fuzz below)
@@ -101,6 +101,16 @@ $(BUILD)/test_packets: $(BUILD)/tests/pkt/test_packets.o $(BUILD)/libxtrunk.a
 $(BUILD)/test_unit: $(BUILD)/tests/unit/test_lib.o $(BUILD)/libxtrunk.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# the SDP rewriter is pure: its tests link it alone, with sofia-sip's SDP parser
+$(BUILD)/tests/unit/test_sdp.o: tests/unit/test_sdp.c userspace/daemon/sdp_rewrite.h bpf/xtrunk_abi.h
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuserspace/daemon $(SOFIA_CFLAGS) -c $< -o $@
+
+$(BUILD)/test_sdp: $(BUILD)/tests/unit/test_sdp.o $(BUILD)/userspace/daemon/sdp_rewrite.o $(BUILD)/libxtrunk.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SOFIA_LIBS) $(LDLIBS)
 
 $(BUILD)/udp_peer: $(BUILD)/tests/e2e/udp_peer.o $(BUILD)/libxtrunk.a
 	$(call say,LINK,$@)
@@ -150,6 +160,11 @@ $(BUILD)/fuzz_replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SOFIA_LIBS) $(LDLIBS)
 
+# fuzz_sdp fuzzes the pure SDP rewriter: nothing else of the daemon is linked
+$(BUILD)/fuzz_replay_sdp: $(BUILD)/tests/fuzz/fuzz_sdp.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/userspace/daemon/sdp_rewrite.o $(BUILD)/libxtrunk.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SOFIA_LIBS) $(LDLIBS)
+
 $(FUZZ_BUILD)/%.o: %.c tests/fuzz/fuzz_common.h $(SKELS) $(wildcard userspace/lib/*.h userspace/daemon/*.h) bpf/xtrunk_abi.h
 	@mkdir -p $(dir $@)
 	$(call say,CLANG,$@)
@@ -158,6 +173,10 @@ $(FUZZ_BUILD)/%.o: %.c tests/fuzz/fuzz_common.h $(SKELS) $(wildcard userspace/li
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(FUZZ_LIB_SRCS))
 	$(call say,LINK,$@)
 	$(Q)$(CLANG) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $^ $(SOFIA_LIBS) $(LDLIBS)
+
+$(FUZZ_BUILD)/fuzz_sdp: $(FUZZ_BUILD)/tests/fuzz/fuzz_sdp.o $(FUZZ_BUILD)/userspace/daemon/sdp_rewrite.o
+	$(call say,LINK,$@)
+	$(Q)$(CLANG) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $^ $(SOFIA_LIBS)
 
 fuzz: deps
 	$(MAKE) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)

@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Fuzz target: the SDP rewriter (xt_media_session_sdp) of one call, with a
- * real port pool on loopback and the data path in userspace only.
+ * Fuzz target: the SDP rewriter (sdp_rewrite.c: xt_sdp_parse, xt_sdp_describe,
+ * xt_sdp_render), a pure function: no su_root, no sockets, no data path.
  *
  * Input: SDP bodies separated by "=====" lines. The first is the PBX's
  * offer, the next the trunk's answer, then re-offers and answers
- * alternating sides. A part "REJECT" rolls the session back to before the
- * previous SDP, as a rejected offer does (RFC 3264 8).
+ * alternating sides. A part "REJECT" rolls the call back to before the
+ * previous SDP, as a rejected offer does (RFC 3264 8). Between the SDPs the
+ * target keeps what the media session would: the call's family and stream
+ * count, and gives each accepted stream relay ports of its own.
  *
- * After every SDP the relay accepts: what it sends parses again, names only
- * the relay (c=, o=, a=rtcp) and relay ports (m=); ports held and flows
- * installed match the streams. An SDP it refuses leaves the session as it
- * was (the B2BUA restores it). After the call ends every port is free and
- * no flow is left.
+ * After every SDP the rewriter accepts: what it renders parses again, names
+ * only the relay (c=, o=, a=rtcp) and the relay ports it was given (m=),
+ * refused streams keep port 0, it describes again as the same streams, and
+ * rendering twice gives the same text. An SDP it refuses says why.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -20,63 +21,31 @@
 #include <stdbool.h>
 
 #include <sofia-sip/sdp.h>
-#include <sofia-sip/su.h>
 #include <sofia-sip/su_alloc.h>
-#include <sofia-sip/su_wait.h>
 
 #include "xtrunk_abi.h"
 #include "fuzz_common.h"
-#include "log.h"
-#include "media_session.h"
+#include "sdp_rewrite.h"
 
 #define PBX_ADDR "127.0.0.1"
 #define TRUNK_ADDR "127.0.0.2"
-#define PAIRS 12 /* fewer than XT_MAX_STREAMS: the pool can run out */
+#define PORT_BASE 42000
 
-static struct {
-	su_root_t *root;
-	struct xt_config config;
-	struct xt_dataplane dp;
-	struct xt_media_env env;
-	const char *addr_text[XT_SIDES];
-} fz;
+enum { PBX, TRUNK };
 
-static void setup(void)
+/* The relay's address on side `to` for a family; NULL: none (IPv6 on the trunk side). */
+static const char *relay_address_for(int to, uint8_t family)
 {
-	static const char *const v4[XT_SIDES] = { PBX_ADDR ":0", TRUNK_ADDR ":0" };
-	const char *base = getenv("XT_FUZZ_PORT_BASE");
-	unsigned int port = base ? (unsigned int)atoi(base) : 42000;
-	char err[128];
-
-	su_init();
-	fz.root = su_root_create(NULL);
-	xt_config_defaults(&fz.config);
-	fz.config.xdp = XT_XDP_OFF;
-	for (int side = 0; side < XT_SIDES; side++) {
-		struct xt_side_config *sc = &fz.config.side[side];
-
-		xt_endpoint_parse(v4[side], &sc->address, err, sizeof(err));
-		/* IPv6 media on the PBX side only: the trunk refuses it */
-		if (side == XT_SIDE_PBX)
-			xt_endpoint_parse("[::1]:0", &sc->address6, err, sizeof(err));
-		else
-			memset(&sc->address6, 0, sizeof(sc->address6));
-		sc->port_min = (uint16_t)(port + side * 100);
-		sc->port_max = (uint16_t)(sc->port_min + 2 * PAIRS - 1);
-		xt_port_pool_init(&fz.env.pools[side], sc->name, sc->port_min, sc->port_max);
-	}
-	fz.addr_text[XT_SIDE_PBX] = PBX_ADDR;
-	fz.addr_text[XT_SIDE_TRUNK] = TRUNK_ADDR;
-	xt_dataplane_open(&fz.dp, &fz.config, fz.root, false);
-	fz.env.config = &fz.config;
-	fz.env.dp = &fz.dp;
+	if (family == XT_AF_INET6)
+		return to == PBX ? "::1" : NULL;
+	return to == PBX ? PBX_ADDR : TRUNK_ADDR;
 }
 
-/* The relay's own address on side, in the family of the call. */
+/* The relay's own address on side. */
 static bool relay_address(int side, const char *text)
 {
-	return text &&
-	       (!strcmp(text, fz.addr_text[side]) || (side == XT_SIDE_PBX && !strcmp(text, "::1")));
+	return text && (!strcmp(text, side == PBX ? PBX_ADDR : TRUNK_ADDR) ||
+			(side == PBX && !strcmp(text, "::1")));
 }
 
 /* A c= the relay may pass on: its own address, or the unspecified one (RFC 2543 hold). */
@@ -91,124 +60,182 @@ static bool connection_address(int side, const char *text)
 			(inet_pton(AF_INET6, text, &a6) == 1 && IN6_IS_ADDR_UNSPECIFIED(&a6)));
 }
 
-static bool in_pool(int side, unsigned long port)
+/* Relay ports for stream i on side `to`: what a port pool would hand out, without sockets. */
+static uint16_t relay_port(int to, unsigned int i)
 {
-	const struct xt_port_pool *pool = &fz.env.pools[side];
-
-	return port >= pool->port_min && port <= pool->port_max;
+	return (uint16_t)(PORT_BASE + to * 100 + 2 * i);
 }
 
-/* What the relay sends to side `to` parses, and names the relay only. */
-static void check_output(int to, const char *out)
+static void check_media(int to, const sdp_media_t *m, unsigned int i, const struct xt_sdp_stream *d,
+			const char *out)
+{
+	const sdp_attribute_t *a = sdp_attribute_find(m->m_attributes, "rtcp");
+
+	for (const sdp_connection_t *c = m->m_connections; c; c = c->c_next)
+		fuzz_assert(connection_address(to, c->c_address), "media c= names %s\n%s",
+			    c->c_address, out);
+	if (!d->accepted) {
+		fuzz_assert(m->m_port == 0, "refused stream %u has port %lu\n%s", i + 1, m->m_port,
+			    out);
+		return;
+	}
+	fuzz_assert(m->m_port == relay_port(to, i), "m= port %lu is not the relay's %u\n%s",
+		    m->m_port, relay_port(to, i), out);
+	if (a && a->a_value) {
+		char addr[64];
+
+		fuzz_assert(strtoul(a->a_value, NULL, 10) == m->m_port + 1,
+			    "a=rtcp:%s is not the relay's RTCP port\n%s", a->a_value, out);
+		if (sscanf(a->a_value, "%*u IN IP%*1[46] %63s", addr) == 1)
+			fuzz_assert(relay_address(to, addr), "a=rtcp names %s\n%s", addr, out);
+	}
+}
+
+/* What the relay sends to side `to` parses, names the relay only, and describes as the input. */
+static void check_output(int to, const char *out, const struct xt_sdp_description *desc)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
-	sdp_parser_t *parser = sdp_parse(home, out, (issize_t)strlen(out), sdp_f_mode_manual);
-	sdp_session_t *sdp = sdp_session(parser);
-	const sdp_connection_t *c;
+	struct xt_sdp_call call = { .family = desc->family, .nstreams = desc->nstreams };
+	struct xt_sdp_description again;
+	sdp_parser_t *parser;
+	const sdp_session_t *sdp;
 	const sdp_media_t *m;
+	unsigned int i;
+	char err[256];
+	int rc;
 
-	fuzz_assert(sdp, "output does not parse: %s\n%s", sdp_parsing_error(parser), out);
+	rc = xt_sdp_parse(home, out, strlen(out), &parser, err, sizeof(err));
+	fuzz_assert(!rc, "output does not parse: %s\n%s", err, out);
+	sdp = sdp_session(parser);
 	if (sdp->sdp_origin)
 		fuzz_assert(relay_address(to, sdp->sdp_origin->o_address->c_address),
 			    "o= names %s\n%s", sdp->sdp_origin->o_address->c_address, out);
-	for (c = sdp->sdp_connection; c; c = c->c_next)
+	for (const sdp_connection_t *c = sdp->sdp_connection; c; c = c->c_next)
 		fuzz_assert(connection_address(to, c->c_address), "session c= names %s\n%s",
 			    c->c_address, out);
-	for (m = sdp->sdp_media; m; m = m->m_next) {
-		const sdp_attribute_t *a = sdp_attribute_find(m->m_attributes, "rtcp");
-
-		for (c = m->m_connections; c; c = c->c_next)
-			fuzz_assert(connection_address(to, c->c_address), "media c= names %s\n%s",
-				    c->c_address, out);
-		if (m->m_port == 0)
-			continue;
-		fuzz_assert(in_pool(to, m->m_port) && m->m_port % 2 == 0,
-			    "m= port %lu is no relay RTP port\n%s", m->m_port, out);
-		if (a && a->a_value) {
-			char addr[64];
-
-			fuzz_assert(strtoul(a->a_value, NULL, 10) == m->m_port + 1,
-				    "a=rtcp:%s is not the relay's RTCP port\n%s", a->a_value, out);
-			if (sscanf(a->a_value, "%*u IN IP%*1[46] %63s", addr) == 1)
-				fuzz_assert(relay_address(to, addr), "a=rtcp names %s\n%s", addr,
-					    out);
-		}
+	for (m = sdp->sdp_media, i = 0; m; m = m->m_next, i++) {
+		fuzz_assert(i < desc->nstreams, "output has more m= lines than %u\n%s",
+			    desc->nstreams, out);
+		check_media(to, m, i, &desc->streams[i], out);
 	}
+	fuzz_assert(i == desc->nstreams, "output has %u m= lines, not %u\n%s", i, desc->nstreams,
+		    out);
+	rc = xt_sdp_describe(sdp, &call, &again, err, sizeof(err));
+	fuzz_assert(!rc, "output does not describe: %s\n%s", err, out);
+	fuzz_assert(again.hold == desc->hold && again.family == desc->family,
+		    "output holds %d (family %u), the input %d (family %u)\n%s", again.hold,
+		    again.family, desc->hold, desc->family, out);
+	for (i = 0; i < desc->nstreams; i++)
+		fuzz_assert(again.streams[i].accepted == desc->streams[i].accepted &&
+				    again.streams[i].direction == desc->streams[i].direction &&
+				    again.streams[i].rtcp_mux == desc->streams[i].rtcp_mux,
+			    "stream %u is described otherwise from the output\n%s", i + 1, out);
 	sdp_parser_free(parser);
 	su_home_deinit(home);
 }
 
-/* Ports held and flows installed are exactly those of the session's streams. */
-static void check_resources(const struct xt_media_session *ms)
+/* What the description says of itself, whatever the SDP. */
+static void check_description(const struct xt_sdp_description *desc)
 {
-	unsigned int allocated = 0, installed = 0;
+	bool any = false, all_hold = true;
 
-	for (unsigned int i = 0; i < XT_MAX_STREAMS; i++) {
-		allocated += ms->streams[i] && ms->streams[i]->allocated;
-		installed += ms->streams[i] && ms->streams[i]->installed;
+	fuzz_assert(desc->nstreams >= 1 && desc->nstreams <= XT_MAX_STREAMS, "%u streams",
+		    desc->nstreams);
+	fuzz_assert(desc->family == XT_AF_INET || desc->family == XT_AF_INET6, "family %u",
+		    desc->family);
+	for (unsigned int i = 0; i < desc->nstreams; i++) {
+		const struct xt_sdp_stream *d = &desc->streams[i];
+
+		if (!d->accepted) {
+			fuzz_assert(d->peer_rtp.family == 0, "refused stream %u has a peer", i + 1);
+			continue;
+		}
+		any = true;
+		all_hold &= d->holds;
+		fuzz_assert(d->peer_rtp.family == desc->family &&
+				    d->peer_rtcp.family == desc->family,
+			    "stream %u: peer family %u, the call's %u", i + 1, d->peer_rtp.family,
+			    desc->family);
+		fuzz_assert(d->peer_rtp.port != 0, "accepted stream %u with port 0", i + 1);
+		fuzz_assert(d->rtcp_attr || d->peer_rtcp.port == (uint16_t)(d->peer_rtp.port + 1),
+			    "stream %u: RTCP on %u without a=rtcp", i + 1, d->peer_rtcp.port);
+		fuzz_assert(!d->clock_hz || d->rtp, "stream %u: a clock without RTP", i + 1);
 	}
-	for (int side = 0; side < XT_SIDES; side++)
-		fuzz_assert(fz.env.pools[side].in_use == allocated,
-			    "side %d holds %u port pairs for %u streams", side,
-			    fz.env.pools[side].in_use, allocated);
-	fuzz_assert(fz.dp.flows == 4 * installed, "%u flows for %u installed streams", fz.dp.flows,
-		    installed);
+	fuzz_assert(desc->hold == (any && all_hold), "hold %d, streams say %d", desc->hold,
+		    any && all_hold);
+}
+
+/* One SDP from side `from`: 0 and the call moved on, or refused. */
+static int rewrite(struct xt_sdp_call *call, int from, const uint8_t *data, size_t len)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	struct xt_sdp_description desc;
+	struct xt_sdp_relay relay = { .origin_id = 7, .origin_version = 1 };
+	sdp_parser_t *parser = NULL;
+	char *body, *out = NULL, *again = NULL, err[256] = "";
+	const char *address;
+	int to = 1 - from, rc;
+
+	/* exactly the bytes given: the rewriter must not read past them */
+	body = malloc(len ? len : 1);
+	memcpy(body, data, len);
+	rc = xt_sdp_parse(home, body, len, &parser, err, sizeof(err));
+	free(body);
+	if (!rc)
+		rc = xt_sdp_describe(sdp_session(parser), call, &desc, err, sizeof(err));
+	if (rc) {
+		fuzz_assert(rc == -EBADMSG || rc == -EINVAL, "unexpected error %d (%s)", rc, err);
+		fuzz_assert(err[0], "an error without its reason");
+		goto out;
+	}
+	check_description(&desc);
+	address = relay_address_for(to, desc.family);
+	if (!address) {
+		rc = -EINVAL; /* what the media session refuses: no relay address there */
+		goto out;
+	}
+	snprintf(relay.address, sizeof(relay.address), "%s", address);
+	for (unsigned int i = 0; i < desc.nstreams; i++) {
+		relay.ports[i].rtp = relay_port(to, i);
+		relay.ports[i].rtcp = (uint16_t)(relay_port(to, i) + 1);
+	}
+	rc = xt_sdp_render(sdp_session(parser), &desc, &relay, &out, err, sizeof(err));
+	if (rc) {
+		fuzz_assert(!out && err[0], "a render error without its reason");
+		goto out;
+	}
+	check_output(to, out, &desc);
+	fuzz_assert(!xt_sdp_render(sdp_session(parser), &desc, &relay, &again, err, sizeof(err)) &&
+			    !strcmp(out, again),
+		    "rendered twice, differs\n%s", out);
+	call->family = desc.family;
+	call->nstreams = desc.nstreams;
+out:
+	free(out);
+	free(again);
+	if (parser)
+		sdp_parser_free(parser);
+	su_home_deinit(home);
+	return rc;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_part parts[FUZZ_MAX_PARTS];
-	struct xt_media_checkpoint before;
-	struct xt_media_session ms;
-	struct xt_endpoint pbx_signal;
-	unsigned int nparts;
-	char err[256];
-	int from = XT_SIDE_PBX;
-
-	if (!fz.root)
-		setup();
-	nparts = fuzz_split(data, size, parts);
-	xt_media_session_init(&ms, &fz.env, "fuzz");
-	/* the PBX's SIP comes from 10.0.0.1: an SDP naming another address is behind NAT */
-	xt_endpoint_parse("10.0.0.1:5060", &pbx_signal, err, sizeof(err));
-	xt_media_session_signal_source(&ms, XT_SIDE_PBX, &pbx_signal);
-	xt_media_session_save(&ms, &before);
+	struct xt_sdp_call call = { 0 }, before = { 0 };
+	unsigned int nparts = fuzz_split(data, size, parts);
+	int from = PBX;
 
 	for (unsigned int i = 0; i < nparts; i++) {
-		char *body, *out = NULL;
-		int rc;
+		struct xt_sdp_call now = call;
 
 		if (parts[i].len == 6 && !memcmp(parts[i].data, "REJECT", 6)) {
-			xt_media_session_restore(&ms, &before);
-			check_resources(&ms);
+			call = before;
 			continue;
 		}
-		/* exactly the bytes given: the rewriter must not read past them */
-		body = malloc(parts[i].len ? parts[i].len : 1);
-		memcpy(body, parts[i].data, parts[i].len);
-		xt_media_session_save(&ms, &before);
-		err[0] = '\0';
-		rc = xt_media_session_sdp(&ms, from, body, parts[i].len, &out, err, sizeof(err));
-		free(body);
-		if (rc == 0) {
-			fuzz_assert(out, "accepted SDP with no output");
-			check_output(1 - from, out);
+		if (rewrite(&call, from, parts[i].data, parts[i].len) == 0)
 			from = 1 - from;
-		} else {
-			fuzz_assert(rc == -EBADMSG || rc == -EINVAL || rc == -ENOSPC,
-				    "unexpected error %d (%s)", rc, err);
-			fuzz_assert(!out && err[0], "an error without its reason");
-			/* what the B2BUA does with an SDP it refuses: back to before it */
-			xt_media_session_restore(&ms, &before);
-		}
-		free(out);
-		check_resources(&ms);
+		before = now;
 	}
-
-	xt_media_session_end(&ms);
-	for (int side = 0; side < XT_SIDES; side++)
-		fuzz_assert(fz.env.pools[side].in_use == 0, "side %d: %u port pairs leaked", side,
-			    fz.env.pools[side].in_use);
-	fuzz_assert(fz.dp.flows == 0, "%u flows leaked", fz.dp.flows);
 	return 0;
 }

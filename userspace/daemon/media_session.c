@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -7,14 +6,11 @@
 #include <string.h>
 #include <time.h>
 
-#include <sofia-sip/sdp.h>
 #include <sofia-sip/su_alloc.h>
 
 #include "xtrunk_abi.h"
 #include "log.h"
 #include "media_session.h"
-
-#define SDP_FLAGS (sdp_f_all_rtpmaps | sdp_f_mode_manual)
 
 enum { PATH_RTP_AB, PATH_RTP_BA, PATH_RTCP_AB, PATH_RTCP_BA };
 
@@ -50,20 +46,6 @@ static void sdp_address_text(const struct xt_media_env *env, int side, const str
 	const struct xt_endpoint *shown = sc->advertise.family == ep->family ? &sc->advertise : ep;
 
 	xt_addr_format(shown->family, shown->addr, buf, len);
-}
-
-static int parse_sdp_address(const sdp_connection_t *c, struct xt_endpoint *ep)
-{
-	memset(ep, 0, sizeof(*ep));
-	if (!c || !c->c_address || c->c_nettype != sdp_net_in)
-		return -EINVAL;
-	if (c->c_addrtype == sdp_addr_ip4 && inet_pton(AF_INET, c->c_address, ep->addr) == 1)
-		ep->family = XT_AF_INET;
-	else if (c->c_addrtype == sdp_addr_ip6 && inet_pton(AF_INET6, c->c_address, ep->addr) == 1)
-		ep->family = XT_AF_INET6;
-	else
-		return -EINVAL;
-	return 0;
 }
 
 static bool endpoint_unspecified(const struct xt_endpoint *ep)
@@ -246,81 +228,16 @@ static bool stream_paths_current(const struct xt_media_session *ms, const struct
 	return true;
 }
 
-/* a=rtcp:PORT [IN IP4 ADDR] (RFC 3605): where the side wants RTCP. */
-static void learn_rtcp(sdp_media_t *m, const struct xt_endpoint *rtp, struct xt_endpoint *rtcp)
+/* RTP timestamps run at the first codec's clock (8000 for G.711); 0 when not RTP (T.38). */
+static uint32_t stream_clock(const struct xt_sdp_stream *d, uint32_t current)
 {
-	sdp_attribute_t *a = sdp_attribute_find(m->m_attributes, "rtcp");
-	char addr[64];
-	unsigned long port;
-
-	*rtcp = *rtp;
-	rtcp->port = (uint16_t)(rtp->port + 1);
-	if (!a || !a->a_value)
-		return;
-	port = strtoul(a->a_value, NULL, 10);
-	if (port > 0 && port < 65536)
-		rtcp->port = (uint16_t)port;
-	if (sscanf(a->a_value, "%*u IN IP%*1[46] %63s", addr) == 1) {
-		struct xt_endpoint parsed;
-
-		if (inet_pton(AF_INET, addr, parsed.addr) == 1 && rtp->family == XT_AF_INET)
-			memcpy(rtcp->addr, parsed.addr, 4);
-		else if (inet_pton(AF_INET6, addr, parsed.addr) == 1 && rtp->family == XT_AF_INET6)
-			memcpy(rtcp->addr, parsed.addr, 16);
-	}
-}
-
-/* A c= line of 0.0.0.0 (or ::). */
-static bool session_unspecified(const sdp_connection_t *c)
-{
-	struct xt_endpoint ep;
-
-	return !parse_sdp_address(c, &ep) && endpoint_unspecified(&ep);
-}
-
-/* a=NAME at media level, else at session level. */
-static bool has_attribute(const sdp_session_t *sdp, const sdp_media_t *m, const char *name)
-{
-	return sdp_attribute_find(m->m_attributes, name) ||
-	       sdp_attribute_find(sdp->sdp_attributes, name);
-}
-
-/*
- * Hold (RFC 3264 8.4, and RFC 2543's c=0.0.0.0): every stream the SDP keeps
- * is sendonly or inactive, or has no address to send to.
- */
-static bool sdp_holds(const sdp_session_t *sdp)
-{
-	const sdp_media_t *m;
-	bool any = false;
-
-	for (m = sdp->sdp_media; m; m = m->m_next) {
-		const sdp_connection_t *c = m->m_connections ? m->m_connections :
-							       sdp->sdp_connection;
-		struct xt_endpoint ep;
-
-		if (m->m_port == 0)
-			continue;
-		any = true;
-		if (has_attribute(sdp, m, "sendonly") || has_attribute(sdp, m, "inactive"))
-			continue;
-		if (!parse_sdp_address(c, &ep) && endpoint_unspecified(&ep))
-			continue;
-		return false;
-	}
-	return any;
-}
-
-/* The first codec's RTP clock, or 0 when the stream is not RTP (T.38 over UDPTL). */
-static uint32_t stream_clock(const sdp_media_t *m, uint32_t current)
-{
-	if (!m->m_proto_name || strncasecmp(m->m_proto_name, "RTP/", 4))
+	if (!d->rtp)
 		return 0;
-	if (m->m_rtpmaps && m->m_rtpmaps->rm_rate)
-		return (uint32_t)m->m_rtpmaps->rm_rate;
+	if (d->clock_hz)
+		return d->clock_hz;
 	if (current)
 		return current;
-	return m->m_type == sdp_media_audio ? 8000 : 0;
+	return d->type == sdp_media_audio ? 8000 : 0;
 }
 
 /*
@@ -359,334 +276,166 @@ bool xt_media_session_on_hold(const struct xt_media_session *ms)
 	return ms->side[0].hold || ms->side[1].hold;
 }
 
-/* RFC 4566 token-char: visible ASCII but "(),/:;<=>?@[\\]{} */
-static bool token_char(unsigned char ch)
-{
-	return ch > 0x20 && ch < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", ch);
-}
-
-/* One field of an m= line: tokens joined by "/" (at most slashes of them), or digits. */
-static bool media_field(const char *p, size_t len, unsigned int slashes, bool digits)
-{
-	size_t run = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)p[i];
-
-		if (ch == '/' && run && slashes) {
-			slashes--;
-			run = 0;
-		} else if (digits ? (ch >= '0' && ch <= '9') : token_char(ch)) {
-			run++;
-		} else {
-			return false;
-		}
-	}
-	return run > 0;
-}
-
 /*
- * An m= line is "media port[/count] proto[/proto...] fmt...", one SP between
- * fields (RFC 4566 5.14). sofia-sip's parser loops allocating until memory
- * runs out on formats it cannot split after a non-RTP protocol ("m=image 0
- * udptl \x7f", "m=audio 0 RP\t/AVP 8", "m=audio 70c RTP/AVP//"): such SDP
- * never reaches it. Returns the number of the first bad m= line, or 0.
+ * Stream i of an SDP from side `from`: relay ports for a new one, the side's
+ * media addresses learnt (and NAT with them), our ports on the other side
+ * into relay for the rewriter. A refused stream lets go of its ports.
  */
-static unsigned int bad_media_line(const char *body, size_t len)
+static int learn_stream(struct xt_media_session *ms, int from, unsigned int i,
+			const struct xt_sdp_stream *d, struct xt_sdp_relay *relay, char *err,
+			size_t errlen)
 {
-	unsigned int line = 0;
+	struct xt_stream *st = ms->streams[i];
+	int to = 1 - from, rc;
 
-	for (size_t i = 0; i < len; i++) {
-		unsigned int field = 0;
-		size_t start;
-
-		if (i && body[i - 1] != '\n' && body[i - 1] != '\r')
-			continue;
-		while (i < len && (body[i] == ' ' || body[i] == '\t'))
-			i++; /* sofia-sip skips them at the start of a line */
-		if (len - i < 2 || body[i] != 'm' || body[i + 1] != '=')
-			continue;
-		line++;
-		for (start = i += 2;; i++) {
-			bool end = i == len || body[i] == '\r' || body[i] == '\n';
-			/* port[/count], proto/proto..., then tokens */
-			unsigned int slashes = field == 1 ? 1 : field == 2 ? 8 : 0;
-
-			if (!end && body[i] != ' ')
-				continue;
-			if (!(end && field >= 4 && i == start) && /* a trailing SP is let be */
-			    !media_field(body + start, i - start, slashes, field == 1))
-				return line;
-			field++;
-			start = i + 1;
-			if (end)
-				break;
-		}
-		if (field < 4)
-			return line; /* no format */
+	if (!d->accepted) {
+		stream_drop(ms, i);
+		return 0;
 	}
+	if (!st && !(st = stream_new(ms, i))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOSPC;
+	}
+	if (!st->allocated) {
+		rc = stream_allocate(ms->env, st, ms->family, err, errlen);
+		if (rc)
+			return rc;
+	}
+	st->clock_hz = stream_clock(d, st->clock_hz);
+	st->peer_rtp[from] = d->peer_rtp;
+	learn_side(ms, from, &st->peer_rtp[from]);
+	st->peer_rtcp[from] = d->peer_rtcp;
+	st->peer_known[from] = !d->unspecified;
+	media_address(ms, from, &st->peer_rtp[from]);
+	media_address(ms, from, &st->peer_rtcp[from]);
+	relay->ports[i].rtp = st->relay[to].rtp.port;
+	relay->ports[i].rtcp = st->relay[to].rtcp.port;
 	return 0;
 }
 
-static int render(su_home_t *home, sdp_session_t *sdp, char **out, char *err, size_t errlen)
+/* What an SDP from side `from` says, applied to the session: family, hold, ports, peers. */
+static int apply_description(struct xt_media_session *ms, int from,
+			     const struct xt_sdp_description *desc, struct xt_sdp_relay *relay,
+			     bool *changed, char *err, size_t errlen)
 {
-	int flags = SDP_FLAGS;
-	sdp_printer_t *printer;
-	const char *text;
+	const struct xt_media_env *env = ms->env;
+	const struct xt_endpoint *address;
+	int to = 1 - from;
 
-	/* A dynamic payload type the SDP gave no a=rtpmap for has no encoding:
-	 * sdp_f_all_rtpmaps would print "a=rtpmap:96 /0", which no parser takes;
-	 * then print only the a=rtpmap lines the SDP had. */
-	for (sdp_media_t *m = sdp->sdp_media; m; m = m->m_next)
-		for (sdp_rtpmap_t *rm = m->m_rtpmaps; rm; rm = rm->rm_next)
-			if (!rm->rm_encoding || !rm->rm_encoding[0])
-				flags &= ~sdp_f_all_rtpmaps;
-	printer = sdp_print(home, sdp, NULL, 0, flags);
-	text = printer ? sdp_message(printer) : NULL;
-	if (!text) {
-		snprintf(err, errlen, "cannot print SDP: %s",
-			 printer ? sdp_printing_error(printer) : "out of memory");
-		return -EINVAL;
-	}
-	*out = strdup(text);
-	sdp_printer_free(printer);
-	return *out ? 0 : -ENOMEM;
-}
-
-int xt_media_session_sdp(struct xt_media_session *ms, int from, const char *body, size_t len,
-			 char **out, char *err, size_t errlen)
-{
-	struct xt_media_env *env = ms->env;
-	su_home_t home[1] = { SU_HOME_INIT(home) };
-	char addr_text[XT_SIDES][XT_MAX_STREAMS][INET6_ADDRSTRLEN];
-	char rtcp_text[XT_MAX_STREAMS][96];
-	char session_addr[INET6_ADDRSTRLEN], username[] = "xtrunk";
-	sdp_connection_t conns[XT_MAX_STREAMS], session_conn, origin_conn;
-	int to = 1 - from, rc = 0;
-	sdp_parser_t *parser;
-	sdp_session_t *sdp;
-	sdp_media_t *m;
-	unsigned int n = 0, i;
-	bool hold, changed = false;
-
-	*out = NULL;
-	n = bad_media_line(body, len);
-	if (n) {
-		snprintf(err, errlen, "malformed SDP: m= line %u is not tokens", n);
-		return -EBADMSG;
-	}
-	parser = sdp_parse(home, body, (issize_t)len, sdp_f_mode_manual);
-	sdp = sdp_session(parser);
-	if (!sdp) {
-		snprintf(err, errlen, "malformed SDP: %s", sdp_parsing_error(parser));
-		rc = -EBADMSG;
-		goto out;
-	}
-	for (m = sdp->sdp_media; m; m = m->m_next)
-		n++;
-	if (n == 0 || n > XT_MAX_STREAMS) {
-		snprintf(err, errlen, "SDP with %u m= lines (1 to %d supported)", n,
-			 XT_MAX_STREAMS);
-		rc = -EINVAL;
-		goto out;
-	}
-	if (n < ms->nstreams) {
-		snprintf(err, errlen,
-			 "SDP has %u m= lines, fewer than the %u negotiated (RFC 3264)", n,
-			 ms->nstreams);
-		rc = -EINVAL;
-		goto out;
-	}
-
-	/* Learn and validate every stream before changing anything. */
-	for (m = sdp->sdp_media, i = 0; m; m = m->m_next, i++) {
-		struct xt_endpoint addr;
-		sdp_connection_t *c = m->m_connections ? m->m_connections : sdp->sdp_connection;
-
-		/* sofia-sip takes "a=rtpmap:8\v..." with no encoding; it would print "(null)" */
-		for (sdp_rtpmap_t *rm = m->m_rtpmaps; rm; rm = rm->rm_next)
-			if (!rm->rm_predef && (!rm->rm_encoding || !rm->rm_encoding[0])) {
-				snprintf(err, errlen,
-					 "malformed SDP: m= line %u: a=rtpmap:%u, no encoding",
-					 i + 1, rm->rm_pt);
-				rc = -EBADMSG;
-				goto out;
-			}
-		if (m->m_port == 0)
-			continue;
-		if (m->m_port > 65535 || parse_sdp_address(c, &addr)) {
-			snprintf(err, errlen, "m= line %u: %s", i + 1,
-				 m->m_port > 65535 ? "port out of range" :
-						     "no usable c= address (IN IP4/IP6 unicast)");
-			rc = -EINVAL;
-			goto out;
-		}
-		if (ms->family && addr.family != ms->family) {
-			snprintf(err, errlen, "m= line %u: address family differs from the call's",
-				 i + 1);
-			rc = -EINVAL;
-			goto out;
-		}
-		ms->family = addr.family;
-	}
-	if (!ms->family) {
-		/* A first offer with every port 0 asks for nothing to relay: 488.
-		 * Later, every stream rejected is still a valid SDP (IPv4 kept). */
-		if (!ms->nstreams) {
-			snprintf(err, errlen, "no media to relay: every m= line has port 0");
-			rc = -EINVAL;
-			goto out;
-		}
-		ms->family = XT_AF_INET;
-	}
-	hold = sdp_holds(sdp);
-	if (hold != ms->side[from].hold) {
-		ms->side[from].hold = hold;
-		changed = true;
+	ms->family = desc->family;
+	if (desc->hold != ms->side[from].hold) {
+		ms->side[from].hold = desc->hold;
+		*changed = true;
 		pr_info("call %s: %s %s the call\n", ms->id, env->config->side[from].name,
-			hold ? "holds" : "resumes");
+			desc->hold ? "holds" : "resumes");
 	}
 	/* The relay's address on the other side: the SDP names nothing else. */
-	{
-		const struct xt_endpoint *relay = side_address(env, to, ms->family);
-
-		if (!relay) {
-			snprintf(err, errlen, "side %s has no IPv6 media address",
-				 env->config->side[to].name);
-			rc = -EINVAL;
-			goto out;
-		}
-		sdp_address_text(env, to, relay, session_addr, sizeof(session_addr));
+	address = side_address(env, to, ms->family);
+	if (!address) {
+		snprintf(err, errlen, "side %s has no IPv6 media address",
+			 env->config->side[to].name);
+		return -EINVAL;
 	}
+	sdp_address_text(env, to, address, relay->address, sizeof(relay->address));
+	for (unsigned int i = 0; i < desc->nstreams; i++) {
+		int rc = learn_stream(ms, from, i, &desc->streams[i], relay, err, errlen);
 
-	for (m = sdp->sdp_media, i = 0; m; m = m->m_next, i++) {
-		struct xt_stream *st = ms->streams[i];
-		sdp_connection_t *c = m->m_connections ? m->m_connections : sdp->sdp_connection;
-		sdp_attribute_t *rtcp_attr;
-		const struct xt_endpoint *relay;
-
-		if (m->m_port == 0) {
-			/* rejected or removed stream: keeps port 0, holds no relay port,
-			 * and its c= (if any) names the relay too */
-			stream_drop(ms, i);
-			if (m->m_connections) {
-				conns[i] = *m->m_connections;
-				conns[i].c_next = NULL;
-				conns[i].c_addrtype = ms->family == XT_AF_INET6 ? sdp_addr_ip6 :
-										  sdp_addr_ip4;
-				conns[i].c_address = session_addr;
-				m->m_connections = &conns[i];
-			}
-			continue;
-		}
-		if (!st && !(st = stream_new(ms, i))) {
-			snprintf(err, errlen, "out of memory");
-			rc = -ENOSPC;
-			goto out;
-		}
-		if (!st->allocated) {
-			rc = stream_allocate(env, st, ms->family, err, errlen);
-			if (rc)
-				goto out;
-		}
-		/* RTP timestamps run at the first codec's clock (8000 for G.711) */
-		st->clock_hz = stream_clock(m, st->clock_hz);
-		parse_sdp_address(c, &st->peer_rtp[from]);
-		st->peer_rtp[from].port = (uint16_t)m->m_port;
-		learn_side(ms, from, &st->peer_rtp[from]);
-		learn_rtcp(m, &st->peer_rtp[from], &st->peer_rtcp[from]);
-		st->peer_known[from] = !endpoint_unspecified(&st->peer_rtp[from]);
-		media_address(ms, from, &st->peer_rtp[from]);
-		media_address(ms, from, &st->peer_rtcp[from]);
-
-		/* Rewrite for the other side: our port, our address. */
-		relay = &st->relay[to].rtp;
-		m->m_port = relay->port;
-		sdp_address_text(env, to, relay, addr_text[to][i], sizeof(addr_text[to][i]));
-		/* one c=, the relay's; but c=0.0.0.0 (RFC 2543 hold) says "send
-		 * nothing" and stays as it is */
-		if (m->m_connections) {
-			conns[i] = *m->m_connections;
-			conns[i].c_next = NULL;
-			if (st->peer_known[from]) {
-				conns[i].c_addrtype = ms->family == XT_AF_INET6 ? sdp_addr_ip6 :
-										  sdp_addr_ip4;
-				conns[i].c_address = addr_text[to][i];
-			}
-			m->m_connections = &conns[i];
-		}
-		rtcp_attr = sdp_attribute_find(m->m_attributes, "rtcp");
-		if (rtcp_attr && rtcp_attr->a_value) {
-			if (strstr(rtcp_attr->a_value, " IN "))
-				snprintf(rtcp_text[i], sizeof(rtcp_text[i]), "%u IN IP%c %s",
-					 st->relay[to].rtcp.port,
-					 ms->family == XT_AF_INET6 ? '6' : '4', addr_text[to][i]);
-			else
-				snprintf(rtcp_text[i], sizeof(rtcp_text[i]), "%u",
-					 st->relay[to].rtcp.port);
-			rtcp_attr->a_value = rtcp_text[i];
-		}
+		if (rc)
+			return rc;
 	}
-	ms->nstreams = n;
+	ms->nstreams = desc->nstreams;
+	return 0;
+}
 
-	/* Session level: c= and o= name the relay, never the other side. */
-	if (sdp->sdp_connection) {
-		session_conn = *sdp->sdp_connection;
-		session_conn.c_next = NULL;
-		if (!session_unspecified(sdp->sdp_connection)) {
-			session_conn.c_addrtype = ms->family == XT_AF_INET6 ? sdp_addr_ip6 :
-									      sdp_addr_ip4;
-			session_conn.c_address = session_addr;
-		}
-		sdp->sdp_connection = &session_conn;
-	}
-	if (sdp->sdp_origin) {
-		memset(&origin_conn, 0, sizeof(origin_conn));
-		origin_conn.c_size = sizeof(origin_conn);
-		origin_conn.c_nettype = sdp_net_in;
-		origin_conn.c_addrtype = ms->family == XT_AF_INET6 ? sdp_addr_ip6 : sdp_addr_ip4;
-		origin_conn.c_address = session_addr;
-		sdp->sdp_origin->o_username = username;
-		sdp->sdp_origin->o_id = ms->origin_id[to];
-		sdp->sdp_origin->o_version = ms->origin_version[to];
-		sdp->sdp_origin->o_address = &origin_conn;
-	}
+/*
+ * The SDP for side `to`. Its o= version goes up only when what we say
+ * changes (RFC 3264 8): a refresh with the same SDP gets the same text.
+ */
+static int render_for(struct xt_media_session *ms, int to, const sdp_session_t *sdp,
+		      const struct xt_sdp_description *desc, struct xt_sdp_relay *relay, char **out,
+		      char *err, size_t errlen)
+{
+	int rc;
 
-	rc = render(home, sdp, out, err, errlen);
+	relay->origin_id = ms->origin_id[to];
+	relay->origin_version = ms->origin_version[to];
+	rc = xt_sdp_render(sdp, desc, relay, out, err, errlen);
 	if (rc)
-		goto out;
-	/* The version goes up only when what we say changes (RFC 3264 8). */
+		return rc;
 	if (ms->last_sdp[to] && strcmp(ms->last_sdp[to], *out) && sdp->sdp_origin) {
 		free(*out);
-		sdp->sdp_origin->o_version = ++ms->origin_version[to];
-		rc = render(home, sdp, out, err, errlen);
+		relay->origin_version = ++ms->origin_version[to];
+		rc = xt_sdp_render(sdp, desc, relay, out, err, errlen);
 		if (rc)
-			goto out;
+			return rc;
 	}
 	free(ms->last_sdp[to]);
 	ms->last_sdp[to] = strdup(*out);
+	return 0;
+}
 
-	/* Flows for every stream whose two ends are known; refreshed if a peer moved. */
-	for (i = 0; i < ms->nstreams; i++) {
+/*
+ * Flows for every stream whose two ends are known, none for the others;
+ * reinstalled where a peer, source check, latch or clock moved. Sets
+ * *changed when any flow came or went. Returns 0, or the first error of an
+ * install (that stream is then left without flows; the others go on).
+ */
+static int reconcile_flows(struct xt_media_session *ms, bool *changed)
+{
+	int first = 0;
+
+	for (unsigned int i = 0; i < ms->nstreams; i++) {
 		struct xt_stream *st = ms->streams[i];
+		int rc;
 
 		if (!st)
 			continue;
 		if (!st->allocated || !st->peer_known[0] || !st->peer_known[1]) {
-			changed |= st->installed;
+			*changed |= st->installed;
 			stream_uninstall(ms, st);
 			continue;
 		}
 		if (st->installed && stream_paths_current(ms, st))
 			continue;
-		changed = true;
+		*changed = true;
 		stream_uninstall(ms, st);
 		rc = stream_install(ms, st, i);
 		if (rc) {
-			snprintf(err, errlen, "cannot install the media flows: %s", strerror(-rc));
-			goto out;
+			pr_warn("call %s: stream %u left without flows\n", ms->id, i + 1);
+			if (!first)
+				first = rc;
 		}
 	}
+	return first;
+}
+
+int xt_media_session_sdp(struct xt_media_session *ms, int from, const char *body, size_t len,
+			 char **out, char *err, size_t errlen)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	struct xt_sdp_call call = { .family = ms->family, .nstreams = ms->nstreams };
+	struct xt_sdp_description desc;
+	struct xt_sdp_relay relay;
+	sdp_parser_t *parser;
+	bool changed = false;
+	int rc;
+
+	*out = NULL;
+	memset(&relay, 0, sizeof(relay));
+	rc = xt_sdp_parse(home, body, len, &parser, err, errlen);
+	if (rc)
+		goto out;
+	rc = xt_sdp_describe(sdp_session(parser), &call, &desc, err, errlen);
+	if (!rc)
+		rc = apply_description(ms, from, &desc, &relay, &changed, err, errlen);
+	if (!rc)
+		rc = render_for(ms, 1 - from, sdp_session(parser), &desc, &relay, out, err, errlen);
+	if (!rc) {
+		rc = reconcile_flows(ms, &changed);
+		if (rc)
+			snprintf(err, errlen, "cannot install the media flows: %s", strerror(-rc));
+	}
+	sdp_parser_free(parser);
 out:
 	if (changed)
 		ms->changed_ns = xt_monotonic_ns();
@@ -694,7 +443,6 @@ out:
 		free(*out);
 		*out = NULL;
 	}
-	sdp_parser_free(parser);
 	su_home_deinit(home);
 	return rc;
 }
@@ -790,18 +538,8 @@ void xt_media_session_restore(struct xt_media_session *ms, const struct xt_media
 			st->peer_rtp[side] = cp->streams[i].peer_rtp[side];
 			st->peer_rtcp[side] = cp->streams[i].peer_rtcp[side];
 		}
-		if (!st->peer_known[0] || !st->peer_known[1]) {
-			changed |= st->installed;
-			stream_uninstall(ms, st);
-			continue;
-		}
-		if (st->installed && stream_paths_current(ms, st))
-			continue;
-		changed = true;
-		stream_uninstall(ms, st);
-		if (stream_install(ms, st, i))
-			pr_warn("call %s: stream %u left without flows\n", ms->id, i + 1);
 	}
+	reconcile_flows(ms, &changed);
 	if (changed)
 		ms->changed_ns = xt_monotonic_ns();
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * A call's media, shared by every control front end (SIP today, the NG
- * protocol later): SDP offer/answer rewriting, relay ports, and the flows of
- * each stream. Neither front end rewrites SDP or touches the data path itself.
+ * protocol later): SDP offer/answer, relay ports, and the flows of each
+ * stream. The SDP itself is rewritten by the pure sdp_rewrite.c; the session
+ * applies what it describes (ports, flows, NAT, hold). Neither front end
+ * rewrites SDP or touches the data path itself.
  */
 #ifndef XTRUNKD_MEDIA_SESSION_H
 #define XTRUNKD_MEDIA_SESSION_H
@@ -14,8 +16,7 @@
 #include "config.h"
 #include "dataplane.h"
 #include "port_pool.h"
-
-#define XT_MAX_STREAMS 16 /* m= lines per SDP; more is refused, not truncated */
+#include "sdp_rewrite.h" /* XT_MAX_STREAMS */
 
 struct xt_media_env {
 	const struct xt_config *config;

@@ -165,8 +165,9 @@ int b2bua_leg_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t co
 		xt_call_event(call, XT_CALL_EV_ACK);
 		return 200;
 	case sip_method_bye:
-		xt_call_end(call, from == call->in ? XT_CALL_END_BYE_CALLER : XT_CALL_END_BYE_CALLEE,
-			    0, NULL);
+		xt_call_end(call,
+			    from == call->in ? XT_CALL_END_BYE_CALLER : XT_CALL_END_BYE_CALLEE, 0,
+			    NULL);
 		return 200;
 	case sip_method_cancel:
 		return 481;

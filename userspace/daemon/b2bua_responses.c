@@ -169,7 +169,8 @@ static void invite_provisional(struct xt_call *call, nta_outgoing_t *orq, sip_t 
 		sdp = NULL;
 	}
 	nta_incoming_treply(call->invite_irq, (int)sip->sip_status->st_status,
-			    sip->sip_status->st_phrase, SIPTAG_CONTACT(call->b2b->contact[call->in]),
+			    sip->sip_status->st_phrase,
+			    SIPTAG_CONTACT(call->b2b->contact[call->in]),
 			    SIPTAG_USER_AGENT_STR(USER_AGENT),
 			    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
 			    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());

@@ -60,9 +60,8 @@ void xt_call_send_bye(struct xt_call *call, int side)
 {
 	if (!call->leg[side])
 		return;
-	if (!nta_outgoing_tcreate(call->leg[side], xt_call_bye_response, NULL, NULL,
-				  SIP_METHOD_BYE, NULL, SIPTAG_USER_AGENT_STR(USER_AGENT),
-				  TAG_END()))
+	if (!nta_outgoing_tcreate(call->leg[side], xt_call_bye_response, NULL, NULL, SIP_METHOD_BYE,
+				  NULL, SIPTAG_USER_AGENT_STR(USER_AGENT), TAG_END()))
 		pr_warn("call %s: cannot send BYE to %s\n", call->id,
 			call->b2b->config->side[side].name);
 }

@@ -6,8 +6,8 @@ const char *const xt_call_state_names[XT_CALL_STATES] = {
 };
 
 const char *const xt_call_event_names[XT_CALL_EVENTS] = {
-	"INVITE", "18x", "2xx", "ACK", "failure", "CANCEL", "BYE", "bad SDP",
-	"timeout", "terminate", "shutdown", "error",
+	"INVITE", "18x",     "2xx",	"ACK",	     "failure",	 "CANCEL",
+	"BYE",	  "bad SDP", "timeout", "terminate", "shutdown", "error",
 };
 
 #define NEW XT_CALL_NEW

@@ -56,7 +56,7 @@ int xt_call_bye_response(struct xt_call *unused, nta_outgoing_t *orq, sip_t cons
 	return 0;
 }
 
-void xt_call_send_bye(struct xt_call *call, int side)
+static void send_bye(struct xt_call *call, int side)
 {
 	if (!call->leg[side])
 		return;
@@ -209,12 +209,12 @@ static void end_count(struct xt_call *call, enum xt_call_end_reason reason, int 
 static void end_answered(struct xt_call *call, enum xt_call_end_reason reason)
 {
 	if (reason == XT_CALL_END_BYE_CALLER) {
-		xt_call_send_bye(call, call->out);
+		send_bye(call, call->out);
 	} else if (reason == XT_CALL_END_BYE_CALLEE) {
-		xt_call_send_bye(call, call->in);
+		send_bye(call, call->in);
 	} else {
 		for (int side = 0; side < XT_SIDES; side++)
-			xt_call_send_bye(call, side);
+			send_bye(call, side);
 	}
 }
 
@@ -231,14 +231,14 @@ static void end_unanswered(struct xt_call *call, enum xt_call_end_reason reason,
 	nta_incoming_t *irq = call->invite_irq;
 
 	if (reason == XT_CALL_END_BYE_CALLER)
-		xt_call_send_bye(call, call->out);
+		send_bye(call, call->out);
 	else if (reason == XT_CALL_END_BYE_CALLEE)
-		xt_call_send_bye(call, call->in);
+		send_bye(call, call->in);
 	if (reason == XT_CALL_END_LATE_ANSWER && call->invite_orq)
 		xt_call_send_ack(call, call->leg[call->out], call->out,
 				 nta_outgoing_cseq(call->invite_orq), NULL);
 	if (reason == XT_CALL_END_LATE_ANSWER || reason == XT_CALL_END_BAD_ANSWER)
-		xt_call_send_bye(call, call->out);
+		send_bye(call, call->out);
 	if (irq && nta_incoming_status(irq) < 200) {
 		if (!status) {
 			status = rule->status;

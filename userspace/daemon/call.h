@@ -94,7 +94,6 @@ static inline bool xt_call_answered(const struct xt_call *call)
 }
 
 /* Messages on a leg that the call sends and forgets. */
-void xt_call_send_bye(struct xt_call *call, int side);
 /* ACK a 2xx to our INVITE with that CSeq on a leg, with the SDP answer when it brings one. */
 void xt_call_send_ack(struct xt_call *call, nta_leg_t *leg, int side, uint32_t cseq,
 		      const char *sdp);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Unit tests of the userspace library: endpoint parsing, JSON output. */
+/* Unit tests of the userspace library (endpoint parsing, JSON output) and the call state machine. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +9,11 @@
 #include "flow_table.h"
 #include "json_reader.h"
 #include "json_writer.h"
+#include "unit.h"
 
 static int passed, failed;
 
-static void expect(int ok, const char *what, const char *detail)
+void expect(int ok, const char *what, const char *detail)
 {
 	if (ok) {
 		passed++;
@@ -241,6 +242,7 @@ int main(void)
 	test_flow_layout();
 	test_json();
 	test_json_reader();
+	test_call_state();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

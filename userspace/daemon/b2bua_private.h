@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * What the B2BUA's files share, and nobody else: the b2bua, a call (call.h),
+ * an in-dialog request in flight, and the helpers between nta and the call
+ * core. The files: sip_b2bua.c (the adapter: agents, stray messages, ticks,
+ * stats, the control interface), call.c (the call's life), b2bua_new_call.c
+ * (INVITEs outside a dialog), b2bua_responses.c (the callee's answers, ACK
+ * and CANCEL of an INVITE we answer), b2bua_in_dialog.c (requests inside a
+ * dialog), b2bua_admission.c (ACL, rate, channels).
+ */
+#ifndef XTRUNKD_B2BUA_PRIVATE_H
+#define XTRUNKD_B2BUA_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct xt_b2bua;
+struct xt_call;
+struct xt_relayed_request;
+
+#define NTA_AGENT_MAGIC_T struct xt_b2bua
+#define NTA_LEG_MAGIC_T void /* a call's legs: the call; default legs: the b2bua */
+#define NTA_OUTGOING_MAGIC_T struct xt_call
+#define NTA_INCOMING_MAGIC_T struct xt_call
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_tag.h>
+#include <sofia-sip/su_alloc.h>
+#include <sofia-sip/url.h>
+
+#include "sip_b2bua.h"
+#include "call.h"
+
+#define ALLOWED_METHODS "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO"
+#define USER_AGENT "xtrunk"
+#define SDP_TYPE "application/sdp"
+#define XT_CHANNELS_RETRY_AFTER "5" /* seconds a caller refused for channels waits */
+
+/* An in-dialog request from one leg, waiting for the other leg's answer. */
+struct xt_relayed_request {
+	struct xt_relayed_request *next;
+	struct xt_call *call;
+	int from; /* side the request came from */
+	nta_incoming_t *irq;
+	nta_outgoing_t *orq;
+	bool offer;			  /* it carried an SDP offer: rolled back if rejected */
+	struct xt_media_checkpoint prior; /* the media before that offer */
+};
+
+struct xt_b2bua {
+	su_root_t *root;
+	const struct xt_config *config;
+	struct xt_media_env *media;
+	nta_agent_t *agent[XT_SIDES];
+	sip_contact_t *contact[XT_SIDES];
+	char host[XT_SIDES][80]; /* our SIP host:port text on each side */
+	char peer_host[XT_SIDES][80];
+	su_home_t home[1];
+	struct xt_call *calls;
+	unsigned int next_call;
+	struct xt_b2bua_stats stats;
+	struct xt_admission *admission; /* ACL, rate limit, channels */
+};
+
+/* ---- sip_b2bua.c: between nta and the call ---- */
+
+void b2bua_count_request(struct xt_b2bua *b2b, int side, sip_t const *sip);
+void b2bua_count_response(struct xt_b2bua *b2b, int side, sip_t const *sip);
+/*
+ * Tell the media session where a side's SIP came from (the packet's source,
+ * never Via or Contact). Consumes the message reference nta_*_get*() returned.
+ */
+void b2bua_note_source(struct xt_call *call, int side, msg_t *msg);
+/*
+ * Rewrite the body of a message from side `from` for the other side.
+ * Returns 0 (no body, or *sdp set), or the SIP status to answer with.
+ */
+int b2bua_rewrite_body(struct xt_call *call, int from, sip_t const *sip, char **sdp);
+
+/* ---- b2bua_admission.c ---- */
+
+/* A request outside a dialog: false when it was dropped or rejected (msg consumed). */
+bool b2bua_admit_new_request(struct xt_b2bua *b2b, int side, nta_agent_t *agent, msg_t *msg,
+			     sip_t *sip);
+/* A request in a call's dialog: the ACL applies (a call's own peer is never rate-limited). */
+bool b2bua_admit_in_dialog(struct xt_b2bua *b2b, int side, nta_incoming_t *irq, sip_t const *sip);
+/* A new call from side in would pass a channel limit: 503 with Retry-After, counted. */
+bool b2bua_channels_full(struct xt_b2bua *b2b, int in, nta_incoming_t *irq);
+
+/* ---- b2bua_new_call.c ---- */
+
+/* A request outside any dialog, admitted: answers like an nta leg callback. */
+int b2bua_default_request(struct xt_b2bua *b2b, int side, nta_incoming_t *irq, sip_t const *sip);
+
+/* ---- b2bua_responses.c ---- */
+
+/* The callee's responses to our INVITE (nta_outgoing_t callback). */
+int b2bua_invite_response(struct xt_call *call, nta_outgoing_t *orq, sip_t const *sip);
+/* CANCEL and ACK of an INVITE we answer or answered (nta_incoming_t callback). */
+int b2bua_invite_ack_cancel(struct xt_call *call, nta_incoming_t *irq, sip_t const *sip);
+void b2bua_ack_2xx(struct xt_call *call, int side, sip_t const *sip);
+
+/* ---- b2bua_in_dialog.c ---- */
+
+/* Requests on a call's legs (nta_leg_t callback). */
+int b2bua_leg_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip);
+
+#endif

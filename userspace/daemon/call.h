@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * A call: two legs (the caller's dialog and ours to the callee), their
+ * transactions and a media session, moved through call_state.h's machine.
+ * Every change of state goes through xt_call_event(), every end through
+ * xt_call_end(): it sends each leg what it needs, lets the media go and
+ * counts the result.
+ *
+ * Include through b2bua_private.h: nta's magic types are set there.
+ */
+#ifndef XTRUNKD_CALL_H
+#define XTRUNKD_CALL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "call_state.h"
+#include "media_session.h"
+
+struct xt_b2bua;
+struct xt_relayed_request;
+
+/* A 2xx whose ACK waits for the other side's: the offer came in the 2xx (delayed offer). */
+struct xt_pending_ack {
+	bool waiting;
+	int side;	     /* the side that sent the 2xx, to be ACKed */
+	uint32_t cseq;	     /* of its INVITE */
+	nta_incoming_t *irq; /* the other side's INVITE, whose ACK brings the answer */
+};
+
+struct xt_call {
+	struct xt_call *next;
+	struct xt_b2bua *b2b;
+	su_home_t home[1];
+	char id[24];
+	int in, out; /* in: the side that placed the call */
+	enum xt_call_state state;
+	uint64_t answered_ns; /* CLOCK_MONOTONIC when answered */
+	uint64_t started_ns;  /* CLOCK_MONOTONIC when the INVITE came (control: duration) */
+	bool media_ended;     /* flows and ports let go, counters logged */
+	nta_leg_t *leg[XT_SIDES];
+	nta_incoming_t *invite_irq; /* the caller's INVITE, until answered or failed */
+	nta_outgoing_t *invite_orq; /* our INVITE to the callee */
+	bool offer_in_invite;	    /* else the offer comes in the 2xx (delayed offer) */
+	bool callee_acked;	    /* its 2xx was ACKed (retransmissions are ACKed again) */
+	struct xt_pending_ack pending_ack;
+	nta_leg_t *forks[4]; /* extra answered branches, ACKed and BYEd */
+	struct xt_relayed_request *relayed;
+	struct xt_media_session media;
+};
+
+/* Why a call ends: what each leg is sent, what is logged and counted (call.c). */
+enum xt_call_end_reason {
+	XT_CALL_END_BYE_CALLER,	   /* BYE from the caller: BYE to the callee */
+	XT_CALL_END_BYE_CALLEE,	   /* BYE from the callee: BYE to the caller */
+	XT_CALL_END_CANCEL,	   /* CANCEL from the caller: 487 to it, CANCEL to the callee */
+	XT_CALL_END_REJECTED,	   /* the callee's final failure, relayed to the caller */
+	XT_CALL_END_LATE_ANSWER,   /* a 2xx after our CANCEL: ACK and BYE the callee */
+	XT_CALL_END_BAD_OFFER,	   /* the INVITE's SDP was refused */
+	XT_CALL_END_BAD_ANSWER,	   /* the 2xx's SDP was refused: the callee, ACKed, gets BYE */
+	XT_CALL_END_BAD_ACK,	   /* the ACK brought no usable answer to an offer in a 2xx */
+	XT_CALL_END_NO_ACK,	   /* no ACK came to bring that answer */
+	XT_CALL_END_BAD_REANSWER,  /* an unusable answer to a new offer */
+	XT_CALL_END_MEDIA_TIMEOUT, /* no media for media_timeout */
+	XT_CALL_END_HOLD_TIMEOUT,  /* on hold, no media for hold_timeout */
+	XT_CALL_END_OPERATOR,	   /* xtrunkctl call terminate */
+	XT_CALL_END_SHUTDOWN,	   /* xtrunkd stops */
+	XT_CALL_END_ERROR,	   /* the call could not be built */
+	XT_CALL_END_REASONS
+};
+
+/* A new call from side `in`, in state NEW, counted as started; NULL: out of memory. */
+struct xt_call *xt_call_create(struct xt_b2bua *b2b, int in);
+/*
+ * Apply an event that keeps the call alive (INVITE, 18x, 2xx, ACK): false
+ * (logged) when it cannot happen in the call's state, which stays.
+ */
+bool xt_call_event(struct xt_call *call, enum xt_call_event event);
+/*
+ * End a call, or start ending it: BYE to answered legs, CANCEL to an INVITE
+ * still pending, a final response to a caller still waiting (status and
+ * phrase when given, else the reason's own: 503, 487 for CANCEL), then the
+ * media is let go and the call freed, unless it waits in TERMINATING for the
+ * callee's answer to the CANCEL. The call must not be used after this.
+ * A reason whose event cannot end the call in its state is logged and ignored.
+ */
+void xt_call_end(struct xt_call *call, enum xt_call_end_reason reason, int status,
+		 const char *phrase);
+/* Log what the media relayed, add its quality to the stats, let go of flows and ports. */
+void xt_call_end_media(struct xt_call *call);
+static inline bool xt_call_answered(const struct xt_call *call)
+{
+	return xt_call_state_answered(call->state);
+}
+
+/* Messages on a leg that the call sends and forgets. */
+/* ACK a 2xx to our INVITE with that CSeq on a leg, with the SDP answer when it brings one. */
+void xt_call_send_ack(struct xt_call *call, nta_leg_t *leg, int side, uint32_t cseq,
+		      const char *sdp);
+/* Final responses to BYEs we sent need nothing but cleaning up. */
+int xt_call_bye_response(struct xt_call *unused, nta_outgoing_t *orq, sip_t const *sip);
+
+#endif

@@ -128,7 +128,7 @@ check_eq "channels: ... and as a PBX-side INVITE rejected for channel_limit" "1"
 check_eq "channels: the refused call took no channel and never reached the trunk" "2 2" \
 	"$(metric 'xtrunk_channels_active{side="trunk"}') $(metric 'xtrunk_calls_started_total')"
 check "channels: xtrunkd logs why it refused" \
-	grep -q 'INVITE refused (503): side trunk has all 2 channels in use' "$XD_LOG"
+	grep -q 'INVITE refused (503): endpoint trunk has all 2 channels in use' "$XD_LOG"
 finished chan-a
 check_eq "channels: the first call hangs up normally" "0 1" "$? $(calls chan-a Successful)"
 check "channels: ... which frees its channel (1 in use)" \

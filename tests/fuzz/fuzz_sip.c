@@ -39,15 +39,18 @@
 #define MAX_DATAGRAM 65507
 #define PAIRS 8
 
+/* The built-in endpoints the fuzzer talks to: config.endpoint[0] and [1]. */
+enum { PBX, TRUNK, SIDES };
+
 static struct {
 	su_root_t *root;
 	struct xt_config config;
 	struct xt_dataplane dp;
 	struct xt_media_env env;
-	int peer_fd[XT_SIDES];			     /* the PBX and the trunk */
-	struct sockaddr_storage relay_sip[XT_SIDES]; /* where the relay listens on each side */
-	char last[XT_SIDES][MAX_DATAGRAM + 1];	     /* last message each side received */
-	size_t last_len[XT_SIDES];
+	int peer_fd[SIDES];			     /* the PBX and the trunk */
+	struct sockaddr_storage relay_sip[SIDES]; /* where the relay listens on each side */
+	char last[SIDES][MAX_DATAGRAM + 1];	     /* last message each side received */
+	size_t last_len[SIDES];
 } fz;
 
 static int bind_loopback(uint16_t port, struct sockaddr_in *sin)
@@ -89,8 +92,8 @@ static void setup(void)
 	fz.root = su_root_create(NULL);
 	xt_config_defaults(&fz.config);
 	fz.config.xdp = XT_XDP_OFF;
-	for (int side = 0; side < XT_SIDES; side++) {
-		struct xt_side_config *sc = &fz.config.side[side];
+	for (int side = 0; side < SIDES; side++) {
+		struct xt_endpoint_config *sc = &fz.config.endpoint[side];
 		struct sockaddr_in peer;
 
 		fz.peer_fd[side] = bind_loopback(0, &peer);
@@ -117,7 +120,7 @@ static bool drain(void)
 {
 	bool any = false;
 
-	for (int side = 0; side < XT_SIDES; side++) {
+	for (int side = 0; side < SIDES; side++) {
 		ssize_t n;
 
 		while ((n = recv(fz.peer_fd[side], fz.last[side], MAX_DATAGRAM, 0)) >= 0) {
@@ -183,7 +186,7 @@ static size_t expand(int side, const uint8_t *data, size_t len, char *buf, size_
 	size_t out = 0;
 	char me[XT_ENDPOINT_STRLEN];
 
-	xt_endpoint_format(&fz.config.side[side].peer, me, sizeof(me));
+	xt_endpoint_format(&fz.config.endpoint[side].peer, me, sizeof(me));
 	for (size_t i = 0; i < len && out < buflen;) {
 		bool done = false;
 
@@ -234,10 +237,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned int i = 0; i < nparts; i++) {
 		const uint8_t *msg = parts[i].data;
 		size_t len = parts[i].len, n;
-		int side = XT_SIDE_PBX;
+		int side = PBX;
 
 		if (len >= 2 && (msg[0] == 'T' || msg[0] == 'P') && msg[1] == '\n') {
-			side = msg[0] == 'T' ? XT_SIDE_TRUNK : XT_SIDE_PBX;
+			side = msg[0] == 'T' ? TRUNK : PBX;
 			msg += 2;
 			len -= 2;
 		}
@@ -249,7 +252,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	xt_b2bua_destroy(b2b);
 	settle();
-	for (int side = 0; side < XT_SIDES; side++)
+	for (int side = 0; side < SIDES; side++)
 		fuzz_assert(fz.env.pools[side].in_use == 0, "side %d: %u port pairs leaked", side,
 			    fz.env.pools[side].in_use);
 	fuzz_assert(fz.dp.flows == 0, "%u flows leaked", fz.dp.flows);

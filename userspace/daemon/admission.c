@@ -41,7 +41,7 @@ struct rate_table {
 struct xt_admission {
 	const struct xt_config *config;
 	uint32_t seed; /* keyed hash: the chains cannot be aimed at from outside */
-	struct rate_table rate[XT_SIDES];
+	struct rate_table *rate; /* one per endpoint */
 	struct xt_admission_stats stats;
 };
 
@@ -52,10 +52,15 @@ struct xt_admission *xt_admission_create(const struct xt_config *config)
 	if (!adm)
 		return NULL;
 	adm->config = config;
+	adm->rate = calloc(config->endpoints, sizeof(*adm->rate));
+	if (!adm->rate) {
+		free(adm);
+		return NULL;
+	}
 	if (getrandom(&adm->seed, sizeof(adm->seed), GRND_NONBLOCK) != sizeof(adm->seed))
 		adm->seed = (uint32_t)xt_monotonic_ns();
-	for (int side = 0; side < XT_SIDES; side++) {
-		struct rate_table *t = &adm->rate[side];
+	for (unsigned int e = 0; e < config->endpoints; e++) {
+		struct rate_table *t = &adm->rate[e];
 
 		for (int i = 0; i < RATE_BUCKETS; i++)
 			t->chain[i] = NONE;
@@ -66,6 +71,8 @@ struct xt_admission *xt_admission_create(const struct xt_config *config)
 
 void xt_admission_destroy(struct xt_admission *adm)
 {
+	if (adm)
+		free(adm->rate);
 	free(adm);
 }
 
@@ -113,7 +120,7 @@ static bool in_network(const struct xt_cidr *net, uint8_t family, const uint8_t 
 	return !rest || !((net->net.addr[full] ^ addr[full]) & (uint8_t)(0xff << (8 - rest)));
 }
 
-static bool allowed(const struct xt_side_config *sc, uint8_t family, const uint8_t *addr)
+static bool allowed(const struct xt_endpoint_config *sc, uint8_t family, const uint8_t *addr)
 {
 	if (!sc->allow_count)
 		return true;
@@ -162,10 +169,10 @@ static void recency_push(struct rate_table *t, int32_t i)
 }
 
 /* The bucket of (family, addr), created full (or recycled) if it is not there. */
-static struct rate_source *rate_source(struct xt_admission *adm, int side, uint8_t family,
+static struct rate_source *rate_source(struct xt_admission *adm, int endpoint, uint8_t family,
 				       const uint8_t *addr, unsigned int burst, uint64_t now)
 {
-	struct rate_table *t = &adm->rate[side];
+	struct rate_table *t = &adm->rate[endpoint];
 	uint32_t b = source_hash(adm->seed, family, addr) & (RATE_BUCKETS - 1);
 	int32_t i;
 
@@ -202,15 +209,15 @@ static struct rate_source *rate_source(struct xt_admission *adm, int side, uint8
 }
 
 /* Token bucket: sip_rate tokens a second, as many at most; a request takes one. */
-static bool within_rate(struct xt_admission *adm, int side, uint8_t family, const uint8_t *addr)
+static bool within_rate(struct xt_admission *adm, int endpoint, uint8_t family, const uint8_t *addr)
 {
-	unsigned int rate = adm->config->side[side].sip_rate;
+	unsigned int rate = adm->config->endpoint[endpoint].sip_rate;
 	uint64_t now = xt_monotonic_ns();
 	struct rate_source *s;
 
 	if (!rate)
 		return true;
-	s = rate_source(adm, side, family, addr, rate, now);
+	s = rate_source(adm, endpoint, family, addr, rate, now);
 	if (now > s->last_ns) {
 		s->tokens += (double)(now - s->last_ns) * rate / 1e9;
 		if (s->tokens > rate)
@@ -223,22 +230,22 @@ static bool within_rate(struct xt_admission *adm, int side, uint8_t family, cons
 	return true;
 }
 
-static bool is_peer(const struct xt_side_config *sc, uint8_t family, const uint8_t *addr)
+static bool is_peer(const struct xt_endpoint_config *sc, uint8_t family, const uint8_t *addr)
 {
 	return sc->peer.family == family &&
 	       !memcmp(sc->peer.addr, addr, family == XT_AF_INET6 ? 16 : 4);
 }
 
-enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int side,
+enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int endpoint,
 					       const struct sockaddr *src, socklen_t srclen,
 					       unsigned int flags, enum xt_refusal *why)
 {
-	const struct xt_side_config *sc = &adm->config->side[side];
+	const struct xt_endpoint_config *sc = &adm->config->endpoint[endpoint];
 	uint8_t addr[16], family = source_addr(src, srclen, addr);
 	bool inside = family && allowed(sc, family, addr);
 
 	if (!inside && sc->deny == XT_DENY_DROP) {
-		adm->stats.dropped[side][XT_REFUSED_ACL]++;
+		adm->stats.dropped[endpoint][XT_REFUSED_ACL]++;
 		*why = XT_REFUSED_ACL;
 		return XT_ADMIT_DROP;
 	}
@@ -248,30 +255,32 @@ enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int sid
 		return XT_ADMIT_DROP;
 	}
 	/* Outsiders are rate-limited too: a flood must not turn into a flood of 403s.
-	 * The side's own peer (the PBX, the provider's proxy) is trusted: a busy
+	 * The endpoint's own peer (the PBX, the provider's proxy) is trusted: a busy
 	 * trunk sends hundreds of calls a second from one address. */
 	if ((flags & XT_ADMIT_RATED) && family && !is_peer(sc, family, addr) &&
-	    !within_rate(adm, side, family, addr)) {
-		adm->stats.dropped[side][XT_REFUSED_RATE]++;
+	    !within_rate(adm, endpoint, family, addr)) {
+		adm->stats.dropped[endpoint][XT_REFUSED_RATE]++;
 		*why = XT_REFUSED_RATE;
 		return XT_ADMIT_DROP;
 	}
 	if (!inside) {
-		adm->stats.rejected[side][XT_REFUSED_ACL]++;
+		adm->stats.rejected[endpoint][XT_REFUSED_ACL]++;
 		*why = XT_REFUSED_ACL;
 		return XT_ADMIT_REJECT;
 	}
 	return XT_ADMIT;
 }
 
-int xt_admission_channels(struct xt_admission *adm, int in, const unsigned int active[XT_SIDES])
+int xt_admission_channels(struct xt_admission *adm, int in, int out, const unsigned int *active)
 {
-	for (int side = 0; side < XT_SIDES; side++) {
-		unsigned int limit = adm->config->side[side].channels;
+	const int ends[2] = { in, out };
 
-		if (limit && active[side] >= limit) {
+	for (int i = 0; i < 2; i++) {
+		unsigned int limit = adm->config->endpoint[ends[i]].channels;
+
+		if (limit && active[ends[i]] >= limit) {
 			adm->stats.rejected[in][XT_REFUSED_CHANNEL_LIMIT]++;
-			return side;
+			return ends[i];
 		}
 	}
 	return -1;
@@ -280,6 +289,6 @@ int xt_admission_channels(struct xt_admission *adm, int in, const unsigned int a
 void xt_admission_get_stats(const struct xt_admission *adm, struct xt_admission_stats *stats)
 {
 	*stats = adm->stats;
-	for (int side = 0; side < XT_SIDES; side++)
-		stats->rate_sources[side] = adm->rate[side].used;
+	for (unsigned int e = 0; e < adm->config->endpoints; e++)
+		stats->rate_sources[e] = adm->rate[e].used;
 }

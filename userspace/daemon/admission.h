@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Admission control, per side: which source addresses may send SIP (allow,
+ * Admission control, per endpoint: which source addresses may send SIP (allow,
  * deny = reject|drop), how fast one source may send requests (a token
  * bucket per source address, sip_rate), and how many calls a side's trunk
  * carries at once (channels). The SIP B2BUA asks before it does any work on
@@ -15,7 +15,7 @@
 
 #include "config.h"
 
-/* Sources tracked for the rate limit on each side; the least recently seen goes first. */
+/* Sources tracked for the rate limit of each endpoint; the least recently seen goes first. */
 #define XT_RATE_SOURCES 4096
 
 enum xt_admission_verdict {
@@ -26,18 +26,19 @@ enum xt_admission_verdict {
 
 /* Why a request was refused. */
 enum xt_refusal {
-	XT_REFUSED_ACL,		  /* source outside the side's allowed networks */
+	XT_REFUSED_ACL,		  /* source outside the endpoint's allowed networks */
 	XT_REFUSED_RATE,	  /* source over its sip_rate */
-	XT_REFUSED_CHANNEL_LIMIT, /* INVITE while a side's channels are all in use */
+	XT_REFUSED_CHANNEL_LIMIT, /* INVITE while an endpoint's channels are all in use */
 	XT_REFUSALS
 };
 
 extern const char *const xt_refusal_names[XT_REFUSALS];
 
 struct xt_admission_stats {
-	uint64_t dropped[XT_SIDES][XT_REFUSALS];  /* requests not answered, by side and reason */
-	uint64_t rejected[XT_SIDES][XT_REFUSALS]; /* requests answered 403 or 503 */
-	unsigned int rate_sources[XT_SIDES];	  /* sources in the rate table */
+	/* requests not answered, by endpoint and reason */
+	uint64_t dropped[XT_ENDPOINTS_MAX][XT_REFUSALS];
+	uint64_t rejected[XT_ENDPOINTS_MAX][XT_REFUSALS]; /* requests answered 403 or 503 */
+	unsigned int rate_sources[XT_ENDPOINTS_MAX];	  /* sources in the rate table */
 };
 
 struct xt_admission;
@@ -52,19 +53,20 @@ enum xt_admission_flags {
 };
 
 /*
- * A request from src arrived on side: admit it, reject it (403) or drop it.
+ * A request from src arrived for endpoint: admit it, reject it (403) or drop it.
  * Requests outside a dialog are rated; those in a call's dialog only answer
  * to the ACL. Counts what it refuses and says why in *why.
  */
-enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int side,
+enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int endpoint,
 					       const struct sockaddr *src, socklen_t srclen,
 					       unsigned int flags, enum xt_refusal *why);
 
 /*
- * A new call from side in would take a channel on both sides: the side whose
- * limit it would pass (and counts the 503 on side in), or -1 when it fits.
+ * A new call from endpoint in to endpoint out would take a channel on both:
+ * the endpoint whose limit it would pass (and counts the 503 on in), or -1
+ * when it fits. active: calls in progress through each endpoint.
  */
-int xt_admission_channels(struct xt_admission *adm, int in, const unsigned int active[XT_SIDES]);
+int xt_admission_channels(struct xt_admission *adm, int in, int out, const unsigned int *active);
 
 void xt_admission_get_stats(const struct xt_admission *adm, struct xt_admission_stats *stats);
 

@@ -3,7 +3,7 @@
 #include "b2bua_private.h"
 #include "log.h"
 
-static void log_refusal(int side, const char *what, const char *method, msg_t *msg,
+static void log_refusal(const char *what, const char *method, msg_t *msg,
 			enum xt_refusal why, const char *config_name)
 {
 	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
@@ -11,11 +11,11 @@ static void log_refusal(int side, const char *what, const char *method, msg_t *m
 
 	xt_admission_source_text(ai ? ai->ai_addr : NULL, ai ? (socklen_t)ai->ai_addrlen : 0, src,
 				 sizeof(src));
-	pr_debug("side %s: %s %s from %s (%s)\n", config_name, what, method, src,
+	pr_debug("endpoint %s: %s %s from %s (%s)\n", config_name, what, method, src,
 		 xt_refusal_names[why]);
 }
 
-bool b2bua_admit_new_request(struct xt_b2bua *b2b, int side, nta_agent_t *agent, msg_t *msg,
+bool b2bua_admit_new_request(struct xt_b2bua *b2b, int endpoint, nta_agent_t *agent, msg_t *msg,
 			     sip_t *sip)
 {
 	su_addrinfo_t *ai = msg_addrinfo(msg);
@@ -24,15 +24,15 @@ bool b2bua_admit_new_request(struct xt_b2bua *b2b, int side, nta_agent_t *agent,
 	enum xt_refusal why = XT_REFUSED_ACL;
 	enum xt_admission_verdict verdict;
 
-	verdict = xt_admission_request(b2b->admission, side, ai ? ai->ai_addr : NULL,
+	verdict = xt_admission_request(b2b->admission, endpoint, ai ? ai->ai_addr : NULL,
 				       ai ? (socklen_t)ai->ai_addrlen : 0,
 				       XT_ADMIT_RATED | (ack ? XT_ADMIT_NO_ANSWER : 0), &why);
 	if (verdict == XT_ADMIT)
 		return true;
 	if (invite && why == XT_REFUSED_ACL)
 		b2b->stats.calls_rejected_acl++;
-	log_refusal(side, verdict == XT_ADMIT_REJECT ? "403 to" : "dropped",
-		    sip->sip_request->rq_method_name, msg, why, b2b->config->side[side].name);
+	log_refusal(verdict == XT_ADMIT_REJECT ? "403 to" : "dropped",
+		    sip->sip_request->rq_method_name, msg, why, b2b->config->endpoint[endpoint].name);
 	if (verdict == XT_ADMIT_REJECT)
 		nta_msg_treply(agent, msg, SIP_403_FORBIDDEN, SIPTAG_USER_AGENT_STR(USER_AGENT),
 			       TAG_END());
@@ -41,7 +41,8 @@ bool b2bua_admit_new_request(struct xt_b2bua *b2b, int side, nta_agent_t *agent,
 	return false;
 }
 
-bool b2bua_admit_in_dialog(struct xt_b2bua *b2b, int side, nta_incoming_t *irq, sip_t const *sip)
+bool b2bua_admit_in_dialog(struct xt_b2bua *b2b, int endpoint, nta_incoming_t *irq,
+			   sip_t const *sip)
 {
 	msg_t *msg = nta_incoming_getrequest(irq);
 	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
@@ -49,13 +50,13 @@ bool b2bua_admit_in_dialog(struct xt_b2bua *b2b, int side, nta_incoming_t *irq, 
 	enum xt_refusal why = XT_REFUSED_ACL;
 	enum xt_admission_verdict verdict;
 
-	verdict = xt_admission_request(b2b->admission, side, ai ? ai->ai_addr : NULL,
+	verdict = xt_admission_request(b2b->admission, endpoint, ai ? ai->ai_addr : NULL,
 				       ai ? (socklen_t)ai->ai_addrlen : 0,
 				       ack ? XT_ADMIT_NO_ANSWER : 0, &why);
 	if (verdict != XT_ADMIT)
-		log_refusal(side, verdict == XT_ADMIT_REJECT ? "403 to" : "dropped",
+		log_refusal(verdict == XT_ADMIT_REJECT ? "403 to" : "dropped",
 			    sip->sip_request->rq_method_name, msg, why,
-			    b2b->config->side[side].name);
+			    b2b->config->endpoint[endpoint].name);
 	if (msg)
 		msg_destroy(msg);
 	/*
@@ -66,16 +67,16 @@ bool b2bua_admit_in_dialog(struct xt_b2bua *b2b, int side, nta_incoming_t *irq, 
 	return verdict == XT_ADMIT;
 }
 
-bool b2bua_channels_full(struct xt_b2bua *b2b, int in, nta_incoming_t *irq)
+bool b2bua_channels_full(struct xt_b2bua *b2b, int in, int out, nta_incoming_t *irq)
 {
-	int full = xt_admission_channels(b2b->admission, in, b2b->stats.channels_active);
+	int full = xt_admission_channels(b2b->admission, in, out, b2b->stats.channels_active);
 
 	if (full < 0)
 		return false;
 	b2b->stats.calls_rejected_limit++;
-	pr_info("side %s: INVITE refused (503): side %s has all %u channels in use\n",
-		b2b->config->side[in].name, b2b->config->side[full].name,
-		b2b->config->side[full].channels);
+	pr_info("endpoint %s: INVITE refused (503): endpoint %s has all %u channels in use\n",
+		b2b->config->endpoint[in].name, b2b->config->endpoint[full].name,
+		b2b->config->endpoint[full].channels);
 	nta_incoming_treply(irq, SIP_503_SERVICE_UNAVAILABLE,
 			    SIPTAG_RETRY_AFTER_STR(XT_CHANNELS_RETRY_AFTER),
 			    SIPTAG_USER_AGENT_STR(USER_AGENT), TAG_END());

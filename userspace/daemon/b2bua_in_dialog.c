@@ -72,7 +72,7 @@ static int relayed_response(struct xt_call *call, nta_outgoing_t *orq, sip_t con
 			break;
 	if (!rr)
 		return 0;
-	b2bua_count_response(call->b2b, 1 - rr->from, sip);
+	b2bua_count_response(call->b2b, call_endpoint(call, 1 - rr->from), sip);
 	if (status < 200)
 		return 0;
 	if (status < 300) {
@@ -83,7 +83,7 @@ static int relayed_response(struct xt_call *call, nta_outgoing_t *orq, sip_t con
 		/* the offer was rejected: the session stays as it was (RFC 3264 8) */
 		xt_media_session_restore(&call->media, &rr->prior);
 	}
-	nta_incoming_treply(rr->irq, status, phrase, SIPTAG_CONTACT(call->b2b->contact[rr->from]),
+	nta_incoming_treply(rr->irq, status, phrase, SIPTAG_CONTACT(call->b2b->contact[call_endpoint(call, rr->from)]),
 			    SIPTAG_USER_AGENT_STR(USER_AGENT),
 			    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
 			    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
@@ -134,7 +134,7 @@ static int relay_request(struct xt_call *call, int from, nta_incoming_t *irq, si
 	rr->irq = irq;
 	rr->orq = nta_outgoing_tcreate(
 		call->leg[to], relayed_response, call, NULL, sip->sip_request->rq_method,
-		sip->sip_request->rq_method_name, NULL, SIPTAG_CONTACT(call->b2b->contact[to]),
+		sip->sip_request->rq_method_name, NULL, SIPTAG_CONTACT(call->b2b->contact[call_endpoint(call, to)]),
 		SIPTAG_USER_AGENT_STR(USER_AGENT), TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
 		TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
 		TAG_IF(!sdp && sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),
@@ -152,12 +152,12 @@ static int relay_request(struct xt_call *call, int from, nta_incoming_t *irq, si
 int b2bua_leg_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip)
 {
 	struct xt_call *call = magic;
-	int from = leg == call->leg[XT_SIDE_PBX] ? XT_SIDE_PBX : XT_SIDE_TRUNK;
+	int from = leg == call->leg[1];
 	sip_method_t method = sip->sip_request->rq_method;
 
-	b2bua_count_request(call->b2b, from, sip);
-	if (!b2bua_admit_in_dialog(call->b2b, from, irq, sip))
-		return call->b2b->config->side[from].deny == XT_DENY_DROP ? 0 : 403;
+	b2bua_count_request(call->b2b, call_endpoint(call, from), sip);
+	if (!b2bua_admit_in_dialog(call->b2b, call_endpoint(call, from), irq, sip))
+		return call_endpoint_config(call, from)->deny == XT_DENY_DROP ? 0 : 403;
 	switch (method) {
 	case sip_method_ack:
 		/* our 2xx was answered; the other side was ACKed already (an ACK

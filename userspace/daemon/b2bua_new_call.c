@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Requests outside a dialog: an INVITE becomes a new call (the caller's leg,
- * ours to the other side with its own Call-ID, tags and Contact), OPTIONS is
+ * ours to the endpoint the call goes to, with its own Call-ID, tags and Contact), OPTIONS is
  * answered here, the rest refused.
  */
 #include <stdio.h>
@@ -16,7 +16,7 @@ static bool open_caller_leg(struct xt_call *call, nta_incoming_t *irq, sip_t con
 	struct xt_b2bua *b2b = call->b2b;
 	int in = call->in;
 
-	call->leg[in] = nta_leg_tcreate(b2b->agent[in], b2bua_leg_request, call,
+	call->leg[in] = nta_leg_tcreate(b2b->agent[call_endpoint(call, in)], b2bua_leg_request, call,
 					SIPTAG_CALL_ID(sip->sip_call_id), SIPTAG_FROM(sip->sip_to),
 					SIPTAG_TO(sip->sip_from), TAG_END());
 	if (!call->leg[in])
@@ -29,7 +29,7 @@ static bool open_caller_leg(struct xt_call *call, nta_incoming_t *irq, sip_t con
 }
 
 /*
- * The other side's call: our identity, the same user parts, nothing else.
+ * The callee's leg: our identity, the same user parts, nothing else.
  * Fills the request URI; false when the leg cannot be made.
  */
 static bool open_callee_leg(struct xt_call *call, sip_t const *sip, char *ruri, size_t ruri_len)
@@ -37,37 +37,37 @@ static bool open_callee_leg(struct xt_call *call, sip_t const *sip, char *ruri, 
 	struct xt_b2bua *b2b = call->b2b;
 	const char *user = sip->sip_request->rq_url->url_user;
 	char from_text[256], to_text[256];
-	int out = call->out;
+	int out = call->out, ep = call_endpoint(call, out);
 	sip_from_t *from;
 	sip_to_t *to;
 
 	snprintf(from_text, sizeof(from_text), "<sip:%s@%s>",
 		 sip->sip_from && sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user :
 								   "anonymous",
-		 b2b->host[out]);
+		 b2b->host[ep]);
 	snprintf(to_text, sizeof(to_text), "<sip:%s%s%s>", user ? user : "", user ? "@" : "",
-		 b2b->peer_host[out]);
+		 b2b->peer_host[ep]);
 	snprintf(ruri, ruri_len, "sip:%s%s%s", user ? user : "", user ? "@" : "",
-		 b2b->peer_host[out]);
+		 b2b->peer_host[ep]);
 	from = sip_from_make(call->home, from_text);
 	to = sip_to_make(call->home, to_text);
 	if (from && sip->sip_from && sip->sip_from->a_display)
 		from->a_display = su_strdup(call->home, sip->sip_from->a_display);
-	call->leg[out] = nta_leg_tcreate(b2b->agent[out], b2bua_leg_request, call,
+	call->leg[out] = nta_leg_tcreate(b2b->agent[ep], b2bua_leg_request, call,
 					 SIPTAG_CALL_ID(sip_call_id_create(call->home, NULL)),
 					 SIPTAG_FROM(from), SIPTAG_TO(to), TAG_END());
 	return call->leg[out] && nta_leg_tag(call->leg[out], NULL);
 }
 
-static int invite_new_call(struct xt_b2bua *b2b, int in, nta_incoming_t *irq, sip_t const *sip)
+static int invite_new_call(struct xt_b2bua *b2b, int from, int to, nta_incoming_t *irq,
+			   sip_t const *sip)
 {
-	int out = 1 - in;
 	const char *user = sip->sip_request->rq_url->url_user;
 	unsigned long max_forwards = 70;
 	char ruri[256], max_forwards_text[24];
 	struct xt_call *call;
 	char *sdp = NULL;
-	int bad;
+	int bad, in, out;
 
 	if (sip->sip_to && sip->sip_to->a_tag)
 		return 481; /* a re-INVITE for a dialog we do not know */
@@ -77,10 +77,12 @@ static int invite_new_call(struct xt_b2bua *b2b, int in, nta_incoming_t *irq, si
 		max_forwards = sip->sip_max_forwards->mf_count - 1;
 	}
 	snprintf(max_forwards_text, sizeof(max_forwards_text), "%lu", max_forwards);
-	call = xt_call_create(b2b, in);
+	call = xt_call_create(b2b, from, to);
 	if (!call)
 		return 500;
-	pr_info("call %s: INVITE from %s for %s\n", call->id, b2b->config->side[in].name,
+	in = call->in;
+	out = call->out;
+	pr_info("call %s: INVITE from %s for %s\n", call->id, b2b->config->endpoint[from].name,
 		user ? user : "(no user)");
 
 	call->invite_irq = irq;
@@ -104,14 +106,14 @@ static int invite_new_call(struct xt_b2bua *b2b, int in, nta_incoming_t *irq, si
 	}
 	call->invite_orq = nta_outgoing_tcreate(
 		call->leg[out], b2bua_invite_response, call, NULL, SIP_METHOD_INVITE,
-		(url_string_t *)ruri, SIPTAG_CONTACT(b2b->contact[out]),
+		(url_string_t *)ruri, SIPTAG_CONTACT(b2b->contact[to]),
 		SIPTAG_MAX_FORWARDS_STR(max_forwards_text), SIPTAG_ALLOW_STR(ALLOWED_METHODS),
 		SIPTAG_USER_AGENT_STR(USER_AGENT), TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
 		TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
 	free(sdp);
 	if (!call->invite_orq) {
 		pr_warn("call %s: cannot send the INVITE to %s\n", call->id,
-			b2b->config->side[out].name);
+			b2b->config->endpoint[to].name);
 		xt_call_end(call, XT_CALL_END_ERROR, 0, NULL);
 		return 0;
 	}
@@ -119,14 +121,20 @@ static int invite_new_call(struct xt_b2bua *b2b, int in, nta_incoming_t *irq, si
 	return 0;
 }
 
-int b2bua_default_request(struct xt_b2bua *b2b, int side, nta_incoming_t *irq, sip_t const *sip)
+int b2bua_default_request(struct xt_b2bua *b2b, int endpoint, nta_incoming_t *irq,
+			  sip_t const *sip)
 {
-	b2bua_count_request(b2b, side, sip);
+	/* until routes exist: a PBX's calls go to the first trunk, a trunk's to the first PBX */
+	int to = xt_config_route(b2b->config, endpoint);
+
+	b2bua_count_request(b2b, endpoint, sip);
 	switch (sip->sip_request->rq_method) {
 	case sip_method_invite:
-		if (b2bua_channels_full(b2b, side, irq))
+		if (to < 0)
+			return 404;
+		if (b2bua_channels_full(b2b, endpoint, to, irq))
 			return 503; /* answered, with Retry-After */
-		return invite_new_call(b2b, side, irq, sip);
+		return invite_new_call(b2b, endpoint, to, irq, sip);
 	case sip_method_options:
 		nta_incoming_treply(irq, SIP_200_OK, SIPTAG_ALLOW_STR(ALLOWED_METHODS),
 				    SIPTAG_ACCEPT_STR(SDP_TYPE), SIPTAG_USER_AGENT_STR(USER_AGENT),

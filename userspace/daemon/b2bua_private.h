@@ -44,7 +44,7 @@ struct xt_relayed_request;
 struct xt_relayed_request {
 	struct xt_relayed_request *next;
 	struct xt_call *call;
-	int from; /* side the request came from */
+	int from; /* the leg the request came from */
 	nta_incoming_t *irq;
 	nta_outgoing_t *orq;
 	bool offer;			  /* it carried an SDP offer: rolled back if rejected */
@@ -55,10 +55,11 @@ struct xt_b2bua {
 	su_root_t *root;
 	const struct xt_config *config;
 	struct xt_media_env *media;
-	nta_agent_t *agent[XT_SIDES];
-	sip_contact_t *contact[XT_SIDES];
-	char host[XT_SIDES][80]; /* our SIP host:port text on each side */
-	char peer_host[XT_SIDES][80];
+	/* one SIP agent per endpoint, on its sip address; indexed as config->endpoint[] */
+	nta_agent_t *agent[XT_ENDPOINTS_MAX];
+	sip_contact_t *contact[XT_ENDPOINTS_MAX];
+	char host[XT_ENDPOINTS_MAX][80]; /* our SIP host:port text toward each endpoint */
+	char peer_host[XT_ENDPOINTS_MAX][80];
 	su_home_t home[1];
 	struct xt_call *calls;
 	unsigned int next_call;
@@ -66,35 +67,53 @@ struct xt_b2bua {
 	struct xt_admission *admission; /* ACL, rate limit, channels */
 };
 
+/* The endpoint a call's leg faces, and its configuration. */
+static inline int call_endpoint(const struct xt_call *call, int leg)
+{
+	return call->media.endpoint[leg];
+}
+
+static inline const struct xt_endpoint_config *call_endpoint_config(const struct xt_call *call,
+								    int leg)
+{
+	return &call->b2b->config->endpoint[call->media.endpoint[leg]];
+}
+
 /* ---- sip_b2bua.c: between nta and the call ---- */
 
-void b2bua_count_request(struct xt_b2bua *b2b, int side, sip_t const *sip);
-void b2bua_count_response(struct xt_b2bua *b2b, int side, sip_t const *sip);
+/* Count a request or response received from an endpoint. */
+void b2bua_count_request(struct xt_b2bua *b2b, int endpoint, sip_t const *sip);
+void b2bua_count_response(struct xt_b2bua *b2b, int endpoint, sip_t const *sip);
 /*
- * Tell the media session where a side's SIP came from (the packet's source,
+ * Tell the media session where a leg's SIP came from (the packet's source,
  * never Via or Contact). Consumes the message reference nta_*_get*() returned.
  */
-void b2bua_note_source(struct xt_call *call, int side, msg_t *msg);
+void b2bua_note_source(struct xt_call *call, int leg, msg_t *msg);
 /*
- * Rewrite the body of a message from side `from` for the other side.
+ * Rewrite the body of a message from leg `from` for the other leg.
  * Returns 0 (no body, or *sdp set), or the SIP status to answer with.
  */
 int b2bua_rewrite_body(struct xt_call *call, int from, sip_t const *sip, char **sdp);
 
 /* ---- b2bua_admission.c ---- */
 
-/* A request outside a dialog: false when it was dropped or rejected (msg consumed). */
-bool b2bua_admit_new_request(struct xt_b2bua *b2b, int side, nta_agent_t *agent, msg_t *msg,
+/*
+ * A request from an endpoint outside a dialog: false when it was dropped or
+ * rejected (msg consumed).
+ */
+bool b2bua_admit_new_request(struct xt_b2bua *b2b, int endpoint, nta_agent_t *agent, msg_t *msg,
 			     sip_t *sip);
 /* A request in a call's dialog: the ACL applies (a call's own peer is never rate-limited). */
-bool b2bua_admit_in_dialog(struct xt_b2bua *b2b, int side, nta_incoming_t *irq, sip_t const *sip);
-/* A new call from side in would pass a channel limit: 503 with Retry-After, counted. */
-bool b2bua_channels_full(struct xt_b2bua *b2b, int in, nta_incoming_t *irq);
+bool b2bua_admit_in_dialog(struct xt_b2bua *b2b, int endpoint, nta_incoming_t *irq,
+			   sip_t const *sip);
+/* A new call from endpoint in to out would pass a channel limit: 503 with Retry-After, counted. */
+bool b2bua_channels_full(struct xt_b2bua *b2b, int in, int out, nta_incoming_t *irq);
 
 /* ---- b2bua_new_call.c ---- */
 
-/* A request outside any dialog, admitted: answers like an nta leg callback. */
-int b2bua_default_request(struct xt_b2bua *b2b, int side, nta_incoming_t *irq, sip_t const *sip);
+/* A request from an endpoint outside any dialog, admitted: answers like an nta leg callback. */
+int b2bua_default_request(struct xt_b2bua *b2b, int endpoint, nta_incoming_t *irq,
+			  sip_t const *sip);
 
 /* ---- b2bua_responses.c ---- */
 
@@ -102,7 +121,7 @@ int b2bua_default_request(struct xt_b2bua *b2b, int side, nta_incoming_t *irq, s
 int b2bua_invite_response(struct xt_call *call, nta_outgoing_t *orq, sip_t const *sip);
 /* CANCEL and ACK of an INVITE we answer or answered (nta_incoming_t callback). */
 int b2bua_invite_ack_cancel(struct xt_call *call, nta_incoming_t *irq, sip_t const *sip);
-void b2bua_ack_2xx(struct xt_call *call, int side, sip_t const *sip);
+void b2bua_ack_2xx(struct xt_call *call, int leg, sip_t const *sip);
 
 /* ---- b2bua_in_dialog.c ---- */
 

@@ -39,7 +39,7 @@ static void fork_hangup(struct xt_call *call, sip_t const *sip)
 		pr_warn("call %s: too many answered branches; one left to time out\n", call->id);
 		return;
 	}
-	leg = nta_leg_tcreate(call->b2b->agent[call->out], NULL, NULL,
+	leg = nta_leg_tcreate(call->b2b->agent[call_endpoint(call, call->out)], NULL, NULL,
 			      SIPTAG_CALL_ID(sip->sip_call_id), SIPTAG_FROM(sip->sip_from),
 			      SIPTAG_TO(sip->sip_to), TAG_END());
 	if (!leg) {
@@ -134,7 +134,7 @@ static void invite_answered(struct xt_call *call, nta_outgoing_t *orq, sip_t con
 		return;
 	}
 	nta_incoming_treply(call->invite_irq, status, sip->sip_status->st_phrase,
-			    SIPTAG_CONTACT(b2b->contact[call->in]),
+			    SIPTAG_CONTACT(b2b->contact[call_endpoint(call, call->in)]),
 			    SIPTAG_ALLOW_STR(ALLOWED_METHODS), SIPTAG_USER_AGENT_STR(USER_AGENT),
 			    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
 			    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
@@ -170,7 +170,7 @@ static void invite_provisional(struct xt_call *call, nta_outgoing_t *orq, sip_t 
 	}
 	nta_incoming_treply(call->invite_irq, (int)sip->sip_status->st_status,
 			    sip->sip_status->st_phrase,
-			    SIPTAG_CONTACT(call->b2b->contact[call->in]),
+			    SIPTAG_CONTACT(call->b2b->contact[call_endpoint(call, call->in)]),
 			    SIPTAG_USER_AGENT_STR(USER_AGENT),
 			    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
 			    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
@@ -183,10 +183,10 @@ int b2bua_invite_response(struct xt_call *call, nta_outgoing_t *orq, sip_t const
 	int status = sip ? (int)sip->sip_status->st_status : 408;
 	const char *phrase = sip ? sip->sip_status->st_phrase : "Request Timeout";
 
-	b2bua_count_response(call->b2b, call->out, sip);
+	b2bua_count_response(call->b2b, call_endpoint(call, call->out), sip);
 	if (status < 200 || status >= 300)
 		pr_debug("call %s: %d from %s\n", call->id, status,
-			 call->b2b->config->side[call->out].name);
+			 call_endpoint_config(call, call->out)->name);
 	if (status >= 200 && status < 300) {
 		if (xt_call_answered(call))
 			invite_answered_again(call, sip);
@@ -216,13 +216,13 @@ int b2bua_invite_ack_cancel(struct xt_call *call, nta_incoming_t *irq, sip_t con
 
 	if (!sip || sip->sip_request->rq_method == sip_method_ack) {
 		if (sip)
-			b2bua_count_request(call->b2b, 1 - pa->side, sip);
+			b2bua_count_request(call->b2b, call_endpoint(call, 1 - pa->side), sip);
 		/* the ACK of our 2xx brings the answer when the offer was in the 2xx */
 		if (pa->waiting && pa->irq == irq && complete_pending_ack(call, 1 - pa->side, sip))
 			xt_call_event(call, XT_CALL_EV_ACK);
 		return 0;
 	}
-	b2bua_count_request(call->b2b, call->in, sip);
+	b2bua_count_request(call->b2b, call_endpoint(call, call->in), sip);
 	if (sip->sip_request->rq_method != sip_method_cancel)
 		return 0;
 	if (xt_call_answered(call))

@@ -10,27 +10,32 @@
 #include "b2bua_private.h"
 #include "log.h"
 
-struct xt_call *xt_call_create(struct xt_b2bua *b2b, int in)
+struct xt_call *xt_call_create(struct xt_b2bua *b2b, int from, int to)
 {
 	struct xt_call *call = calloc(1, sizeof(*call));
+	int endpoint[XT_LEGS];
 
 	if (!call)
 		return NULL;
 	su_home_init(call->home);
 	call->b2b = b2b;
-	call->in = in;
-	call->out = 1 - in;
+	/* the PBX's leg first, as xtrunkctl shows them; between equals, the caller's */
+	call->in = b2b->config->endpoint[from].kind == XT_KIND_TRUNK &&
+		   b2b->config->endpoint[to].kind == XT_KIND_PBX;
+	call->out = 1 - call->in;
+	endpoint[call->in] = from;
+	endpoint[call->out] = to;
 	call->state = XT_CALL_NEW;
 	call->started_ns = xt_monotonic_ns();
 	snprintf(call->id, sizeof(call->id), "c%u", ++b2b->next_call);
-	xt_media_session_init(&call->media, b2b->media, call->id);
+	xt_media_session_init(&call->media, b2b->media, call->id, endpoint);
 	call->next = b2b->calls;
 	b2b->calls = call;
 	b2b->stats.calls_started++;
 	b2b->stats.calls_active++;
-	/* a call holds a channel on both sides from its INVITE until it is gone */
-	b2b->stats.channels_active[in]++;
-	b2b->stats.channels_active[1 - in]++;
+	/* a call holds a channel on both endpoints from its INVITE until it is gone */
+	b2b->stats.channels_active[from]++;
+	b2b->stats.channels_active[to]++;
 	return call;
 }
 
@@ -63,7 +68,7 @@ static void send_bye(struct xt_call *call, int side)
 	if (!nta_outgoing_tcreate(call->leg[side], xt_call_bye_response, NULL, NULL, SIP_METHOD_BYE,
 				  NULL, SIPTAG_USER_AGENT_STR(USER_AGENT), TAG_END()))
 		pr_warn("call %s: cannot send BYE to %s\n", call->id,
-			call->b2b->config->side[side].name);
+			call_endpoint_config(call, side)->name);
 }
 
 void xt_call_send_ack(struct xt_call *call, nta_leg_t *leg, int side, uint32_t cseq,
@@ -80,7 +85,7 @@ void xt_call_send_ack(struct xt_call *call, nta_leg_t *leg, int side, uint32_t c
 		nta_outgoing_destroy(ack);
 	else
 		pr_warn("call %s: cannot ACK the 2xx from %s\n", call->id,
-			call->b2b->config->side[side].name);
+			call_endpoint_config(call, side)->name);
 }
 
 /* ---- media ---- */
@@ -158,16 +163,17 @@ static const struct end_rule {
 static void end_log(struct xt_call *call, enum xt_call_end_reason reason, int status,
 		    const char *phrase)
 {
-	const struct xt_side_config *side = call->b2b->config->side;
-
 	switch (reason) {
 	case XT_CALL_END_BYE_CALLER:
 	case XT_CALL_END_BYE_CALLEE:
 		pr_info("call %s: BYE from %s\n", call->id,
-			side[reason == XT_CALL_END_BYE_CALLER ? call->in : call->out].name);
+			call_endpoint_config(call, reason == XT_CALL_END_BYE_CALLER ? call->in
+										    : call->out)
+				->name);
 		break;
 	case XT_CALL_END_CANCEL:
-		pr_info("call %s: cancelled by %s\n", call->id, side[call->in].name);
+		pr_info("call %s: cancelled by %s\n", call->id,
+			call_endpoint_config(call, call->in)->name);
 		break;
 	case XT_CALL_END_REJECTED:
 		pr_info("call %s: failed: %d %s\n", call->id, status, phrase ? phrase : "");
@@ -213,8 +219,8 @@ static void end_answered(struct xt_call *call, enum xt_call_end_reason reason)
 	} else if (reason == XT_CALL_END_BYE_CALLEE) {
 		send_bye(call, call->in);
 	} else {
-		for (int side = 0; side < XT_SIDES; side++)
-			send_bye(call, side);
+		for (int leg = 0; leg < XT_LEGS; leg++)
+			send_bye(call, leg);
 	}
 }
 
@@ -281,17 +287,17 @@ static void call_destroy(struct xt_call *call)
 	for (unsigned int i = 0; i < sizeof(call->forks) / sizeof(call->forks[0]); i++)
 		if (call->forks[i])
 			nta_leg_destroy(call->forks[i]);
-	for (int side = 0; side < XT_SIDES; side++)
-		if (call->leg[side])
-			nta_leg_destroy(call->leg[side]);
+	for (int leg = 0; leg < XT_LEGS; leg++)
+		if (call->leg[leg])
+			nta_leg_destroy(call->leg[leg]);
 	for (pp = &b2b->calls; *pp; pp = &(*pp)->next)
 		if (*pp == call) {
 			*pp = call->next;
 			break;
 		}
 	b2b->stats.calls_active--;
-	b2b->stats.channels_active[call->in]--;
-	b2b->stats.channels_active[call->out]--;
+	b2b->stats.channels_active[call_endpoint(call, call->in)]--;
+	b2b->stats.channels_active[call_endpoint(call, call->out)]--;
 	su_home_deinit(call->home);
 	free(call);
 }

@@ -20,12 +20,12 @@
 struct xt_b2bua;
 struct xt_relayed_request;
 
-/* A 2xx whose ACK waits for the other side's: the offer came in the 2xx (delayed offer). */
+/* A 2xx whose ACK waits for the other leg's: the offer came in the 2xx (delayed offer). */
 struct xt_pending_ack {
 	bool waiting;
-	int side;	     /* the side that sent the 2xx, to be ACKed */
+	int side;	     /* the leg that sent the 2xx, to be ACKed */
 	uint32_t cseq;	     /* of its INVITE */
-	nta_incoming_t *irq; /* the other side's INVITE, whose ACK brings the answer */
+	nta_incoming_t *irq; /* the other leg's INVITE, whose ACK brings the answer */
 };
 
 struct xt_call {
@@ -33,12 +33,12 @@ struct xt_call {
 	struct xt_b2bua *b2b;
 	su_home_t home[1];
 	char id[24];
-	int in, out; /* in: the side that placed the call */
+	int in, out; /* legs (0, 1): in, the caller's; each faces media.endpoint[leg] */
 	enum xt_call_state state;
 	uint64_t answered_ns; /* CLOCK_MONOTONIC when answered */
 	uint64_t started_ns;  /* CLOCK_MONOTONIC when the INVITE came (control: duration) */
 	bool media_ended;     /* flows and ports let go, counters logged */
-	nta_leg_t *leg[XT_SIDES];
+	nta_leg_t *leg[XT_LEGS];
 	nta_incoming_t *invite_irq; /* the caller's INVITE, until answered or failed */
 	nta_outgoing_t *invite_orq; /* our INVITE to the callee */
 	bool offer_in_invite;	    /* else the offer comes in the 2xx (delayed offer) */
@@ -69,8 +69,11 @@ enum xt_call_end_reason {
 	XT_CALL_END_REASONS
 };
 
-/* A new call from side `in`, in state NEW, counted as started; NULL: out of memory. */
-struct xt_call *xt_call_create(struct xt_b2bua *b2b, int in);
+/*
+ * A new call from endpoint `from` to endpoint `to`, in state NEW, counted as
+ * started, holding a channel on both; NULL: out of memory.
+ */
+struct xt_call *xt_call_create(struct xt_b2bua *b2b, int from, int to);
 /*
  * Apply an event that keeps the call alive (INVITE, 18x, 2xx, ACK): false
  * (logged) when it cannot happen in the call's state, which stays.

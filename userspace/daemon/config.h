@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * xtrunkd's configuration: an INI file of a [relay] section and one
- * [side NAME] section per side of the relay (the PBX and the trunk).
- * Every value has a default that works in the demo lab (tools/lab.sh).
+ * xtrunkd's configuration: an INI file of a [relay] section and one section
+ * per endpoint, [pbx NAME] for an IP-PBX and [trunk NAME] for a SIP trunk
+ * provider, any number of each. Every key is described once, in config.c's
+ * key table: it parses and checks the key, and writes etc/xtrunkd.conf.
+ * Every relay key has a default; the built-in endpoints "pbx" and "trunk" are
+ * the demo lab's (tools/lab.sh).
  */
 #ifndef XTRUNKD_CONFIG_H
 #define XTRUNKD_CONFIG_H
@@ -10,25 +13,31 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "endpoint.h"
 
-#define XT_SIDE_PBX 0
-#define XT_SIDE_TRUNK 1
-#define XT_SIDES 2
+/* Endpoints one xtrunkd serves; a constant only to keep per-endpoint counters in arrays. */
+#define XT_ENDPOINTS_MAX 32
+#define XT_ENDPOINT_NAME_MAX 32 /* with the NUL: letters, digits, '-', '_', '.' */
+
+/* The two kinds of endpoint; until routes exist a call goes from one kind to the other. */
+enum xt_endpoint_kind { XT_KIND_PBX, XT_KIND_TRUNK, XT_KINDS };
+
+extern const char *const xt_endpoint_kind_names[XT_KINDS]; /* "pbx", "trunk" */
 
 #define XT_CONTROL_SOCKET "/run/xtrunk/xtrunkd.sock"
 
 enum xt_xdp_mode { XT_XDP_NATIVE, XT_XDP_SKB, XT_XDP_OFF };
 
 /*
- * NAT latching (symmetric RTP) of a side's media: the first packet from the
- * address the SDP gave fixes the source port. auto: when the side's SDP
+ * NAT latching (symmetric RTP) of an endpoint's media: the first packet from the
+ * address the SDP gave fixes the source port. auto: when the endpoint's SDP
  * address differs from the address its SIP came from (a peer behind NAT).
  */
 enum xt_latch_mode { XT_LATCH_AUTO, XT_LATCH_ON, XT_LATCH_OFF };
 
-/* Admission: the networks a side accepts SIP from, and what outsiders get. */
+/* Admission: the networks an endpoint accepts SIP from, and what outsiders get. */
 #define XT_ALLOW_MAX 32
 #define XT_DEFAULT_SIP_RATE 100
 
@@ -40,17 +49,19 @@ struct xt_cidr {
 /* reject: 403 Forbidden; drop: no answer at all. */
 enum xt_deny_action { XT_DENY_REJECT, XT_DENY_DROP };
 
-struct xt_side_config {
-	char name[16];		      /* "pbx" or "trunk" */
+/* One PBX or trunk: where it is, the relay's addresses and ports toward it, its limits. */
+struct xt_endpoint_config {
+	char name[XT_ENDPOINT_NAME_MAX]; /* the section's NAME: logs, metrics, xtrunkctl */
+	enum xt_endpoint_kind kind;
 	char interface[16];	      /* IF_NAMESIZE */
 	struct xt_endpoint address;   /* relay's media address (IPv4), port unused */
 	struct xt_endpoint address6;  /* relay's media address (IPv6), family 0: none */
 	struct xt_endpoint advertise; /* put in SDP instead of address (NAT), family 0: none */
 	uint16_t port_min, port_max;  /* RTP port range, even..odd */
-	struct xt_endpoint sip;	      /* where xtrunkd listens for SIP on this side */
+	struct xt_endpoint sip;	      /* where xtrunkd listens for SIP from this endpoint */
 	struct xt_endpoint peer;      /* the PBX / the provider's SIP address */
 	enum xt_latch_mode latch;
-	unsigned int channels; /* concurrent calls on this side's trunk; 0: no limit */
+	unsigned int channels; /* concurrent calls through this endpoint; 0: no limit */
 
 	/*
 	 * Admission: the SIP sources accepted (none listed: any), what the others
@@ -64,7 +75,8 @@ struct xt_side_config {
 };
 
 struct xt_config {
-	struct xt_side_config side[XT_SIDES];
+	struct xt_endpoint_config endpoint[XT_ENDPOINTS_MAX];
+	unsigned int endpoints;
 	enum xt_xdp_mode xdp;
 	uint8_t dscp;
 	unsigned int media_timeout_s;
@@ -77,6 +89,19 @@ struct xt_config {
 
 /* The built-in configuration: the demo lab's. */
 void xt_config_defaults(struct xt_config *config);
+
+/* The endpoint named name, or -1. */
+int xt_config_endpoint_find(const struct xt_config *config, const char *name);
+/* The endpoint whose relay address and port range local (a relay port) is in, or -1. */
+int xt_config_endpoint_of(const struct xt_config *config, const struct xt_endpoint *local);
+/*
+ * Where a call from endpoint `from` goes: the first endpoint of the other
+ * kind (a PBX's calls go to the first trunk, a trunk's to the first PBX).
+ */
+int xt_config_route(const struct xt_config *config, int from);
+
+/* etc/xtrunkd.conf: every key with its help and the built-in value, from the key table. */
+void xt_config_write_template(FILE *out);
 
 /*
  * Read path over the defaults. Returns 0, or -EINVAL with err set to

@@ -122,7 +122,8 @@ static const int path_in_side[4] = { 0, 1, 0, 1 };
 
 /* One direction of a stream: the XDP flow's counters and the userspace path's. */
 static void path_json(struct json_writer *w, const struct xt_control_sources *src,
-		      const struct xt_relay_path *path, int index, struct call_totals *totals)
+		      const struct xt_media_session *ms, const struct xt_relay_path *path, int index,
+		      struct call_totals *totals)
 {
 	struct xt_flow_entry entry;
 	bool in_xdp = path->in_xdp && !xt_flow_get(&src->dp->maps, &path->spec.local, &entry);
@@ -143,7 +144,8 @@ static void path_json(struct json_writer *w, const struct xt_control_sources *sr
 		return;
 	jsonw_start_object(w);
 	jsonw_string_field(w, "kind", path_kind[index]);
-	jsonw_string_field(w, "from_side", src->config->side[path_in_side[index]].name);
+	jsonw_string_field(w, "from_side",
+			   src->config->endpoint[ms->endpoint[path_in_side[index]]].name);
 	endpoint_field(w, "local", &path->spec.local);
 	if (in_xdp) {
 		struct xt_flow_spec spec;
@@ -170,7 +172,8 @@ static void path_json(struct json_writer *w, const struct xt_control_sources *sr
 }
 
 static void stream_json(struct json_writer *w, const struct xt_control_sources *src,
-			const struct xt_stream *st, unsigned int index, struct call_totals *totals)
+			const struct xt_media_session *ms, const struct xt_stream *st,
+			unsigned int index, struct call_totals *totals)
 {
 	const struct xt_config *config = src->config;
 
@@ -182,9 +185,9 @@ static void stream_json(struct json_writer *w, const struct xt_control_sources *
 		jsonw_bool_field(w, "installed", st->installed);
 		jsonw_name(w, "sides");
 		jsonw_start_array(w);
-		for (int side = 0; side < XT_SIDES; side++) {
+		for (int side = 0; side < XT_LEGS; side++) {
 			jsonw_start_object(w);
-			jsonw_string_field(w, "side", config->side[side].name);
+			jsonw_string_field(w, "side", config->endpoint[ms->endpoint[side]].name);
 			endpoint_field(w, "relay_rtp", st->allocated ? &st->relay[side].rtp : NULL);
 			endpoint_field(w, "relay_rtcp",
 				       st->allocated ? &st->relay[side].rtcp : NULL);
@@ -200,7 +203,7 @@ static void stream_json(struct json_writer *w, const struct xt_control_sources *
 	}
 	if (st->installed)
 		for (int p = 0; p < 4; p++)
-			path_json(w, src, &st->paths[p], p, totals);
+			path_json(w, src, ms, &st->paths[p], p, totals);
 	if (w) {
 		jsonw_end_array(w);
 		jsonw_end_object(w);
@@ -216,7 +219,7 @@ static void media_json(struct json_writer *w, const struct xt_control_sources *s
 	}
 	for (unsigned int i = 0; ms && i < ms->nstreams; i++)
 		if (ms->streams[i] && ms->streams[i]->allocated)
-			stream_json(w, src, ms->streams[i], i, totals);
+			stream_json(w, src, ms, ms->streams[i], i, totals);
 	if (w)
 		jsonw_end_array(w);
 }
@@ -250,7 +253,7 @@ static void call_json(const struct xt_call_info *info, void *arg)
 	if (cv->detail) {
 		jsonw_name(w, "legs");
 		jsonw_start_array(w);
-		for (int side = 0; side < XT_SIDES; side++) {
+		for (int side = 0; side < XT_LEGS; side++) {
 			const struct xt_call_leg_info *leg = &info->legs[side];
 
 			jsonw_start_object(w);
@@ -279,21 +282,14 @@ static void call_json(const struct xt_call_info *info, void *arg)
 	jsonw_end_object(w);
 }
 
-static int side_by_name(const struct xt_config *config, const char *name)
-{
-	for (int side = 0; side < XT_SIDES; side++)
-		if (!strcmp(config->side[side].name, name))
-			return side;
-	return -1;
-}
-
 static void trunk_json(struct json_writer *w, const struct xt_control_sources *src, int side,
 		       const struct xt_b2bua_stats *stats, bool detail)
 {
-	const struct xt_side_config *sc = &src->config->side[side];
+	const struct xt_endpoint_config *sc = &src->config->endpoint[side];
 
 	jsonw_start_object(w);
 	jsonw_string_field(w, "side", sc->name);
+	jsonw_string_field(w, "kind", xt_endpoint_kind_names[sc->kind]);
 	jsonw_string_field(w, "interface", sc->interface);
 	endpoint_field(w, "sip", &sc->sip);
 	jsonw_string_field(w, "peer", xt_b2bua_peer(src->b2b, side));
@@ -323,7 +319,7 @@ static void trunk_json(struct json_writer *w, const struct xt_control_sources *s
 
 static void port_json(struct json_writer *w, const struct xt_control_sources *src, int side)
 {
-	const struct xt_side_config *sc = &src->config->side[side];
+	const struct xt_endpoint_config *sc = &src->config->endpoint[side];
 	const struct xt_port_pool *pool = &src->media->pools[side];
 	char addr[64];
 
@@ -426,8 +422,8 @@ static int trunk_list(struct request *rq)
 
 	xt_b2bua_get_stats(rq->src->b2b, &stats);
 	jsonw_start_array(rq->w);
-	for (int side = 0; side < XT_SIDES; side++)
-		trunk_json(rq->w, rq->src, side, &stats, false);
+	for (unsigned int side = 0; side < rq->src->config->endpoints; side++)
+		trunk_json(rq->w, rq->src, (int)side, &stats, false);
 	jsonw_end_array(rq->w);
 	return 0;
 }
@@ -440,10 +436,9 @@ static int trunk_show(struct request *rq)
 
 	if (!name)
 		return -1;
-	side = side_by_name(rq->src->config, name);
+	side = xt_config_endpoint_find(rq->src->config, name);
 	if (side < 0)
-		return request_error(rq, "no side %s (expected %s or %s)", name,
-				     rq->src->config->side[0].name, rq->src->config->side[1].name);
+		return request_error(rq, "no endpoint %s (xtrunkctl trunk list shows them)", name);
 	xt_b2bua_get_stats(rq->src->b2b, &stats);
 	trunk_json(rq->w, rq->src, side, &stats, true);
 	return 0;
@@ -452,8 +447,8 @@ static int trunk_show(struct request *rq)
 static int port_list(struct request *rq)
 {
 	jsonw_start_array(rq->w);
-	for (int side = 0; side < XT_SIDES; side++)
-		port_json(rq->w, rq->src, side);
+	for (unsigned int side = 0; side < rq->src->config->endpoints; side++)
+		port_json(rq->w, rq->src, (int)side);
 	jsonw_end_array(rq->w);
 	return 0;
 }

@@ -120,11 +120,11 @@ static void nexthop_monitor_start(struct xt_dataplane *dp)
 	}
 }
 
-/* Log what changed for side i's interface (e: the check's result), once per change. */
+/* Log what changed for endpoint i's interface (e: the check's result), once per change. */
 static void egress_log(struct xt_dataplane *dp, int i, const struct xt_egress *e)
 {
 	enum xt_egress_logged now = e->capable ? XT_EGRESS_YES : XT_EGRESS_NO;
-	const char *ifname = dp->config->side[i].interface;
+	const char *ifname = dp->config->endpoint[i].interface;
 	char msg[768];
 
 	if (dp->egress_logged[i] == now)
@@ -147,12 +147,14 @@ void xt_dataplane_egress_check(struct xt_dataplane *dp)
 
 	if (!dp->xdp || dp->maps.tx_ports_fd < 0)
 		return;
-	for (int i = 0; i < XT_SIDES; i++) {
-		const char *ifname = dp->config->side[i].interface;
+	for (unsigned int i = 0; i < dp->config->endpoints; i++) {
+		const char *ifname = dp->config->endpoint[i].interface;
 		uint32_t ifindex = if_nametoindex(ifname);
 		struct xt_egress e;
 		int rc;
 
+		if (!xt_dataplane_iface_first(dp->config, i))
+			continue;
 		if (!ifindex)
 			continue; /* gone: the next check finds it back */
 		rc = xt_iface_egress_sync(dp->maps.tx_ports_fd, ifindex, mode, &e);
@@ -204,9 +206,11 @@ int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, s
 		pr_info("media relayed in userspace only (XDP off)\n");
 		return 0;
 	}
-	for (int i = 0; i < XT_SIDES; i++) {
-		const char *ifname = config->side[i].interface;
+	for (unsigned int i = 0; i < config->endpoints; i++) {
+		const char *ifname = config->endpoint[i].interface;
 
+		if (!xt_dataplane_iface_first(config, i))
+			continue;
 		rc = xt_iface_attach(ifname, mode, config->pin_dir, config->slots, NULL, err,
 				     sizeof(err));
 		if (rc == -EEXIST) {
@@ -214,7 +218,7 @@ int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, s
 			continue;
 		}
 		if (rc) {
-			pr_warn("side %s: %s\n", config->side[i].name, err);
+			pr_warn("endpoint %s: %s\n", config->endpoint[i].name, err);
 			xt_dataplane_close(dp);
 			return rc;
 		}
@@ -228,8 +232,9 @@ int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, s
 		return rc;
 	}
 	xt_flow_view_init(&dp->maps, &dp->view);
-	pr_info("XDP attached to %s and %s\n", config->side[0].interface,
-		config->side[1].interface);
+	for (unsigned int i = 0; i < config->endpoints; i++)
+		if (xt_dataplane_iface_first(config, i))
+			pr_info("XDP attached to %s\n", config->endpoint[i].interface);
 	nexthop_monitor_start(dp);
 	egress_checks_start(dp);
 	return 0;
@@ -253,10 +258,10 @@ void xt_dataplane_close(struct xt_dataplane *dp)
 	xt_flow_view_close(&dp->view);
 	if (dp->maps.flows_fd >= 0)
 		xt_maps_close(&dp->maps);
-	for (int i = XT_SIDES - 1; i >= 0; i--) {
+	for (int i = (int)dp->config->endpoints - 1; i >= 0; i--) {
 		if (!dp->attached[i])
 			continue;
-		if (xt_iface_detach(dp->config->side[i].interface, dp->config->pin_dir, err,
+		if (xt_iface_detach(dp->config->endpoint[i].interface, dp->config->pin_dir, err,
 				    sizeof(err)))
 			pr_warn("%s\n", err);
 		dp->attached[i] = false;
@@ -299,7 +304,7 @@ static int relay_readable(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg
 		     (path->spec.src.port && src.port != path->spec.src.port) ||
 		     (path->latched_port && src.port != path->latched_port))) {
 			path->drops++;
-			dp->userspace_drops[path->side]++;
+			dp->userspace_drops[path->endpoint]++;
 			continue;
 		}
 		if (path->spec.latch && path->spec.has_src && !path->latched_port) {
@@ -313,14 +318,14 @@ static int relay_readable(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg
 		path->packets++;
 		path->bytes += (uint64_t)n;
 		path->last_seen_ns = xt_monotonic_ns();
-		dp->userspace_packets[path->side]++;
-		dp->userspace_bytes[path->side] += (uint64_t)n;
+		dp->userspace_packets[path->endpoint]++;
+		dp->userspace_bytes[path->endpoint] += (uint64_t)n;
 	}
 	return 0;
 }
 
 int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,
-			 const struct xt_flow_spec *spec, int in_fd, int out_fd)
+			 const struct xt_flow_spec *spec, int in_fd, int out_fd, int endpoint)
 {
 	su_wait_t wait[1];
 	int rc;
@@ -331,7 +336,7 @@ int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,
 	path->in_fd = in_fd;
 	path->out_fd = out_fd;
 	path->registration = -1;
-	path->side = xt_dataplane_side(dp, &spec->local);
+	path->endpoint = endpoint;
 
 	if (dp->xdp) {
 		/* A neighbour not resolved yet still gets its next-hop entry, marked
@@ -365,16 +370,12 @@ int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,
 	return 0;
 }
 
-int xt_dataplane_side(const struct xt_dataplane *dp, const struct xt_endpoint *local)
+bool xt_dataplane_iface_first(const struct xt_config *config, unsigned int i)
 {
-	for (int side = 0; side < XT_SIDES; side++) {
-		const struct xt_side_config *sc = &dp->config->side[side];
-
-		if (xt_endpoint_addr_equal(local, &sc->address) ||
-		    (sc->address6.family && xt_endpoint_addr_equal(local, &sc->address6)))
-			return side;
-	}
-	return 0;
+	for (unsigned int j = 0; j < i; j++)
+		if (!strcmp(config->endpoint[j].interface, config->endpoint[i].interface))
+			return false;
+	return true;
 }
 
 int xt_dataplane_xdp_counters(struct xt_relay_path *path, struct xt_flow_counters *counters)
@@ -406,9 +407,9 @@ void xt_dataplane_remove(struct xt_relay_path *path)
 		struct xt_flow_counters c;
 
 		if (!xt_dataplane_xdp_counters(path, &c)) {
-			dp->xdp_packets[path->side] += c.packets;
-			dp->xdp_bytes[path->side] += c.bytes;
-			dp->xdp_drops[path->side] += c.src_drops;
+			dp->xdp_packets[path->endpoint] += c.packets;
+			dp->xdp_bytes[path->endpoint] += c.bytes;
+			dp->xdp_drops[path->endpoint] += c.src_drops;
 		}
 		xt_flow_del(&dp->maps, &path->spec.local);
 		path->in_xdp = false;

@@ -19,7 +19,7 @@
 
 #define XT_NEXTHOP_CACHE 64
 /*
- * How often the sides' interfaces are checked for whether XDP may transmit to
+ * How often the endpoints' interfaces are checked for whether XDP may transmit to
  * them: a veth's peer changes (GRO, an XDP program) in its own namespace,
  * where ours sees no event.
  */
@@ -29,12 +29,13 @@ struct xt_dataplane {
 	const struct xt_config *config;
 	su_root_t *root;
 	bool xdp;
-	bool attached[XT_SIDES];
+	bool attached[XT_ENDPOINTS_MAX]; /* XDP attached to that endpoint's interface by us */
 	struct xt_maps maps;
 	struct xt_flow_view view; /* the per-flow maps, mapped: the activity poll reads them */
-	/* totals over every path, alive or gone, by the side the packets came in on */
-	uint64_t userspace_packets[XT_SIDES], userspace_bytes[XT_SIDES], userspace_drops[XT_SIDES];
-	uint64_t xdp_packets[XT_SIDES], xdp_bytes[XT_SIDES], xdp_drops[XT_SIDES];
+	/* totals over every path, alive or gone, by the endpoint the packets came from */
+	uint64_t userspace_packets[XT_ENDPOINTS_MAX], userspace_bytes[XT_ENDPOINTS_MAX];
+	uint64_t userspace_drops[XT_ENDPOINTS_MAX];
+	uint64_t xdp_packets[XT_ENDPOINTS_MAX], xdp_bytes[XT_ENDPOINTS_MAX], xdp_drops[XT_ENDPOINTS_MAX];
 	unsigned int flows;
 	/* rtnetlink route/neighbour/link changes keep the next-hop table current */
 	int nl_fd;
@@ -51,14 +52,14 @@ struct xt_dataplane {
 		bool valid;
 	} nexthop_cache[XT_NEXTHOP_CACHE];
 	unsigned int nexthop_cache_hits, nexthop_cache_misses;
-	/* whether XDP may transmit to each side's interface, as last logged */
+	/* whether XDP may transmit to each endpoint's interface, as last logged */
 	su_timer_t *egress_timer;
 	enum xt_egress_logged {
 		XT_EGRESS_UNKNOWN = 0, /* not checked yet */
 		XT_EGRESS_YES,
 		XT_EGRESS_NO,
 		XT_EGRESS_FAILED, /* the check itself failed */
-	} egress_logged[XT_SIDES];
+	} egress_logged[XT_ENDPOINTS_MAX];
 };
 
 /* One direction of one stream, as installed. */
@@ -68,7 +69,7 @@ struct xt_relay_path {
 	int in_fd;  /* socket bound to spec.local */
 	int out_fd; /* socket bound to spec.relay */
 	int registration;
-	int side; /* where its packets come in: the side whose relay address is spec.local */
+	int endpoint; /* where its packets come from: the endpoint spec.local faces */
 	bool in_xdp;
 	uint32_t flow_index;		/* with in_xdp: where its flow sits in the maps */
 	uint64_t packets, bytes, drops; /* userspace path's own */
@@ -86,16 +87,19 @@ int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, s
 		      bool use_xdp);
 void xt_dataplane_close(struct xt_dataplane *dp);
 /*
- * Check both sides' interfaces now (see xt_iface_egress_sync), put them in or
+ * Check the endpoints' interfaces now (see xt_iface_egress_sync), put them in or
  * take them out of XDP's redirect map, and log each change once.
  */
 void xt_dataplane_egress_check(struct xt_dataplane *dp);
 
-/* Install spec in XDP (when on) and the userspace path on in_fd. */
+/* Install spec in XDP (when on) and the userspace path on in_fd, for packets from endpoint. */
 int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,
-			 const struct xt_flow_spec *spec, int in_fd, int out_fd);
-/* The side whose relay address local is (0 when it is neither's). */
-int xt_dataplane_side(const struct xt_dataplane *dp, const struct xt_endpoint *local);
+			 const struct xt_flow_spec *spec, int in_fd, int out_fd, int endpoint);
+/*
+ * Whether endpoint i is the first of the endpoints on its interface: the
+ * one the interface is attached, checked and counted for.
+ */
+bool xt_dataplane_iface_first(const struct xt_config *config, unsigned int i);
 /* path latches (spec.latch); reverse, the other direction of its stream, answers there. */
 /*
  * What path's XDP flow relayed, and when it last did, read from the mapped

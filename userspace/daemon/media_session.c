@@ -14,35 +14,48 @@
 
 enum { PATH_RTP_AB, PATH_RTP_BA, PATH_RTCP_AB, PATH_RTCP_BA };
 
-void xt_media_session_init(struct xt_media_session *ms, struct xt_media_env *env, const char *id)
+void xt_media_session_init(struct xt_media_session *ms, struct xt_media_env *env, const char *id,
+			   const int endpoint[XT_LEGS])
 {
 	uint64_t seed = (uint64_t)time(NULL);
 
 	memset(ms, 0, sizeof(*ms));
 	ms->env = env;
 	snprintf(ms->id, sizeof(ms->id), "%s", id);
-	for (int i = 0; i < XT_SIDES; i++) {
+	for (int i = 0; i < XT_LEGS; i++) {
+		ms->endpoint[i] = endpoint[i];
 		ms->origin_id[i] = seed + (uint64_t)random();
 		ms->origin_version[i] = 1;
 	}
 }
 
-/* The relay's media address on a side for a family, as configured. */
-static const struct xt_endpoint *side_address(const struct xt_media_env *env, int side,
-					      uint8_t family)
+/* The endpoint a leg faces, and its relay ports. */
+static const struct xt_endpoint_config *leg_config(const struct xt_media_session *ms, int leg)
 {
-	const struct xt_side_config *sc = &env->config->side[side];
+	return &ms->env->config->endpoint[ms->endpoint[leg]];
+}
+
+static struct xt_port_pool *leg_pool(const struct xt_media_session *ms, int leg)
+{
+	return &ms->env->pools[ms->endpoint[leg]];
+}
+
+/* The relay's media address toward a leg for a family, as configured. */
+static const struct xt_endpoint *leg_address(const struct xt_media_session *ms, int leg,
+					     uint8_t family)
+{
+	const struct xt_endpoint_config *sc = leg_config(ms, leg);
 
 	if (family == XT_AF_INET6)
 		return sc->address6.family ? &sc->address6 : NULL;
 	return &sc->address;
 }
 
-/* What goes into the SDP for a side: the advertised address when behind NAT. */
-static void sdp_address_text(const struct xt_media_env *env, int side, const struct xt_endpoint *ep,
-			     char *buf, size_t len)
+/* What goes into the SDP for a leg: the advertised address when behind NAT. */
+static void sdp_address_text(const struct xt_media_session *ms, int leg,
+			     const struct xt_endpoint *ep, char *buf, size_t len)
 {
-	const struct xt_side_config *sc = &env->config->side[side];
+	const struct xt_endpoint_config *sc = leg_config(ms, leg);
 	const struct xt_endpoint *shown = sc->advertise.family == ep->family ? &sc->advertise : ep;
 
 	xt_addr_format(shown->family, shown->addr, buf, len);
@@ -85,12 +98,10 @@ static void stream_uninstall(struct xt_media_session *ms, struct xt_stream *st)
 
 static void stream_release(struct xt_media_session *ms, struct xt_stream *st)
 {
-	struct xt_media_env *env = ms->env;
-
 	stream_uninstall(ms, st);
 	if (st->allocated)
-		for (int side = 0; side < XT_SIDES; side++)
-			xt_port_pool_put(&env->pools[side], &st->relay[side]);
+		for (int leg = 0; leg < XT_LEGS; leg++)
+			xt_port_pool_put(leg_pool(ms, leg), &st->relay[leg]);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -112,27 +123,26 @@ static void stream_drop(struct xt_media_session *ms, unsigned int i)
 	ms->streams[i] = NULL;
 }
 
-static int stream_allocate(struct xt_media_env *env, struct xt_stream *st, uint8_t family,
+static int stream_allocate(struct xt_media_session *ms, struct xt_stream *st, uint8_t family,
 			   char *err, size_t errlen)
 {
-	for (int side = 0; side < XT_SIDES; side++) {
-		const struct xt_endpoint *addr = side_address(env, side, family);
+	for (int leg = 0; leg < XT_LEGS; leg++) {
+		const struct xt_endpoint *addr = leg_address(ms, leg, family);
 		int rc;
 
 		if (!addr) {
-			snprintf(err, errlen, "side %s has no %s media address",
-				 env->config->side[side].name,
-				 family == XT_AF_INET6 ? "IPv6" : "IPv4");
-			while (--side >= 0)
-				xt_port_pool_put(&env->pools[side], &st->relay[side]);
+			snprintf(err, errlen, "endpoint %s has no %s media address",
+				 leg_config(ms, leg)->name, family == XT_AF_INET6 ? "IPv6" : "IPv4");
+			while (--leg >= 0)
+				xt_port_pool_put(leg_pool(ms, leg), &st->relay[leg]);
 			return -EINVAL;
 		}
-		rc = xt_port_pool_get(&env->pools[side], addr, &st->relay[side]);
+		rc = xt_port_pool_get(leg_pool(ms, leg), addr, &st->relay[leg]);
 		if (rc) {
-			snprintf(err, errlen, "no free relay port on side %s",
-				 env->config->side[side].name);
-			while (--side >= 0)
-				xt_port_pool_put(&env->pools[side], &st->relay[side]);
+			snprintf(err, errlen, "no free relay port on endpoint %s",
+				 leg_config(ms, leg)->name);
+			while (--leg >= 0)
+				xt_port_pool_put(leg_pool(ms, leg), &st->relay[leg]);
 			return rc;
 		}
 	}
@@ -140,7 +150,7 @@ static int stream_allocate(struct xt_media_env *env, struct xt_stream *st, uint8
 	return 0;
 }
 
-/* A packet arriving at our port on `in` goes to the other side's peer. */
+/* A packet arriving at our port on `in` goes to the other leg's peer. */
 static void path_spec(const struct xt_media_session *ms, const struct xt_stream *st, int in,
 		      bool rtcp, struct xt_flow_spec *spec)
 {
@@ -152,12 +162,12 @@ static void path_spec(const struct xt_media_session *ms, const struct xt_stream 
 	spec->relay = rtcp ? st->relay[out].rtcp : st->relay[out].rtp;
 	spec->peer = rtcp ? st->peer_rtcp[out] : st->peer_rtp[out];
 	/* Only the address the SDP gave may send (the SIP source's, behind NAT);
-	 * any port of it, as RTP is often not symmetric, unless the side latches:
+	 * any port of it, as RTP is often not symmetric, unless the leg latches:
 	 * then its first packet fixes the port and the reverse flow answers there. */
 	spec->has_src = true;
 	spec->src = rtcp ? st->peer_rtcp[in] : st->peer_rtp[in];
 	spec->src.port = 0;
-	if (ms->side[in].latch) {
+	if (ms->leg[in].latch) {
 		spec->latch = true;
 		spec->has_reverse = true;
 		spec->reverse = rtcp ? st->relay[out].rtcp : st->relay[out].rtp;
@@ -186,7 +196,8 @@ static int stream_install(struct xt_media_session *ms, struct xt_stream *st, uns
 		int out_fd = dirs[i].rtcp ? st->relay[1 - in].rtcp_fd : st->relay[1 - in].rtp_fd;
 
 		path_spec(ms, st, in, dirs[i].rtcp, &spec);
-		rc = xt_dataplane_install(env->dp, &st->paths[i], &spec, in_fd, out_fd);
+		rc = xt_dataplane_install(env->dp, &st->paths[i], &spec, in_fd, out_fd,
+					  ms->endpoint[in]);
 		if (rc) {
 			pr_warn("call %s: cannot install a flow: %s\n", ms->id, strerror(-rc));
 			while (--i >= 0)
@@ -206,8 +217,8 @@ static int stream_install(struct xt_media_session *ms, struct xt_stream *st, uns
 		xt_endpoint_format(&st->peer_rtp[0], a, sizeof(a));
 		xt_endpoint_format(&st->peer_rtp[1], b, sizeof(b));
 		pr_info("call %s: stream %u: media to %s %s%s, to %s %s%s\n", ms->id, index + 1,
-			env->config->side[0].name, a, ms->side[0].latch ? " (latching)" : "",
-			env->config->side[1].name, b, ms->side[1].latch ? " (latching)" : "");
+			leg_config(ms, 0)->name, a, ms->leg[0].latch ? " (latching)" : "",
+			leg_config(ms, 1)->name, b, ms->leg[1].latch ? " (latching)" : "");
 	}
 	return 0;
 }
@@ -241,44 +252,44 @@ static uint32_t stream_clock(const struct xt_sdp_stream *d, uint32_t current)
 }
 
 /*
- * NAT: a side whose SDP names another address than the one its SIP came
+ * NAT: a leg whose SDP names another address than the one its SIP came
  * from is behind NAT; its media will come from the SIP source's address.
- * Latching follows the side's configuration (auto: when behind NAT).
+ * Latching follows its endpoint's configuration (auto: when behind NAT).
  */
-static void learn_side(struct xt_media_session *ms, int from, const struct xt_endpoint *sdp_addr)
+static void learn_leg(struct xt_media_session *ms, int from, const struct xt_endpoint *sdp_addr)
 {
-	struct xt_side_media *sm = &ms->side[from];
-	enum xt_latch_mode mode = ms->env->config->side[from].latch;
+	struct xt_leg_media *sm = &ms->leg[from];
+	enum xt_latch_mode mode = leg_config(ms, from)->latch;
 
 	sm->nat = sm->signal.family && sm->signal.family == sdp_addr->family &&
 		  !endpoint_unspecified(sdp_addr) && !xt_endpoint_addr_equal(&sm->signal, sdp_addr);
 	sm->latch = mode == XT_LATCH_ON || (mode == XT_LATCH_AUTO && sm->nat);
 }
 
-/* Where the side's media comes from and goes to: its SDP's, or its SIP source's behind NAT. */
-static void media_address(const struct xt_media_session *ms, int side, struct xt_endpoint *ep)
+/* Where the leg's media comes from and goes to: its SDP's, or its SIP source's behind NAT. */
+static void media_address(const struct xt_media_session *ms, int leg, struct xt_endpoint *ep)
 {
-	const struct xt_side_media *sm = &ms->side[side];
+	const struct xt_leg_media *sm = &ms->leg[leg];
 
 	if (sm->nat && sm->latch && !endpoint_unspecified(ep))
 		memcpy(ep->addr, sm->signal.addr, sizeof(ep->addr));
 }
 
-void xt_media_session_signal_source(struct xt_media_session *ms, int side,
+void xt_media_session_signal_source(struct xt_media_session *ms, int leg,
 				    const struct xt_endpoint *source)
 {
-	ms->side[side].signal = *source;
-	ms->side[side].signal.port = 0;
+	ms->leg[leg].signal = *source;
+	ms->leg[leg].signal.port = 0;
 }
 
 bool xt_media_session_on_hold(const struct xt_media_session *ms)
 {
-	return ms->side[0].hold || ms->side[1].hold;
+	return ms->leg[0].hold || ms->leg[1].hold;
 }
 
 /*
- * Stream i of an SDP from side `from`: relay ports for a new one, the side's
- * media addresses learnt (and NAT with them), our ports on the other side
+ * Stream i of an SDP from leg `from`: relay ports for a new one, the leg's
+ * media addresses learnt (and NAT with them), our ports on the other leg
  * into relay for the rewriter. A refused stream lets go of its ports.
  */
 static int learn_stream(struct xt_media_session *ms, int from, unsigned int i,
@@ -297,13 +308,13 @@ static int learn_stream(struct xt_media_session *ms, int from, unsigned int i,
 		return -ENOSPC;
 	}
 	if (!st->allocated) {
-		rc = stream_allocate(ms->env, st, ms->family, err, errlen);
+		rc = stream_allocate(ms, st, ms->family, err, errlen);
 		if (rc)
 			return rc;
 	}
 	st->clock_hz = stream_clock(d, st->clock_hz);
 	st->peer_rtp[from] = d->peer_rtp;
-	learn_side(ms, from, &st->peer_rtp[from]);
+	learn_leg(ms, from, &st->peer_rtp[from]);
 	st->peer_rtcp[from] = d->peer_rtcp;
 	st->peer_known[from] = !d->unspecified;
 	media_address(ms, from, &st->peer_rtp[from]);
@@ -313,30 +324,29 @@ static int learn_stream(struct xt_media_session *ms, int from, unsigned int i,
 	return 0;
 }
 
-/* What an SDP from side `from` says, applied to the session: family, hold, ports, peers. */
+/* What an SDP from leg `from` says, applied to the session: family, hold, ports, peers. */
 static int apply_description(struct xt_media_session *ms, int from,
 			     const struct xt_sdp_description *desc, struct xt_sdp_relay *relay,
 			     bool *changed, char *err, size_t errlen)
 {
-	const struct xt_media_env *env = ms->env;
 	const struct xt_endpoint *address;
 	int to = 1 - from;
 
 	ms->family = desc->family;
-	if (desc->hold != ms->side[from].hold) {
-		ms->side[from].hold = desc->hold;
+	if (desc->hold != ms->leg[from].hold) {
+		ms->leg[from].hold = desc->hold;
 		*changed = true;
-		pr_info("call %s: %s %s the call\n", ms->id, env->config->side[from].name,
+		pr_info("call %s: %s %s the call\n", ms->id, leg_config(ms, from)->name,
 			desc->hold ? "holds" : "resumes");
 	}
-	/* The relay's address on the other side: the SDP names nothing else. */
-	address = side_address(env, to, ms->family);
+	/* The relay's address toward the other leg: the SDP names nothing else. */
+	address = leg_address(ms, to, ms->family);
 	if (!address) {
-		snprintf(err, errlen, "side %s has no IPv6 media address",
-			 env->config->side[to].name);
+		snprintf(err, errlen, "endpoint %s has no IPv6 media address",
+			 leg_config(ms, to)->name);
 		return -EINVAL;
 	}
-	sdp_address_text(env, to, address, relay->address, sizeof(relay->address));
+	sdp_address_text(ms, to, address, relay->address, sizeof(relay->address));
 	for (unsigned int i = 0; i < desc->nstreams; i++) {
 		int rc = learn_stream(ms, from, i, &desc->streams[i], relay, err, errlen);
 
@@ -348,7 +358,7 @@ static int apply_description(struct xt_media_session *ms, int from,
 }
 
 /*
- * The SDP for side `to`. Its o= version goes up only when what we say
+ * The SDP for leg `to`. Its o= version goes up only when what we say
  * changes (RFC 3264 8): a refresh with the same SDP gets the same text.
  */
 static int render_for(struct xt_media_session *ms, int to, const sdp_session_t *sdp,
@@ -451,9 +461,9 @@ void xt_media_session_end(struct xt_media_session *ms)
 {
 	for (unsigned int i = 0; i < XT_MAX_STREAMS; i++)
 		stream_drop(ms, i);
-	for (int side = 0; side < XT_SIDES; side++) {
-		free(ms->last_sdp[side]);
-		ms->last_sdp[side] = NULL;
+	for (int leg = 0; leg < XT_LEGS; leg++) {
+		free(ms->last_sdp[leg]);
+		ms->last_sdp[leg] = NULL;
 	}
 	ms->nstreams = 0;
 }
@@ -502,13 +512,13 @@ void xt_media_session_save(const struct xt_media_session *ms, struct xt_media_ch
 			continue;
 		cp->streams[i].allocated = st->allocated;
 		cp->streams[i].clock_hz = st->clock_hz;
-		for (int side = 0; side < XT_SIDES; side++) {
-			cp->streams[i].peer_known[side] = st->peer_known[side];
-			cp->streams[i].peer_rtp[side] = st->peer_rtp[side];
-			cp->streams[i].peer_rtcp[side] = st->peer_rtcp[side];
+		for (int leg = 0; leg < XT_LEGS; leg++) {
+			cp->streams[i].peer_known[leg] = st->peer_known[leg];
+			cp->streams[i].peer_rtp[leg] = st->peer_rtp[leg];
+			cp->streams[i].peer_rtcp[leg] = st->peer_rtcp[leg];
 		}
 	}
-	memcpy(cp->side, ms->side, sizeof(cp->side));
+	memcpy(cp->leg, ms->leg, sizeof(cp->leg));
 }
 
 void xt_media_session_restore(struct xt_media_session *ms, const struct xt_media_checkpoint *cp)
@@ -517,9 +527,9 @@ void xt_media_session_restore(struct xt_media_session *ms, const struct xt_media
 
 	ms->family = cp->family;
 	ms->nstreams = cp->nstreams;
-	if (ms->side[0].hold != cp->side[0].hold || ms->side[1].hold != cp->side[1].hold)
+	if (ms->leg[0].hold != cp->leg[0].hold || ms->leg[1].hold != cp->leg[1].hold)
 		changed = true;
-	memcpy(ms->side, cp->side, sizeof(ms->side));
+	memcpy(ms->leg, cp->leg, sizeof(ms->leg));
 	for (unsigned int i = 0; i < XT_MAX_STREAMS; i++) {
 		struct xt_stream *st = ms->streams[i];
 
@@ -533,10 +543,10 @@ void xt_media_session_restore(struct xt_media_session *ms, const struct xt_media
 		if (!st || !st->allocated)
 			continue;
 		st->clock_hz = cp->streams[i].clock_hz;
-		for (int side = 0; side < XT_SIDES; side++) {
-			st->peer_known[side] = cp->streams[i].peer_known[side];
-			st->peer_rtp[side] = cp->streams[i].peer_rtp[side];
-			st->peer_rtcp[side] = cp->streams[i].peer_rtcp[side];
+		for (int leg = 0; leg < XT_LEGS; leg++) {
+			st->peer_known[leg] = cp->streams[i].peer_known[leg];
+			st->peer_rtp[leg] = cp->streams[i].peer_rtp[leg];
+			st->peer_rtcp[leg] = cp->streams[i].peer_rtcp[leg];
 		}
 	}
 	reconcile_flows(ms, &changed);

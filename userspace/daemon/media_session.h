@@ -18,18 +18,21 @@
 #include "port_pool.h"
 #include "sdp_rewrite.h" /* XT_MAX_STREAMS */
 
+/* A call's two legs, each facing one endpoint (the caller's and the callee's). */
+#define XT_LEGS 2
+
 struct xt_media_env {
 	const struct xt_config *config;
 	struct xt_dataplane *dp;
-	struct xt_port_pool pools[XT_SIDES];
+	struct xt_port_pool pools[XT_ENDPOINTS_MAX]; /* each endpoint's relay ports */
 };
 
 struct xt_stream {
-	bool allocated;				/* relay ports held on both sides */
-	struct xt_port_pair relay[XT_SIDES];	/* our ports, one pair per side */
-	bool peer_known[XT_SIDES];		/* the side's SDP gave a port */
-	struct xt_endpoint peer_rtp[XT_SIDES];	/* where each side receives RTP */
-	struct xt_endpoint peer_rtcp[XT_SIDES]; /* ... and RTCP */
+	bool allocated;				/* relay ports held toward both legs */
+	struct xt_port_pair relay[XT_LEGS];	/* our ports, one pair per leg */
+	bool peer_known[XT_LEGS];		/* the leg's SDP gave a port */
+	struct xt_endpoint peer_rtp[XT_LEGS];	/* where each leg's peer receives RTP */
+	struct xt_endpoint peer_rtcp[XT_LEGS]; /* ... and RTCP */
 	uint32_t clock_hz;			/* RTP clock of the first codec */
 	bool installed;				/* the four paths below are live */
 	struct xt_relay_path paths[4];		/* RTP a->b, RTP b->a, RTCP a->b, b->a */
@@ -42,9 +45,9 @@ struct xt_media_activity {
 	uint64_t last_ns; /* CLOCK_MONOTONIC of the last packet either relayed; 0: none */
 };
 
-/* What each side's signalling told us, apart from the streams. */
-struct xt_side_media {
-	struct xt_endpoint signal; /* where the side's SIP came from; family 0: unknown */
+/* What each leg's signalling told us, apart from the streams. */
+struct xt_leg_media {
+	struct xt_endpoint signal; /* where the leg's SIP came from; family 0: unknown */
 	bool nat;		   /* its SDP address differs from signal: behind NAT */
 	bool latch;		   /* its media latches (symmetric RTP) */
 	bool hold;		   /* its last SDP put the call on hold */
@@ -56,22 +59,25 @@ struct xt_media_session {
 	uint8_t family;
 	unsigned int nstreams;
 	struct xt_stream *streams[XT_MAX_STREAMS]; /* NULL: none at that index (port 0) */
-	struct xt_side_media side[XT_SIDES];
+	int endpoint[XT_LEGS]; /* the endpoint each leg faces (config->endpoint[]) */
+	struct xt_leg_media leg[XT_LEGS];
 	uint64_t changed_ns;	       /* CLOCK_MONOTONIC of the last SDP that changed the media */
 	struct xt_media_activity gone; /* relayed by flows since removed (last_ns: theirs) */
 	/* the o= line we present to each side, and the SDP last sent there */
-	uint64_t origin_id[XT_SIDES];
-	uint64_t origin_version[XT_SIDES];
-	char *last_sdp[XT_SIDES];
+	uint64_t origin_id[XT_LEGS];
+	uint64_t origin_version[XT_LEGS];
+	char *last_sdp[XT_LEGS];
 };
 
-void xt_media_session_init(struct xt_media_session *ms, struct xt_media_env *env, const char *id);
+/* A session between two legs facing endpoint[0] and endpoint[1]. */
+void xt_media_session_init(struct xt_media_session *ms, struct xt_media_env *env, const char *id,
+			   const int endpoint[XT_LEGS]);
 
 /*
- * An SDP body arrived from side `from` (an offer or an answer). Allocates
+ * An SDP body arrived from leg `from` (an offer or an answer). Allocates
  * relay ports for new streams, learns the side's media addresses, installs
  * the flows of every stream whose two ends are now known, and writes the SDP
- * to send to the other side into *out (malloc'd, caller frees).
+ * to send to the other leg into *out (malloc'd, caller frees).
  * Returns 0, or -EBADMSG (malformed SDP: 400), -EINVAL (SDP the relay cannot
  * serve: 488), -ENOSPC (no relay port: 503), with the reason in err.
  */
@@ -79,10 +85,10 @@ int xt_media_session_sdp(struct xt_media_session *ms, int from, const char *sdp,
 			 char **out, char *err, size_t errlen);
 
 /*
- * Where side's signalling comes from (the source address of its SIP
- * messages): decides NAT latching for the side's media, per its config.
+ * Where a leg's signalling comes from (the source address of its SIP
+ * messages): decides NAT latching for the leg's media, per its endpoint.
  */
-void xt_media_session_signal_source(struct xt_media_session *ms, int side,
+void xt_media_session_signal_source(struct xt_media_session *ms, int leg,
 				    const struct xt_endpoint *source);
 
 /* A saved negotiation state, to go back to when an offer is rejected (RFC 3264 8). */
@@ -90,18 +96,18 @@ struct xt_media_checkpoint {
 	uint8_t family;
 	unsigned int nstreams;
 	struct {
-		bool allocated, peer_known[XT_SIDES];
-		struct xt_endpoint peer_rtp[XT_SIDES], peer_rtcp[XT_SIDES];
+		bool allocated, peer_known[XT_LEGS];
+		struct xt_endpoint peer_rtp[XT_LEGS], peer_rtcp[XT_LEGS];
 		uint32_t clock_hz;
 	} streams[XT_MAX_STREAMS];
-	struct xt_side_media side[XT_SIDES];
+	struct xt_leg_media leg[XT_LEGS];
 };
 
 void xt_media_session_save(const struct xt_media_session *ms, struct xt_media_checkpoint *cp);
 /* Back to cp: streams added since are freed, flows reinstalled as they were. */
 void xt_media_session_restore(struct xt_media_session *ms, const struct xt_media_checkpoint *cp);
 
-/* Is the call on hold (either side's last SDP: sendonly, inactive or c=0.0.0.0)? */
+/* Is the call on hold (either leg's last SDP: sendonly, inactive or c=0.0.0.0)? */
 bool xt_media_session_on_hold(const struct xt_media_session *ms);
 
 /* Remove every flow and free every port. */

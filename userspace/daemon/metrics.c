@@ -87,13 +87,16 @@ static void render_datapath(FILE *out, const struct xt_dataplane *dp)
 
 struct flow_sums {
 	const struct xt_dataplane *dp;
-	uint64_t packets[XT_SIDES], bytes[XT_SIDES], drops[XT_SIDES];
+	uint64_t packets[XT_ENDPOINTS_MAX], bytes[XT_ENDPOINTS_MAX], drops[XT_ENDPOINTS_MAX];
 };
 
 static int add_flow(const struct xt_flow_entry *entry, void *arg)
 {
 	struct flow_sums *sums = arg;
-	int side = xt_dataplane_side(sums->dp, &entry->local);
+	int side = xt_config_endpoint_of(sums->dp->config, &entry->local);
+
+	if (side < 0)
+		return 0; /* not xtrunkd's: another program's flow in the shared maps */
 
 	sums->packets[side] += entry->flow.packets;
 	sums->bytes[side] += entry->flow.bytes;
@@ -117,7 +120,7 @@ static void render_media(FILE *out, const struct xt_dataplane *dp)
 	} families[] = {
 		{ "xtrunk_media_packets_total",
 		  "Media packets relayed, by path (in XDP or by the userspace relay) and direction "
-		  "(the side they came in on, to the other).",
+		  "(the endpoint they came from, to the one they went to).",
 		  dp->xdp_packets, live.packets, dp->userspace_packets },
 		{ "xtrunk_media_bytes_total",
 		  "Media bytes relayed (IP length in XDP, UDP payload in userspace), by path and "
@@ -125,14 +128,17 @@ static void render_media(FILE *out, const struct xt_dataplane *dp)
 		  dp->xdp_bytes, live.bytes, dp->userspace_bytes },
 		{ "xtrunk_media_source_drops_total",
 		  "Media packets dropped because they did not come from the call's peer, by path "
-		  "and the side they came in on.",
+		  "and the endpoint they came from.",
 		  dp->xdp_drops, live.drops, dp->userspace_drops },
 	};
 
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		family(out, families[i].name, "counter", families[i].help);
-		for (int in = 0; in < XT_SIDES; in++) {
-			const char *from = config->side[in].name, *to = config->side[1 - in].name;
+		for (unsigned int in = 0; in < config->endpoints; in++) {
+			/* until routes exist, media from an endpoint goes to its default route */
+			int route = xt_config_route(config, (int)in);
+			const char *from = config->endpoint[in].name;
+			const char *to = route >= 0 ? config->endpoint[route].name : "none";
 
 			fprintf(out, "%s{path=\"xdp\",direction=\"%s_to_%s\"} %llu\n",
 				families[i].name, from, to,
@@ -148,14 +154,14 @@ static void render_media(FILE *out, const struct xt_dataplane *dp)
 
 static void render_ports(FILE *out, const struct xt_metrics_sources *src)
 {
-	family(out, "xtrunk_relay_ports", "gauge", "Relay ports per side, in use or free.");
-	for (int side = 0; side < XT_SIDES; side++) {
+	family(out, "xtrunk_relay_ports", "gauge", "Relay ports per endpoint, in use or free.");
+	for (unsigned int side = 0; side < src->config->endpoints; side++) {
 		const struct xt_port_pool *pool = &src->media->pools[side];
 
 		fprintf(out, "xtrunk_relay_ports{side=\"%s\",state=\"used\"} %u\n",
-			src->config->side[side].name, 2 * pool->in_use);
+			src->config->endpoint[side].name, 2 * pool->in_use);
 		fprintf(out, "xtrunk_relay_ports{side=\"%s\",state=\"free\"} %u\n",
-			src->config->side[side].name, 2 * (pool->pairs - pool->in_use));
+			src->config->endpoint[side].name, 2 * (pool->pairs - pool->in_use));
 	}
 }
 
@@ -191,76 +197,76 @@ static void render_sip(FILE *out, const struct xt_b2bua_stats *stats,
 		       const struct xt_config *config)
 {
 	family(out, "xtrunk_sip_requests_total", "counter",
-	       "SIP requests received, by side and method (the stack absorbs ACKs of 2xx).");
-	for (int side = 0; side < XT_SIDES; side++)
+	       "SIP requests received, by endpoint (side) and method (the stack absorbs ACKs of 2xx).");
+	for (unsigned int side = 0; side < config->endpoints; side++)
 		for (int m = 0; m < XT_SIP_METHODS; m++)
 			fprintf(out, "xtrunk_sip_requests_total{side=\"%s\",method=\"%s\"} %llu\n",
-				config->side[side].name, xt_sip_method_names[m],
+				config->endpoint[side].name, xt_sip_method_names[m],
 				(unsigned long long)stats->sip_requests[side][m]);
 	family(out, "xtrunk_sip_responses_total", "counter",
-	       "SIP responses received to the relay's requests, by side, class and code (a code "
+	       "SIP responses received to the relay's requests, by endpoint, class and code (a code "
 	       "appears once seen).");
-	for (int side = 0; side < XT_SIDES; side++)
+	for (unsigned int side = 0; side < config->endpoints; side++)
 		for (int code = 100; code <= 699; code++)
 			if (stats->sip_response_codes[side][code - 100])
 				fprintf(out,
 					"xtrunk_sip_responses_total{side=\"%s\",class=\"%dxx\","
 					"code=\"%d\"} %llu\n",
-					config->side[side].name, code / 100, code,
+					config->endpoint[side].name, code / 100, code,
 					(unsigned long long)
 						stats->sip_response_codes[side][code - 100]);
 	family(out, "xtrunk_sip_malformed_total", "counter",
-	       "SIP messages the relay could not parse, by side: answered 400 when they can be, "
+	       "SIP messages the relay could not parse, by endpoint: answered 400 when they can be, "
 	       "dropped when there is nothing to answer to (no request line, no Via).");
-	for (int side = 0; side < XT_SIDES; side++)
+	for (unsigned int side = 0; side < config->endpoints; side++)
 		fprintf(out, "xtrunk_sip_malformed_total{side=\"%s\"} %llu\n",
-			config->side[side].name, (unsigned long long)stats->sip_malformed[side]);
+			config->endpoint[side].name, (unsigned long long)stats->sip_malformed[side]);
 }
 
-/* Admission: channels per side and the SIP requests refused, by side and reason. */
+/* Admission: channels per endpoint and the SIP requests refused, by endpoint and reason. */
 static void render_admission(FILE *out, const struct xt_b2bua_stats *stats,
 			     const struct xt_config *config)
 {
 	const struct xt_admission_stats *adm = &stats->admission;
 
 	family(out, "xtrunk_channels_active", "gauge",
-	       "Calls in progress through each side (a call holds one on both sides).");
-	for (int side = 0; side < XT_SIDES; side++)
-		fprintf(out, "xtrunk_channels_active{side=\"%s\"} %u\n", config->side[side].name,
+	       "Calls in progress through each endpoint (a call holds one on both of its endpoints).");
+	for (unsigned int side = 0; side < config->endpoints; side++)
+		fprintf(out, "xtrunk_channels_active{side=\"%s\"} %u\n", config->endpoint[side].name,
 			stats->channels_active[side]);
 	family(out, "xtrunk_channels_limit", "gauge",
-	       "Most calls each side carries at once (channels); 0: no limit.");
-	for (int side = 0; side < XT_SIDES; side++)
-		fprintf(out, "xtrunk_channels_limit{side=\"%s\"} %u\n", config->side[side].name,
-			config->side[side].channels);
+	       "Most calls each endpoint carries at once (channels); 0: no limit.");
+	for (unsigned int side = 0; side < config->endpoints; side++)
+		fprintf(out, "xtrunk_channels_limit{side=\"%s\"} %u\n", config->endpoint[side].name,
+			config->endpoint[side].channels);
 	family(out, "xtrunk_sip_requests_dropped_total", "counter",
-	       "SIP requests dropped unanswered, by side and reason (acl: source outside the "
+	       "SIP requests dropped unanswered, by endpoint and reason (acl: source outside the "
 	       "allowed networks with deny = drop; rate: source over sip_rate).");
-	for (int side = 0; side < XT_SIDES; side++)
+	for (unsigned int side = 0; side < config->endpoints; side++)
 		for (int r = XT_REFUSED_ACL; r <= XT_REFUSED_RATE; r++)
 			fprintf(out,
 				"xtrunk_sip_requests_dropped_total{side=\"%s\",reason=\"%s\"} "
 				"%llu\n",
-				config->side[side].name, xt_refusal_names[r],
+				config->endpoint[side].name, xt_refusal_names[r],
 				(unsigned long long)adm->dropped[side][r]);
 	family(out, "xtrunk_sip_requests_rejected_total", "counter",
-	       "SIP requests refused with an answer, by side and reason (acl: 403, "
+	       "SIP requests refused with an answer, by endpoint and reason (acl: 403, "
 	       "channel_limit: 503 to an INVITE).");
-	for (int side = 0; side < XT_SIDES; side++)
+	for (unsigned int side = 0; side < config->endpoints; side++)
 		for (int r = 0; r < XT_REFUSALS; r++) {
 			if (r == XT_REFUSED_RATE)
 				continue; /* over the rate is never answered */
 			fprintf(out,
 				"xtrunk_sip_requests_rejected_total{side=\"%s\",reason=\"%s\"} "
 				"%llu\n",
-				config->side[side].name, xt_refusal_names[r],
+				config->endpoint[side].name, xt_refusal_names[r],
 				(unsigned long long)adm->rejected[side][r]);
 		}
 	family(out, "xtrunk_sip_rate_sources", "gauge",
-	       "Source addresses the SIP rate limit tracks per side (bounded; the least "
+	       "Source addresses the SIP rate limit tracks per endpoint (bounded; the least "
 	       "recently seen is forgotten first).");
-	for (int side = 0; side < XT_SIDES; side++)
-		fprintf(out, "xtrunk_sip_rate_sources{side=\"%s\"} %u\n", config->side[side].name,
+	for (unsigned int side = 0; side < config->endpoints; side++)
+		fprintf(out, "xtrunk_sip_rate_sources{side=\"%s\"} %u\n", config->endpoint[side].name,
 			adm->rate_sources[side]);
 }
 
@@ -298,19 +304,19 @@ static void render_build(FILE *out, const struct xt_metrics_sources *src)
 	fprintf(out, "xtrunk_build_info{version=\"%s\"} 1\n", XTRUNK_VERSION);
 	family(out, "xtrunk_xdp_attached", "gauge",
 	       "1 for each interface the XDP program is attached to, with its mode.");
-	for (int side = 0; side < XT_SIDES; side++) {
+	for (unsigned int side = 0; side < src->config->endpoints; side++) {
 		const char *mode = !src->dp->xdp		  ? "off" :
 				   src->config->xdp == XT_XDP_SKB ? "skb" :
 								    "native";
 
 		fprintf(out, "xtrunk_xdp_attached{interface=\"%s\",side=\"%s\",mode=\"%s\"} %d\n",
-			src->config->side[side].interface, src->config->side[side].name, mode,
+			src->config->endpoint[side].interface, src->config->endpoint[side].name, mode,
 			src->dp->xdp ? 1 : 0);
 	}
 }
 
 /*
- * Per side interface: whether XDP may transmit to it, and the frames the
+ * Per endpoint interface: whether XDP may transmit to it, and the frames the
  * kernel failed to transmit after the relay's verdict (which the verdict
  * counters count as relayed).
  */
@@ -318,11 +324,11 @@ static void render_xmit(FILE *out, const struct xt_metrics_sources *src)
 {
 	static const char *const reasons[] = { "redirect_drop", "tx_drop", "redirect_error" };
 	const struct xt_dataplane *dp = src->dp;
-	struct xt_iface_xmit x[XT_SIDES];
-	bool egress[XT_SIDES];
+	struct xt_iface_xmit x[XT_ENDPOINTS_MAX];
+	bool egress[XT_ENDPOINTS_MAX];
 
-	for (int side = 0; side < XT_SIDES; side++) {
-		__u32 key = if_nametoindex(src->config->side[side].interface), port;
+	for (unsigned int side = 0; side < src->config->endpoints; side++) {
+		__u32 key = if_nametoindex(src->config->endpoint[side].interface), port;
 
 		memset(&x[side], 0, sizeof(x[side]));
 		egress[side] = false;
@@ -335,15 +341,15 @@ static void render_xmit(FILE *out, const struct xt_metrics_sources *src)
 	family(out, "xtrunk_xdp_egress", "gauge",
 	       "1 when XDP may transmit frames to the interface; 0 when not (a veth whose peer "
 	       "has no NAPI: media to it is relayed in userspace) or XDP is off.");
-	for (int side = 0; side < XT_SIDES; side++)
+	for (unsigned int side = 0; side < src->config->endpoints; side++)
 		fprintf(out, "xtrunk_xdp_egress{interface=\"%s\",side=\"%s\"} %d\n",
-			src->config->side[side].interface, src->config->side[side].name,
+			src->config->endpoint[side].interface, src->config->endpoint[side].name,
 			egress[side] ? 1 : 0);
 	family(out, "xtrunk_xdp_xmit_errors_total", "counter",
 	       "Frames the kernel failed to transmit after XDP_TX or redirect, by interface and "
 	       "reason (refused by the device it was redirected or sent back to, or a failed "
 	       "redirect from it).");
-	for (int side = 0; side < XT_SIDES; side++) {
+	for (unsigned int side = 0; side < src->config->endpoints; side++) {
 		const __u64 counts[] = { x[side].redirect_drops, x[side].tx_drops,
 					 x[side].redirect_errors };
 
@@ -351,7 +357,7 @@ static void render_xmit(FILE *out, const struct xt_metrics_sources *src)
 			fprintf(out,
 				"xtrunk_xdp_xmit_errors_total{interface=\"%s\",side=\"%s\","
 				"reason=\"%s\"} %llu\n",
-				src->config->side[side].interface, src->config->side[side].name,
+				src->config->endpoint[side].interface, src->config->endpoint[side].name,
 				reasons[r], (unsigned long long)counts[r]);
 	}
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The adapter between sofia-sip's nta and the call core: the agents on both
- * sides, messages nta matched to nothing, the once-a-second tick, stats and
+ * The adapter between sofia-sip's nta and the call core: an agent per
+ * endpoint, messages nta matched to nothing, the once-a-second tick, stats and
  * the control interface. New calls, responses, in-dialog requests and
  * admission live in the b2bua_*.c files; a call's life in call.c.
  */
@@ -29,11 +29,11 @@ static void host_text(const struct xt_endpoint *ep, char *buf, size_t len)
 }
 
 /*
- * Tell the media session where a side's SIP came from (the packet's source,
+ * Tell the media session where a leg's SIP came from (the packet's source,
  * never Via or Contact): NAT detection and latching depend on it. Consumes
  * the message reference nta_*_get*() returned.
  */
-void b2bua_note_source(struct xt_call *call, int side, msg_t *msg)
+void b2bua_note_source(struct xt_call *call, int leg, msg_t *msg)
 {
 	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
 	struct sockaddr_storage ss;
@@ -44,7 +44,7 @@ void b2bua_note_source(struct xt_call *call, int side, msg_t *msg)
 		memset(&ss, 0, sizeof(ss));
 		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
 		xt_endpoint_from_sockaddr(&ss, &ep);
-		xt_media_session_signal_source(&call->media, side, &ep);
+		xt_media_session_signal_source(&call->media, leg, &ep);
 	}
 	if (msg)
 		msg_destroy(msg);
@@ -56,7 +56,7 @@ const double xt_mos_bounds[XT_MOS_BUCKETS] = { 1.0, 2.0, 3.0, 3.5, 4.0, 4.2, 4.4
 const double xt_jitter_bounds_ms[XT_JITTER_BUCKETS] = { 1, 2, 5, 10, 20, 50, 100 };
 const double xt_jitter_bounds_s[XT_JITTER_BUCKETS] = { 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1 };
 
-void b2bua_count_request(struct xt_b2bua *b2b, int side, sip_t const *sip)
+void b2bua_count_request(struct xt_b2bua *b2b, int endpoint, sip_t const *sip)
 {
 	static const sip_method_t methods[XT_SIP_OTHER] = { sip_method_invite,	sip_method_ack,
 							    sip_method_bye,	sip_method_cancel,
@@ -67,23 +67,23 @@ void b2bua_count_request(struct xt_b2bua *b2b, int side, sip_t const *sip)
 	for (i = 0; i < XT_SIP_OTHER; i++)
 		if (sip->sip_request->rq_method == methods[i])
 			break;
-	b2b->stats.sip_requests[side][i]++;
+	b2b->stats.sip_requests[endpoint][i]++;
 }
 
-void b2bua_count_response(struct xt_b2bua *b2b, int side, sip_t const *sip)
+void b2bua_count_response(struct xt_b2bua *b2b, int endpoint, sip_t const *sip)
 {
 	int code = sip ? (int)sip->sip_status->st_status : 0;
 
 	if (code >= 100 && code <= 699) {
-		b2b->stats.sip_responses[side][code / 100]++;
-		b2b->stats.sip_response_codes[side][code - 100]++;
+		b2b->stats.sip_responses[endpoint][code / 100]++;
+		b2b->stats.sip_response_codes[endpoint][code - 100]++;
 	}
 }
 
 /* ---- SDP through the media session ---- */
 
 /*
- * Rewrite the body of a message from side `from` for the other side.
+ * Rewrite the body of a message from leg `from` for the other leg.
  * Returns 0 (no body, or *sdp set), or the SIP status to answer with.
  */
 int b2bua_rewrite_body(struct xt_call *call, int from, sip_t const *sip, char **sdp)
@@ -97,14 +97,15 @@ int b2bua_rewrite_body(struct xt_call *call, int from, sip_t const *sip, char **
 	if (sip->sip_content_type && sip->sip_content_type->c_type &&
 	    strcasecmp(sip->sip_content_type->c_type, SDP_TYPE)) {
 		pr_info("call %s: body of type %s from %s not relayed\n", call->id,
-			sip->sip_content_type->c_type, call->b2b->config->side[from].name);
+			sip->sip_content_type->c_type, call_endpoint_config(call, from)->name);
 		return 415;
 	}
 	rc = xt_media_session_sdp(&call->media, from, sip->sip_payload->pl_data,
 				  sip->sip_payload->pl_len, sdp, err, sizeof(err));
 	if (rc == 0)
 		return 0;
-	pr_warn("call %s: SDP from %s: %s\n", call->id, call->b2b->config->side[from].name, err);
+	pr_warn("call %s: SDP from %s: %s\n", call->id, call_endpoint_config(call, from)->name,
+		err);
 	return rc == -EBADMSG ? 400 : rc == -ENOSPC ? 503 : 488;
 }
 
@@ -119,10 +120,11 @@ int b2bua_rewrite_body(struct xt_call *call, int from, sip_t const *sip, char **
  */
 static int stray_message(struct xt_b2bua *b2b, nta_agent_t *agent, msg_t *msg, sip_t *sip)
 {
-	int side = agent == b2b->agent[XT_SIDE_TRUNK] ? XT_SIDE_TRUNK : XT_SIDE_PBX;
 	nta_incoming_t *irq;
-	int status;
+	int side = 0, status;
 
+	while (side + 1 < (int)b2b->config->endpoints && b2b->agent[side] != agent)
+		side++;
 	if (!sip || !sip->sip_request) {
 		nta_msg_discard(agent, msg); /* a stray response: ours to free */
 		return 0;
@@ -160,13 +162,13 @@ static int stray_message(struct xt_b2bua *b2b, nta_agent_t *agent, msg_t *msg, s
  */
 #define SIP_RCVBUF (8 * 1024 * 1024)
 
-static void enlarge_receive_buffer(const struct xt_endpoint *sip, const char *side)
+static void enlarge_receive_buffer(const struct xt_endpoint *sip, const char *endpoint)
 {
 	int fd = xt_udp_socket_find(sip), size = SIP_RCVBUF;
 
 	if (fd < 0 || (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) &&
 		       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size))))
-		pr_info("side %s: SIP receive buffer left at its default\n", side);
+		pr_info("endpoint %s: SIP receive buffer left at its default\n", endpoint);
 }
 
 /*
@@ -176,7 +178,7 @@ static void enlarge_receive_buffer(const struct xt_endpoint *sip, const char *si
  * each one (found by make fuzz); binary junk has nothing to answer to anyway.
  * A classic BPF filter on the socket drops the rest in the kernel.
  */
-static void only_sip_datagrams(const struct xt_endpoint *sip, const char *side)
+static void only_sip_datagrams(const struct xt_endpoint *sip, const char *endpoint)
 {
 	struct sock_filter code[] = {
 		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 8), /* the first byte after the UDP header */
@@ -191,7 +193,8 @@ static void only_sip_datagrams(const struct xt_endpoint *sip, const char *side)
 	int fd = xt_udp_socket_find(sip);
 
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)))
-		pr_warn("side %s: cannot filter what is not SIP from the SIP socket\n", side);
+		pr_warn("endpoint %s: cannot filter what is not SIP from the SIP socket\n",
+			endpoint);
 }
 
 struct xt_b2bua *xt_b2bua_create(su_root_t *root, const struct xt_config *config,
@@ -214,8 +217,8 @@ struct xt_b2bua *xt_b2bua_create(su_root_t *root, const struct xt_config *config
 	b2b->root = root;
 	b2b->config = config;
 	b2b->media = media;
-	for (int side = 0; side < XT_SIDES; side++) {
-		const struct xt_side_config *sc = &config->side[side];
+	for (unsigned int side = 0; side < config->endpoints; side++) {
+		const struct xt_endpoint_config *sc = &config->endpoint[side];
 		char url[96], contact[160];
 
 		host_text(&sc->sip, b2b->host[side], sizeof(b2b->host[side]));
@@ -225,7 +228,7 @@ struct xt_b2bua *xt_b2bua_create(su_root_t *root, const struct xt_config *config
 						    NTATAG_UA(1), NTATAG_UDP_MTU(65535),
 						    NTATAG_SERVER_RPORT(1), TAG_END());
 		if (!b2b->agent[side]) {
-			snprintf(err, errlen, "side %s: cannot listen for SIP on %s: %s", sc->name,
+			snprintf(err, errlen, "endpoint %s: cannot listen for SIP on %s: %s", sc->name,
 				 b2b->host[side], strerror(errno));
 			xt_b2bua_destroy(b2b);
 			return NULL;
@@ -235,12 +238,12 @@ struct xt_b2bua *xt_b2bua_create(su_root_t *root, const struct xt_config *config
 		snprintf(contact, sizeof(contact), "<sip:xtrunk@%s>", b2b->host[side]);
 		b2b->contact[side] = sip_contact_make(b2b->home, contact);
 		if (!b2b->contact[side]) {
-			snprintf(err, errlen, "side %s: out of memory", sc->name);
+			snprintf(err, errlen, "endpoint %s: out of memory", sc->name);
 			xt_b2bua_destroy(b2b);
 			return NULL;
 		}
-		pr_info("side %s: SIP on %s, peer %s\n", sc->name, b2b->host[side],
-			b2b->peer_host[side]);
+		pr_info("%s %s: SIP on %s, peer %s\n", xt_endpoint_kind_names[sc->kind], sc->name,
+			b2b->host[side], b2b->peer_host[side]);
 	}
 	return b2b;
 }
@@ -251,9 +254,9 @@ void xt_b2bua_destroy(struct xt_b2bua *b2b)
 		return;
 	while (b2b->calls)
 		xt_call_end(b2b->calls, XT_CALL_END_SHUTDOWN, 0, NULL);
-	for (int side = 0; side < XT_SIDES; side++) {
-		if (b2b->agent[side])
-			nta_agent_destroy(b2b->agent[side]);
+	for (unsigned int e = 0; e < b2b->config->endpoints; e++) {
+		if (b2b->agent[e])
+			nta_agent_destroy(b2b->agent[e]);
 	}
 	xt_admission_destroy(b2b->admission);
 	su_home_deinit(b2b->home);
@@ -264,11 +267,11 @@ void xt_b2bua_get_stats(const struct xt_b2bua *b2b, struct xt_b2bua_stats *stats
 {
 	*stats = b2b->stats;
 	xt_admission_get_stats(b2b->admission, &stats->admission);
-	for (int side = 0; side < XT_SIDES; side++) {
+	for (unsigned int e = 0; e < b2b->config->endpoints; e++) {
 		usize_t bad = 0;
 
-		nta_agent_get_stats(b2b->agent[side], NTATAG_S_BAD_MESSAGE_REF(bad), TAG_END());
-		stats->sip_malformed[side] = bad;
+		nta_agent_get_stats(b2b->agent[e], NTATAG_S_BAD_MESSAGE_REF(bad), TAG_END());
+		stats->sip_malformed[e] = bad;
 	}
 }
 
@@ -332,8 +335,8 @@ static void leg_info(const struct xt_call *call, int side, struct xt_call_leg_in
 	sip_replaces_t *rp;
 
 	memset(leg, 0, sizeof(*leg));
-	leg->side = call->b2b->config->side[side].name;
-	leg->peer = call->b2b->peer_host[side];
+	leg->side = call_endpoint_config(call, side)->name;
+	leg->peer = call->b2b->peer_host[call_endpoint(call, side)];
 	leg->caller = side == call->in;
 	if (!call->leg[side])
 		return;
@@ -359,8 +362,8 @@ static void call_info(struct xt_call *call, struct xt_call_info *info)
 	info->state = call_state_name(call);
 	info->started_ns = call->started_ns;
 	info->answered_ns = xt_call_answered(call) ? call->answered_ns : 0;
-	for (int side = 0; side < XT_SIDES; side++)
-		leg_info(call, side, &info->legs[side]);
+	for (int leg = 0; leg < XT_LEGS; leg++)
+		leg_info(call, leg, &info->legs[leg]);
 	info->media = call->media_ended ? NULL : &call->media;
 }
 
@@ -407,7 +410,7 @@ int xt_b2bua_terminate(struct xt_b2bua *b2b, const char *id)
 	return 0;
 }
 
-const char *xt_b2bua_peer(const struct xt_b2bua *b2b, int side)
+const char *xt_b2bua_peer(const struct xt_b2bua *b2b, int endpoint)
 {
-	return b2b->peer_host[side];
+	return b2b->peer_host[endpoint];
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The SIP back-to-back user agent on sofia-sip's nta layer: one agent per
- * side (PBX, trunk). A call from one side becomes a new call on the other,
- * with its own Call-ID, tags, Via and Contact: neither side sees the other's
- * topology. Media goes through a media session.
+ * endpoint (each PBX, each trunk). A call from one endpoint becomes a new
+ * call to another, with its own Call-ID, tags, Via and Contact: neither sees
+ * the other's topology. Media goes through a media session.
  */
 #ifndef XTRUNKD_SIP_B2BUA_H
 #define XTRUNKD_SIP_B2BUA_H
@@ -51,21 +51,22 @@ struct xt_b2bua_stats {
 	uint64_t calls_started, calls_answered, calls_failed, calls_cancelled, calls_timeout;
 	uint64_t calls_busy; /* 486 Busy Here, 600 Busy Everywhere (not in calls_failed) */
 	unsigned int calls_active;
-	unsigned int channels_active[XT_SIDES];		 /* calls in progress through each side */
-	uint64_t calls_rejected_limit;			 /* 503: a side's channel limit reached */
-	uint64_t calls_rejected_acl;			 /* 403 or dropped: source outside allow */
-	uint64_t sip_requests[XT_SIDES][XT_SIP_METHODS]; /* received, by side and method */
-	uint64_t sip_responses[XT_SIDES][7];		 /* received, by side and class 1xx-6xx */
-	uint64_t sip_response_codes[XT_SIDES][600];	 /* ... and by code (index: code - 100) */
+	/* everything by endpoint is indexed as config->endpoint[] */
+	unsigned int channels_active[XT_ENDPOINTS_MAX]; /* calls in progress through each */
+	uint64_t calls_rejected_limit;			/* 503: an endpoint's channel limit reached */
+	uint64_t calls_rejected_acl;			/* 403 or dropped: source outside allow */
+	uint64_t sip_requests[XT_ENDPOINTS_MAX][XT_SIP_METHODS]; /* received, by method */
+	uint64_t sip_responses[XT_ENDPOINTS_MAX][7];		 /* ... by class 1xx-6xx */
+	uint64_t sip_response_codes[XT_ENDPOINTS_MAX][600];	 /* ... by code (index: code - 100) */
 	/* messages the SIP stack could not parse: 400 when it can answer, else dropped */
-	uint64_t sip_malformed[XT_SIDES];
+	uint64_t sip_malformed[XT_ENDPOINTS_MAX];
 	struct xt_quality_stats quality;
-	/* SIP requests refused, by side and reason */
+	/* SIP requests refused, by endpoint and reason */
 	struct xt_admission_stats admission;
 	uint64_t calls_terminated; /* hung up through the control socket */
 };
 
-/* Listen for SIP on both sides. Returns NULL with err set on failure. */
+/* Listen for SIP from every endpoint. Returns NULL with err set on failure. */
 struct xt_b2bua *xt_b2bua_create(su_root_t *root, const struct xt_config *config,
 				 struct xt_media_env *media, char *err, size_t errlen);
 /* Hang up every call (BYE, CANCEL or 503), free their media, stop listening. */
@@ -81,9 +82,9 @@ void xt_b2bua_get_stats(const struct xt_b2bua *b2b, struct xt_b2bua_stats *stats
 /* ---- control interface (the control socket: xtrunkctl call ...) ---- */
 
 struct xt_call_leg_info {
-	const char *side;  /* the side's name */
-	const char *peer;  /* the side's SIP peer, host:port */
-	bool caller;	   /* this side placed the call */
+	const char *side;  /* the name of the endpoint the leg faces */
+	const char *peer;  /* the endpoint's SIP peer, host:port */
+	bool caller;	   /* this leg placed the call */
 	char call_id[256]; /* the leg's own dialog: Call-ID and tags; "" unknown yet */
 	char local_tag[128];
 	char remote_tag[128];
@@ -93,7 +94,7 @@ struct xt_call_info {
 	const char *id;
 	const char *state;		  /* inviting, early, confirmed, ending */
 	uint64_t started_ns, answered_ns; /* CLOCK_MONOTONIC; answered_ns 0: not answered */
-	struct xt_call_leg_info legs[XT_SIDES];
+	struct xt_call_leg_info legs[XT_LEGS];
 	struct xt_media_session *media; /* NULL once the media is let go */
 };
 
@@ -108,7 +109,7 @@ unsigned int xt_b2bua_foreach_call(struct xt_b2bua *b2b, const char *id, xt_call
  * -EALREADY: it is ending already.
  */
 int xt_b2bua_terminate(struct xt_b2bua *b2b, const char *id);
-/* The SIP peer (host:port) of a side. */
-const char *xt_b2bua_peer(const struct xt_b2bua *b2b, int side);
+/* The SIP peer (host:port) of an endpoint. */
+const char *xt_b2bua_peer(const struct xt_b2bua *b2b, int endpoint);
 
 #endif

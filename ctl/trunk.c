@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* xtrunkctl trunk { list | show }: each side's channels in use and their limit, from xtrunkd. */
+/* xtrunkctl trunk { list | show }: each endpoint's channels in use and their limit, from xtrunkd. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,7 +66,7 @@ static int do_show(int argc, char **argv)
 
 	REQ_ARGS(1);
 	if (argc > 1)
-		return p_err("unexpected '%s' after the side", argv[1]);
+		return p_err("unexpected '%s' after the endpoint name", argv[1]);
 	if (control_request("trunk show", "side", argv[0], &reply, &result))
 		return -1;
 	if (json_output) {
@@ -82,9 +82,9 @@ static int do_show(int argc, char **argv)
 }
 
 const struct cmd trunk_cmds[] = {
-	{ "list", do_list, NULL, "each side's calls in progress (channels) and its limit" },
-	{ "show", do_show, "SIDE",
-	  "one side (pbx or trunk): channels, limit, SIP requests and responses" },
+	{ "list", do_list, NULL, "each endpoint's calls in progress (channels) and its limit" },
+	{ "show", do_show, "NAME",
+	  "one endpoint, by name: channels, limit, SIP requests and responses" },
 	{ 0 }
 };
 

@@ -61,29 +61,42 @@ static void defaults(void)
 	       "config: built-in values are the demo lab's", NULL);
 }
 
-/* etc/xtrunkd.conf is the table's own output, and reads back as the defaults. */
-static void template(void)
+/* path holds what write writes; returns the written text (malloc'd) */
+static char *generated_matches(void (*write)(FILE *), const char *path, const char *what)
 {
-	static struct xt_config a, b;
-	char *text = NULL, *file = NULL, err[512];
+	char *text = NULL, *file = NULL;
 	size_t len = 0, flen = 0;
-	FILE *out = open_memstream(&text, &len), *f = fopen("etc/xtrunkd.conf", "r");
+	FILE *out = open_memstream(&text, &len), *f = fopen(path, "r");
 
-	xt_config_write_template(out);
+	write(out);
 	fclose(out);
 	if (f) {
 		file = calloc(1, 65536);
 		flen = fread(file, 1, 65535, f);
 		fclose(f);
 	}
-	expect(file && flen == len && !memcmp(file, text, len),
-	       "config: etc/xtrunkd.conf is what xtrunkd --config-template writes (regenerate it)",
-	       file ? NULL : "cannot read etc/xtrunkd.conf (run from the source tree)");
+	expect(file && flen == len && !memcmp(file, text, len), what,
+	       file ? NULL : "cannot read it (run from the source tree)");
+	free(file);
+	return text;
+}
+
+/* etc/xtrunkd.conf and xtrunkd.conf(5) are the table's own output; the file reads back as the defaults. */
+static void template(void)
+{
+	static struct xt_config a, b;
+	char err[512], *text;
+
+	free(generated_matches(xt_config_write_man, "doc/xtrunkd.conf.5",
+			       "config: doc/xtrunkd.conf.5 is what xtrunkd --config-man writes "
+			       "(regenerate it)"));
+	text = generated_matches(xt_config_write_template, "etc/xtrunkd.conf",
+				 "config: etc/xtrunkd.conf is what xtrunkd --config-template writes "
+				 "(regenerate it)");
 	xt_config_defaults(&a);
 	expect(load_text(text, &b, err, sizeof(err)) == 0 && !memcmp(&a, &b, sizeof(a)),
 	       "config: the template reads back as exactly the built-in configuration", err);
 	free(text);
-	free(file);
 }
 
 static void legacy_sides(void)

@@ -145,11 +145,12 @@ static void invite_answered(struct xt_call *call, nta_outgoing_t *orq, sip_t con
 							     .side = call->out,
 							     .cseq = sip->sip_cseq->cs_seq,
 							     .irq = call->invite_irq };
-	} else {
-		nta_incoming_destroy(call->invite_irq);
-		call->invite_irq = NULL;
 	}
-	/* the INVITE stays, for its 2xx retransmissions and other branches' 2xx */
+	/*
+	 * The caller's INVITE stays until its ACK (b2bua_invite_ack_cancel:
+	 * the call is CONFIRMED, or ended when nta's timer H says no ACK came);
+	 * ours stays for its 2xx retransmissions and other branches' 2xx.
+	 */
 	xt_call_event(call, XT_CALL_EV_ANSWER);
 	call->answered_ns = xt_monotonic_ns();
 	b2b->stats.calls_answered++;
@@ -215,8 +216,23 @@ int b2bua_invite_ack_cancel(struct xt_call *call, nta_incoming_t *irq, sip_t con
 	struct xt_pending_ack *pa = &call->pending_ack;
 
 	if (!sip || sip->sip_request->rq_method == sip_method_ack) {
+		bool pending = pa->waiting && pa->irq == irq;
+
+		/* the ACK comes from the leg that sent the INVITE */
 		if (sip)
-			b2bua_count_request(call->b2b, call_endpoint(call, 1 - pa->side), sip);
+			b2bua_count_request(call->b2b,
+					    call_endpoint(call, pending ? 1 - pa->side : call->in),
+					    sip);
+		/* the ACK of our 2xx, or nta's timer H without one (sip NULL) */
+		if (!pending && irq == call->invite_irq && xt_call_answered(call)) {
+			nta_incoming_destroy(irq);
+			call->invite_irq = NULL;
+			if (!sip)
+				xt_call_end(call, XT_CALL_END_NO_ACK, 0, NULL);
+			else
+				xt_call_event(call, XT_CALL_EV_ACK);
+			return 0;
+		}
 		/* the ACK of our 2xx brings the answer when the offer was in the 2xx */
 		if (pa->waiting && pa->irq == irq && complete_pending_ack(call, 1 - pa->side, sip))
 			xt_call_event(call, XT_CALL_EV_ACK);

@@ -137,8 +137,9 @@ static const struct end_rule {
 	bool cancel;	 /* an INVITE the callee has not answered yet is CANCELled */
 	const char *log; /* "call ID: log" (BYE, CANCEL, REJECTED: end_log() writes theirs) */
 } end_rules[XT_CALL_END_REASONS] = {
-	[XT_CALL_END_BYE_CALLER] = { XT_CALL_EV_BYE, COUNT_NONE, 503 },
-	[XT_CALL_END_BYE_CALLEE] = { XT_CALL_EV_BYE, COUNT_NONE, 503 },
+	/* unanswered (an early dialog's BYE, RFC 3261 15.1.2): 487 and CANCEL */
+	[XT_CALL_END_BYE_CALLER] = { XT_CALL_EV_BYE, COUNT_NONE, 487, false, true },
+	[XT_CALL_END_BYE_CALLEE] = { XT_CALL_EV_BYE, COUNT_NONE, 503, false, true },
 	[XT_CALL_END_CANCEL] = { XT_CALL_EV_CANCEL, COUNT_NONE, 487, false, true },
 	[XT_CALL_END_REJECTED] = { XT_CALL_EV_FAILURE, COUNT_BY_STATUS, 0, true },
 	[XT_CALL_END_LATE_ANSWER] = { XT_CALL_EV_ANSWER, COUNT_NONE, 503 },
@@ -148,6 +149,11 @@ static const struct end_rule {
 				  "the ACK brought no usable SDP answer: hanging up both legs" },
 	[XT_CALL_END_NO_ACK] = { XT_CALL_EV_TIMEOUT, COUNT_FAILED, 503, false, false,
 				 "no ACK to the 2xx: hanging up both legs" },
+	[XT_CALL_END_NO_ANSWER] = { XT_CALL_EV_TIMEOUT, COUNT_TIMEOUT, 408, true, true,
+				    "no answer within ring_timeout: 408 to the caller, CANCEL "
+				    "to the callee" },
+	[XT_CALL_END_CANCEL_TIMEOUT] = { XT_CALL_EV_TIMEOUT, COUNT_NONE, 0, false, false,
+					 "the callee never answered the CANCEL: call forgotten" },
 	[XT_CALL_END_BAD_REANSWER] = { XT_CALL_EV_BAD_SDP, COUNT_FAILED, 503, false, false,
 				       "unusable answer to a new offer: hanging up both legs" },
 	[XT_CALL_END_MEDIA_TIMEOUT] = { XT_CALL_EV_TIMEOUT, COUNT_TIMEOUT, 503, false, false,
@@ -184,10 +190,14 @@ static void end_log(struct xt_call *call, enum xt_call_end_reason reason, int st
 	}
 }
 
+/* A call's result is counted once: by the first end that counts one. */
 static void end_count(struct xt_call *call, enum xt_call_end_reason reason, int status)
 {
 	struct xt_b2bua_stats *stats = &call->b2b->stats;
 
+	if (call->end_counted)
+		return;
+	call->end_counted = end_rules[reason].count != COUNT_NONE;
 	switch (end_rules[reason].count) {
 	case COUNT_NONE:
 		break;
@@ -227,8 +237,8 @@ static void end_answered(struct xt_call *call, enum xt_call_end_reason reason)
 /*
  * The caller has no 2xx: its INVITE gets a final response, ours a CANCEL
  * when the reason says so, and a callee that answered anyway an ACK and BYE.
- * A BYE on either leg is passed on to the other, as it is once answered
- * (issue 13: an early BYE should rather CANCEL the callee and 487 the caller).
+ * A BYE in the early dialog is answered 200 by the adapter; the INVITE it
+ * ends gets 487 and the callee a CANCEL, not a BYE (RFC 3261 15.1.2, 9.1).
  */
 static void end_unanswered(struct xt_call *call, enum xt_call_end_reason reason, int status,
 			   const char *phrase)
@@ -236,16 +246,12 @@ static void end_unanswered(struct xt_call *call, enum xt_call_end_reason reason,
 	const struct end_rule *rule = &end_rules[reason];
 	nta_incoming_t *irq = call->invite_irq;
 
-	if (reason == XT_CALL_END_BYE_CALLER)
-		send_bye(call, call->out);
-	else if (reason == XT_CALL_END_BYE_CALLEE)
-		send_bye(call, call->in);
 	if (reason == XT_CALL_END_LATE_ANSWER && call->invite_orq)
 		xt_call_send_ack(call, call->leg[call->out], call->out,
 				 nta_outgoing_cseq(call->invite_orq), NULL);
 	if (reason == XT_CALL_END_LATE_ANSWER || reason == XT_CALL_END_BAD_ANSWER)
 		send_bye(call, call->out);
-	if (irq && nta_incoming_status(irq) < 200) {
+	if (irq && nta_incoming_status(irq) < 200 && (status || rule->status)) {
 		if (!status) {
 			status = rule->status;
 			phrase = NULL;
@@ -314,6 +320,8 @@ void xt_call_end(struct xt_call *call, enum xt_call_end_reason reason, int statu
 		return;
 	}
 	call->state = next;
+	if (next == XT_CALL_TERMINATING)
+		call->ending_ns = xt_monotonic_ns();
 	end_log(call, reason, status, phrase);
 	end_count(call, reason, status);
 	if (xt_call_state_answered(was))

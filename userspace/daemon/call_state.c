@@ -22,18 +22,19 @@ const char *const xt_call_event_names[XT_CALL_EVENTS] = {
 /*
  * One row per state, one column per event. Where a call ends, TRM means the
  * callee still owes an answer to our INVITE (CANCEL sent); END that nothing
- * is left to wait for. Timer C (RFC 3261 16.6) would be a TIMEOUT in INV and
- * EAR going to TRM; an early BYE that CANCELs is a BYE in INV/EAR going to TRM.
+ * is left to wait for. Timer C (RFC 3261 16.6, ring_timeout) is a TIMEOUT in
+ * INV and EAR going to TRM, as is an early BYE (it CANCELs the callee); a
+ * TIMEOUT in TRM is a callee that never answered the CANCEL (64*T1).
  */
 /* clang-format off */
 static const enum xt_call_state next_state[XT_CALL_STATES][XT_CALL_EVENTS] = {
 	/*        INVITE  18x  2xx  ACK  fail CANCEL BYE  SDP  tmo  term shut err */
 	[NEW] = { INV,    BAD, BAD, BAD, BAD, BAD,   BAD, END, BAD, BAD, END, END },
-	[INV] = { BAD,    EAR, ANS, BAD, END, TRM,   END, END, BAD, TRM, END, BAD },
-	[EAR] = { BAD,    EAR, ANS, BAD, END, TRM,   END, END, BAD, TRM, END, BAD },
+	[INV] = { BAD,    EAR, ANS, BAD, END, TRM,   TRM, END, TRM, TRM, END, BAD },
+	[EAR] = { BAD,    EAR, ANS, BAD, END, TRM,   TRM, END, TRM, TRM, END, BAD },
 	[ANS] = { BAD,    ANS, ANS, CNF, ANS, ANS,   END, END, END, END, END, BAD },
 	[CNF] = { BAD,    CNF, CNF, CNF, CNF, CNF,   END, END, END, END, END, BAD },
-	[TRM] = { BAD,    TRM, END, BAD, END, TRM,   END, BAD, BAD, BAD, END, BAD },
+	[TRM] = { BAD,    TRM, END, BAD, END, TRM,   END, BAD, END, BAD, END, BAD },
 	[END] = { BAD,    BAD, BAD, BAD, BAD, BAD,   BAD, BAD, BAD, BAD, BAD, BAD },
 };
 /* clang-format on */

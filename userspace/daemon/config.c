@@ -3,7 +3,8 @@
  * The configuration from one table of keys: each key's name, type, where it
  * goes, its range or choices, its default and its help. The same table
  * parses and checks a file, fills the built-in defaults and writes
- * etc/xtrunkd.conf (xtrunkd --config-template).
+ * etc/xtrunkd.conf (xtrunkd --config-template) and xtrunkd.conf(5)
+ * (xtrunkd --config-man).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -72,6 +73,10 @@ static const struct config_key keys[] = {
 	  .help = "seconds without media before a call is hung up; on hold" },
 	{ "hold_timeout", RELAY(hold_timeout_s), .type = KEY_UINT, .min = 1, .max = 86400,
 	  .unit = "seconds", .def = "3600" },
+	{ "ring_timeout", RELAY(ring_timeout_s), .type = KEY_UINT, .min = 1, .max = 86400,
+	  .unit = "seconds", .def = "180",
+	  .help = "seconds a call may wait for its answer (INVITE out, ringing or not) before "
+		  "the\ncallee gets CANCEL and the caller 408 Request Timeout (RFC 3261 timer C)" },
 	{ "slots", RELAY(slots), .type = KEY_UINT, .min = 1, .max = XT_MAX_SLOTS,
 	  .unit = "a number", .def = "8",
 	  .help = "relay addresses the flow table has room for (65536 ports each)" },
@@ -868,4 +873,120 @@ void xt_config_write_template(FILE *out)
 		     "# [side pbx] and [side trunk] still read as [pbx pbx] and [trunk trunk].\n");
 	for (size_t b = 0; b < NBUILTINS; b++)
 		write_endpoint(out, &builtins[b], b == 0);
+}
+
+/* ---- xtrunkd.conf(5) ---- */
+
+/* Text for troff: backslashes and dashes escaped, line breaks joined. */
+static void roff(FILE *out, const char *text)
+{
+	bool line_start = true;
+
+	for (const char *p = text; *p; p++) {
+		if (*p == '\n') {
+			fputc(' ', out);
+			continue;
+		}
+		if (line_start && (*p == '.' || *p == '\''))
+			fputs("\\&", out);
+		line_start = false;
+		if (*p == '\\')
+			fputs("\\e", out);
+		else if (*p == '-')
+			fputs("\\-", out);
+		else
+			fputc(*p, out);
+	}
+}
+
+/* What a key's value looks like. */
+static void value_form(FILE *out, const struct config_key *k)
+{
+	static const char *const forms[] = {
+		[KEY_IFNAME] = "IFNAME",
+		[KEY_ADDR4] = "IPv4-ADDRESS",
+		[KEY_ADDR6] = "IPv6-ADDRESS",
+		[KEY_ADDR] = "ADDRESS",
+		[KEY_HOSTPORT] = "IP:PORT | [IPv6]:PORT",
+		[KEY_LISTEN] = "IP:PORT | [IPv6]:PORT | off",
+		[KEY_PATH] = "PATH",
+		[KEY_PATH_OFF] = "PATH | off",
+		[KEY_PORTS] = "LOW-HIGH",
+		[KEY_CIDRS] = "NETWORK[, NETWORK...]",
+	};
+
+	if (k->type == KEY_UINT) {
+		fprintf(out, "%lu..%lu", k->min, k->max);
+		return;
+	}
+	if (k->type == KEY_ENUM) {
+		for (int i = 0; k->choices[i]; i++)
+			fprintf(out, "%s%s", i ? " | " : "", k->choices[i]);
+		return;
+	}
+	roff(out, forms[k->type]);
+}
+
+static void man_keys(FILE *out, enum key_section section)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct config_key *k = &keys[i];
+
+		if (k->section != section)
+			continue;
+		fprintf(out, ".TP\n\\fB%s\\fR = ", k->name);
+		value_form(out, k);
+		fputc('\n', out);
+		if (k->help) {
+			roff(out, k->help);
+			if (k->help[strlen(k->help) - 1] != '.')
+				fputc('.', out);
+		} else {
+			fputs("See the key above.", out);
+		}
+		if (k->def) {
+			fputs(" Default: ", out);
+			roff(out, k->def);
+			fputc('.', out);
+		} else if (k->required) {
+			fputs(" Required in an endpoint of the file's own.", out);
+		}
+		if (k->example) {
+			fputs(" Example: ", out);
+			roff(out, k->example);
+			fputc('.', out);
+		}
+		fputc('\n', out);
+	}
+}
+
+void xt_config_write_man(FILE *out)
+{
+	fputs(".TH XTRUNKD.CONF 5 \"\" \"xtrunk\" \"File Formats\"\n"
+	      ".SH NAME\nxtrunkd.conf \\- configuration of xtrunkd, the XDP media relay for SIP "
+	      "trunks\n"
+	      ".SH SYNOPSIS\n\\fBxtrunkd \\-c\\fR \\fIFILE\\fR\n"
+	      ".SH DESCRIPTION\nAn INI file: a \\fB[relay]\\fR section and one section per "
+	      "endpoint, \\fB[pbx\\fR \\fINAME\\fR\\fB]\\fR for an IP\\-PBX and "
+	      "\\fB[trunk\\fR \\fINAME\\fR\\fB]\\fR for a SIP trunk provider, any number of each "
+	      "(up to 32). Lines are \\fIkey\\fR = \\fIvalue\\fR; lines starting with # or ; are "
+	      "comments. The file is read over the built\\-in configuration (the demo lab's); "
+	      "a file with endpoints of a kind replaces the built\\-in endpoint of that kind. "
+	      "Until routes exist, a call from a PBX goes to the first trunk and a call from "
+	      "a trunk to the first PBX. \\fB[side pbx]\\fR and \\fB[side trunk]\\fR still read, "
+	      "as the endpoints \\fBpbx\\fR and \\fBtrunk\\fR. A bad line stops xtrunkd with "
+	      "FILE:LINE: what is wrong; \\fBxtrunkd \\-\\-check\\-config \\-c\\fR \\fIFILE\\fR "
+	      "only checks.\n"
+	      ".SH [relay] KEYS\n",
+	      out);
+	man_keys(out, IN_RELAY);
+	fputs(".SH ENDPOINT KEYS\nIn \\fB[pbx\\fR \\fINAME\\fR\\fB]\\fR and "
+	      "\\fB[trunk\\fR \\fINAME\\fR\\fB]\\fR; NAME is 1 to 31 letters, digits, '\\-', "
+	      "'_' or '.', and labels the endpoint in logs, xtrunkctl and /metrics.\n",
+	      out);
+	man_keys(out, IN_ENDPOINT);
+	fputs(".SH FILES\n.TP\netc/xtrunkd.conf\nevery key with its built\\-in value, as "
+	      "\\fBxtrunkd \\-\\-config\\-template\\fR writes it\n"
+	      ".SH SEE ALSO\n\\fBxtrunkctl\\fR(8)\n",
+	      out);
 }

@@ -81,6 +81,7 @@ struct xt_config {
 	uint8_t dscp;
 	unsigned int media_timeout_s;
 	unsigned int hold_timeout_s;
+	unsigned int ring_timeout_s; /* timer C: longest ringing before CANCEL and 408 */
 	unsigned int slots;
 	char pin_dir[256];
 	struct xt_endpoint metrics; /* Prometheus /metrics listen address; family 0: off */
@@ -102,6 +103,8 @@ int xt_config_route(const struct xt_config *config, int from);
 
 /* etc/xtrunkd.conf: every key with its help and the built-in value, from the key table. */
 void xt_config_write_template(FILE *out);
+/* doc/xtrunkd.conf.5, the manual page, from the same table. */
+void xt_config_write_man(FILE *out);
 
 /*
  * Read path over the defaults. Returns 0, or -EINVAL with err set to

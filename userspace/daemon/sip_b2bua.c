@@ -275,6 +275,24 @@ void xt_b2bua_get_stats(const struct xt_b2bua *b2b, struct xt_b2bua_stats *stats
 	}
 }
 
+/* 64*T1 (RFC 3261 17): how long a transaction waits for what it is owed. */
+#define T1x64_NS 32000000000ull
+
+/*
+ * A call not answered yet: ringing past ring_timeout (timer C) gets CANCEL
+ * and 408; a CANCEL the callee never answers is given up after 64*T1.
+ */
+static void tick_unanswered(struct xt_b2bua *b2b, struct xt_call *call, uint64_t now)
+{
+	uint64_t ring_timeout = (uint64_t)b2b->config->ring_timeout_s * 1000000000ull;
+
+	if ((call->state == XT_CALL_INVITING || call->state == XT_CALL_EARLY) &&
+	    now - call->started_ns > ring_timeout)
+		xt_call_end(call, XT_CALL_END_NO_ANSWER, 0, NULL);
+	else if (call->state == XT_CALL_TERMINATING && now - call->ending_ns > T1x64_NS)
+		xt_call_end(call, XT_CALL_END_CANCEL_TIMEOUT, 0, NULL);
+}
+
 void xt_b2bua_tick(struct xt_b2bua *b2b)
 {
 	uint64_t now = xt_monotonic_ns();
@@ -288,10 +306,17 @@ void xt_b2bua_tick(struct xt_b2bua *b2b)
 		uint64_t last;
 
 		next = call->next;
-		if (!xt_call_answered(call))
+		if (!xt_call_answered(call)) {
+			tick_unanswered(b2b, call, now);
 			continue;
+		}
+		/* A 2xx the caller never ACKs (RFC 3261 13.3.1.4: timer H): BYE both legs. */
+		if (call->state == XT_CALL_ANSWERED && now - call->answered_ns > T1x64_NS) {
+			xt_call_end(call, XT_CALL_END_NO_ACK, 0, NULL);
+			continue;
+		}
 		/* Other branches' 2xx come within 64*T1 of the first (RFC 3261 13.2.2.4). */
-		if (call->invite_orq && now - call->answered_ns > 32000000000ull) {
+		if (call->invite_orq && now - call->answered_ns > T1x64_NS) {
 			nta_outgoing_destroy(call->invite_orq);
 			call->invite_orq = NULL;
 		}

@@ -73,8 +73,9 @@ struct xt_b2bua *xt_b2bua_create(su_root_t *root, const struct xt_config *config
 void xt_b2bua_destroy(struct xt_b2bua *b2b);
 /*
  * Once a second: end calls whose media has been silent for the configured
- * media timeout (counted from the answer), which also ends calls abandoned
- * before their ACK or BYE.
+ * media timeout (counted from the answer), calls ringing past ring_timeout
+ * (CANCEL, 408), 2xx never ACKed (BYE both legs after 64*T1) and CANCELs
+ * never answered (forgotten after 64*T1).
  */
 void xt_b2bua_tick(struct xt_b2bua *b2b);
 void xt_b2bua_get_stats(const struct xt_b2bua *b2b, struct xt_b2bua_stats *stats);

@@ -34,6 +34,7 @@ static void usage(FILE *out)
 		     "      --check-config    read the configuration, report, and exit\n"
 		     "      --config-template write every key with its help and default "
 		     "(etc/xtrunkd.conf)\n"
+		     "      --config-man      write xtrunkd.conf(5) from the same table\n"
 		     "  -v, --verbose         more logging (twice: debug)\n");
 }
 
@@ -69,7 +70,7 @@ static int on_signal(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *a
 /* What the command line asked for. */
 struct options {
 	const char *config_path;
-	bool use_xdp, check_only, template_only;
+	bool use_xdp, check_only, template_only, man_only;
 	int verbosity;
 };
 
@@ -81,6 +82,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "no-xdp", no_argument, NULL, 'X' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "config-template", no_argument, NULL, 'T' },
+		{ "config-man", no_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -101,6 +103,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'T':
 			o->template_only = true;
+			break;
+		case 'M':
+			o->man_only = true;
 			break;
 		case 'v':
 			o->verbosity++;
@@ -266,8 +271,8 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (o.template_only) {
-		xt_config_write_template(stdout);
+	if (o.template_only || o.man_only) {
+		(o.man_only ? xt_config_write_man : xt_config_write_template)(stdout);
 		return 0;
 	}
 	xt_log_set_level(o.verbosity >= 2 ? XT_LOG_DEBUG : o.verbosity ? XT_LOG_INFO : XT_LOG_WARN);

@@ -100,6 +100,10 @@ $(BUILD)/test_packets: $(BUILD)/tests/pkt/test_packets.o $(BUILD)/libxtrunk.a
 
 # the call state machine is tested without sofia-sip: call_state.c has no dependency
 $(BUILD)/tests/unit/%.o: CFLAGS += -Iuserspace/daemon
+$(BUILD)/tests/unit/%.o: tests/unit/%.c $(SKELS) $(wildcard userspace/lib/*.h userspace/daemon/*.h tests/unit/*.h) bpf/xtrunk_abi.h
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 $(BUILD)/test_unit: $(BUILD)/tests/unit/test_lib.o $(BUILD)/tests/unit/test_call_state.o \
 		$(BUILD)/tests/unit/test_config.o $(BUILD)/userspace/daemon/call_state.o \
 		$(BUILD)/userspace/daemon/config.o $(BUILD)/libxtrunk.a

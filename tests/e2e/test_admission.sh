@@ -12,6 +12,9 @@
 #   3. sip_rate: an OPTIONS flood from one source is mostly dropped unanswered
 #      while a call from the PBX's own address completes with its media.
 #   4. bad values for these keys stop xtrunkd with FILE:LINE: why.
+#   0. (first) secure by default: with no allow, only the side's peer may
+#      send requests (403 to another address); SDP aiming media at loopback,
+#      multicast, link-local, a relay port or media_deny gets 488, counted.
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
 lab_init a adm
@@ -99,6 +102,40 @@ setup() {
 	ip -n "$NS_P" addr add "$OUTSIDER/24" dev eth0
 }
 setup
+
+# === 0. secure by default: only the peer may call, media only where it may go ===
+# latch = off: with NAT latching the SDP's address is replaced by the SIP source's
+if ! restart default.log "media_deny = 10.90.9.0/24
+latch = off" ""; then
+	fail "xtrunkd starts with no allow on either side"
+	sed 's/^/# /' "$XD_LOG"
+	finish_tests admission
+	exit 1
+fi
+uac def-out "$OUTSIDER" 5060 adm_uac_403.xml -m 1
+finished def-out
+check_eq "default: with no allow, an INVITE from $OUTSIDER (not the side's peer) gets 403 Forbidden" \
+	"0 403" "$? $(status_lines def-out | grep -o 403)"
+check_eq "default: counted as an acl refusal on the PBX side; no call started" "1 0" \
+	"$(metric 'xtrunk_sip_requests_rejected_total{side="pbx",reason="acl"}') $(metric 'xtrunk_calls_started_total')"
+# refused_media NAME ADDR PORT REASON: the PBX's INVITE with media at ADDR:PORT gets 488, counted
+refused_media() {
+	uac "$1" "$PBX" 5060 adm_uac_488.xml -m 1 -key media_addr "$2" -mp "$3"
+	finished "$1"
+	check_eq "default: SDP media at $2:$3 ($4) gets 488 Not Acceptable Here" "0 488" \
+		"$? $(status_lines "$1" | grep -o 488)"
+	check_eq "default: ... counted as xtrunk_sdp_media_refused_total{reason=\"$4\"}" "1" \
+		"$(metric "xtrunk_sdp_media_refused_total{side=\"pbx\",reason=\"$4\"}")"
+}
+refused_media media-lo 127.0.0.1 40000 loopback
+refused_media media-mc 224.0.0.1 40000 multicast
+refused_media media-ll 169.254.10.1 40000 link_local
+refused_media media-relay "$RELAY_P" 20000 relay
+refused_media media-deny 10.90.9.5 40000 denied
+check "default: the refused calls left no relay port in use" \
+	metric_is 'xtrunk_relay_ports{side="pbx",state="used"}' 0
+check "default: xtrunkd logs why (the address and the reason)" \
+	grep -q 'media address 127.0.0.1:40000 refused (loopback)' "$XD_LOG"
 
 # === 1. channels: the trunk carries 2 calls at once ===
 if ! restart channels.log "" "channels = 2"; then
@@ -223,7 +260,9 @@ finished drop-uas
 # === 3. sip_rate = 20: a flood from one source, a call from another ===
 RATE=20
 FLOOD=300
-restart rate.log "sip_rate = $RATE" ""
+# the flooder is on the PBX's network, which allow opens (only the peer may send by default)
+restart rate.log "sip_rate = $RATE
+allow = 10.90.1.0/24" ""
 # The call: SIPp's short call with its DTMF burst both ways, from the PBX's address.
 ip netns exec "$NS_T" sipp -sf "$SIP_DIR/uas_short.xml" -i "$TRUNK" -p 5060 -mi "$TRUNK" \
 	-mp 50000 -m 1 -nostdin -timeout 30 -timeout_error >"$WORK/rate-uas.out" 2>&1 &

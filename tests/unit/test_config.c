@@ -187,7 +187,7 @@ static void errors(void)
 		"[relay]\n# comment\ndscp = 99\n", ":3: dscp must be a number from 0 to 63, not '99'");
 	refused("config: an unknown endpoint key lists the keys there are", "[pbx pbx]\nmtu = 1\n",
 		":2: unknown key 'mtu' in an endpoint section (interface, address, address6, "
-		"advertise, ports, sip, peer, latch, channels, allow, deny, sip_rate)");
+		"advertise, ports, sip, peer, latch, channels, allow, media_deny, deny, sip_rate)");
 	refused("config: an unknown section says which there are", "[carrier x y]\n",
 		":1: unknown section [carrier x y] (expected [relay], [pbx NAME] or [trunk "
 		"NAME])");

@@ -109,27 +109,6 @@ void xt_admission_source_text(const struct sockaddr *src, socklen_t srclen, char
 		snprintf(buf, len, "(unknown)");
 }
 
-static bool in_network(const struct xt_cidr *net, uint8_t family, const uint8_t *addr)
-{
-	int full = net->prefix / 8, rest = net->prefix % 8;
-
-	if (net->net.family != family)
-		return false;
-	if (memcmp(net->net.addr, addr, full))
-		return false;
-	return !rest || !((net->net.addr[full] ^ addr[full]) & (uint8_t)(0xff << (8 - rest)));
-}
-
-static bool allowed(const struct xt_endpoint_config *sc, uint8_t family, const uint8_t *addr)
-{
-	if (!sc->allow_count)
-		return true;
-	for (unsigned int i = 0; i < sc->allow_count; i++)
-		if (in_network(&sc->allow[i], family, addr))
-			return true;
-	return false;
-}
-
 static uint32_t source_hash(uint32_t seed, uint8_t family, const uint8_t *addr)
 {
 	uint32_t h = 2166136261u ^ seed; /* FNV-1a */
@@ -230,11 +209,6 @@ static bool within_rate(struct xt_admission *adm, int endpoint, uint8_t family, 
 	return true;
 }
 
-static bool is_peer(const struct xt_endpoint_config *sc, uint8_t family, const uint8_t *addr)
-{
-	return sc->peer.family == family &&
-	       !memcmp(sc->peer.addr, addr, family == XT_AF_INET6 ? 16 : 4);
-}
 
 enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int endpoint,
 					       const struct sockaddr *src, socklen_t srclen,
@@ -242,7 +216,8 @@ enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int end
 {
 	const struct xt_endpoint_config *sc = &adm->config->endpoint[endpoint];
 	uint8_t addr[16], family = source_addr(src, srclen, addr);
-	bool inside = family && allowed(sc, family, addr);
+	/* secure by default: the endpoint's peer, and the networks allow adds */
+	bool inside = family && xt_endpoint_allows(sc, family, addr);
 
 	if (!inside && sc->deny == XT_DENY_DROP) {
 		adm->stats.dropped[endpoint][XT_REFUSED_ACL]++;
@@ -257,7 +232,7 @@ enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int end
 	/* Outsiders are rate-limited too: a flood must not turn into a flood of 403s.
 	 * The endpoint's own peer (the PBX, the provider's proxy) is trusted: a busy
 	 * trunk sends hundreds of calls a second from one address. */
-	if ((flags & XT_ADMIT_RATED) && family && !is_peer(sc, family, addr) &&
+	if ((flags & XT_ADMIT_RATED) && family && !xt_endpoint_is_peer(sc, family, addr) &&
 	    !within_rate(adm, endpoint, family, addr)) {
 		adm->stats.dropped[endpoint][XT_REFUSED_RATE]++;
 		*why = XT_REFUSED_RATE;

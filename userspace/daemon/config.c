@@ -114,10 +114,17 @@ static const struct config_key keys[] = {
 		  "a\nchannel on both of its endpoints from its INVITE to its end); the next "
 		  "INVITE\ngets 503 Service Unavailable with Retry-After. 0: no limit." },
 	{ "allow", ENDPOINT(allow), .type = KEY_CIDRS,
-	  .help = "allow: the networks this endpoint accepts SIP from (CIDR, IPv4 or IPv6, "
-		  "comma\nseparated; the key may repeat). Absent: any source. It applies to "
-		  "every\nrequest, in a dialog or not, by the packet's source address.",
+	  .help = "allow: the networks this endpoint accepts SIP from besides its peer's address\n"
+		  "(CIDR, IPv4 or IPv6, comma separated; the key may repeat). Absent: the peer's\n"
+		  "address only (0.0.0.0/0, ::/0 accepts anyone). It applies to every request,\n"
+		  "in a dialog or not, by the packet's source address; media in SDP must go\n"
+		  "there too when allow is set.",
 	  .example = "10.77.1.0/24, fd77:1::/64" },
+	{ "media_deny", ENDPOINT(media_deny), .type = KEY_CIDRS,
+	  .help = "media_deny: networks media is never sent into, whatever an SDP says (besides\n"
+		  "loopback, multicast, link-local, broadcast, unspecified but for hold, and\n"
+		  "the relay's own addresses, always refused): such an SDP gets 488.",
+	  .example = "10.0.0.0/8, 192.168.0.0/16" },
 	{ "deny", ENDPOINT(deny), .type = KEY_ENUM, .choices = deny_actions, .def = "reject",
 	  .help = "deny: what a request from outside allow gets: reject (403 Forbidden) or\ndrop "
 		  "(no answer at all)." },
@@ -200,14 +207,15 @@ static int parse_address(const char *text, struct xt_endpoint *ep, char *why, si
 }
 
 /* A network "ADDR/PREFIX", or a lone address (all its bits). */
-static int parse_cidr(const char *text, struct xt_cidr *cidr, char *why, size_t whylen)
+static int parse_cidr(const char *key, const char *text, struct xt_cidr *cidr, char *why,
+		      size_t whylen)
 {
 	char addr[80], *slash;
 	unsigned long prefix, max;
 	int bytes;
 
 	if (strlen(text) >= sizeof(addr)) {
-		snprintf(why, whylen, "allow: '%s' is not a network ADDR/PREFIX", text);
+		snprintf(why, whylen, "%s: '%s' is not a network ADDR/PREFIX", key, text);
 		return -EINVAL;
 	}
 	snprintf(addr, sizeof(addr), "%s", text);
@@ -215,7 +223,7 @@ static int parse_cidr(const char *text, struct xt_cidr *cidr, char *why, size_t 
 	if (slash)
 		*slash = '\0';
 	if (parse_address(addr, &cidr->net, why, whylen)) {
-		snprintf(why, whylen, "allow: '%s' is not an IPv4 or IPv6 network (ADDR/PREFIX)",
+		snprintf(why, whylen, "%s: '%s' is not an IPv4 or IPv6 network (ADDR/PREFIX)", key,
 			 text);
 		return -EINVAL;
 	}
@@ -223,7 +231,8 @@ static int parse_cidr(const char *text, struct xt_cidr *cidr, char *why, size_t 
 	if (!slash)
 		prefix = max;
 	else if (parse_uint(slash + 1, 0, max, &prefix)) {
-		snprintf(why, whylen, "allow: '%s': the prefix length must be 0 to %lu", text, max);
+		snprintf(why, whylen, "%s: '%s': the prefix length must be 0 to %lu", key, text,
+			 max);
 		return -EINVAL;
 	}
 	cidr->prefix = (uint8_t)prefix;
@@ -235,36 +244,37 @@ static int parse_cidr(const char *text, struct xt_cidr *cidr, char *why, size_t 
 
 		if (cidr->net.addr[i] & ~mask) {
 			snprintf(why, whylen,
-				 "allow: '%s' has bits set past its /%lu prefix (host bits must "
-				 "be zero)",
-				 text, prefix);
+				 "%s: '%s' has bits set past its /%lu prefix (host bits must be "
+				 "zero)",
+				 key, text, prefix);
 			return -EINVAL;
 		}
 	}
 	return 0;
 }
 
-/* allow = CIDR[, CIDR...]; the key may repeat, each line adds its networks. */
-static int parse_allow(struct xt_endpoint_config *ec, const char *value, char *why, size_t whylen)
+/* KEY = CIDR[, CIDR...]; the key may repeat, each line adds its networks. */
+static int parse_cidrs(const char *key, struct xt_cidr_list *cl, const char *value, char *why,
+		       size_t whylen)
 {
 	char list[LINE_MAX_LEN], *tok, *save = NULL;
 	int n = 0;
 
 	snprintf(list, sizeof(list), "%s", value);
 	for (tok = strtok_r(list, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
-		if (ec->allow_count >= XT_ALLOW_MAX) {
-			snprintf(why, whylen, "allow: at most %d networks per endpoint",
+		if (cl->count >= XT_ALLOW_MAX) {
+			snprintf(why, whylen, "%s: at most %d networks per endpoint", key,
 				 XT_ALLOW_MAX);
 			return -EINVAL;
 		}
-		if (parse_cidr(tok, &ec->allow[ec->allow_count], why, whylen))
+		if (parse_cidr(key, tok, &cl->net[cl->count], why, whylen))
 			return -EINVAL;
-		ec->allow_count++;
+		cl->count++;
 		n++;
 	}
 	if (!n) {
-		snprintf(why, whylen,
-			 "allow needs one or more networks, like 10.0.0.0/8, fd00::/8");
+		snprintf(why, whylen, "%s needs one or more networks, like 10.0.0.0/8, fd00::/8",
+			 key);
 		return -EINVAL;
 	}
 	return 0;
@@ -426,7 +436,7 @@ static int key_parse(const struct config_key *k, void *base, const char *value, 
 	case KEY_PORTS:
 		return parse_ports(value, field, why, whylen);
 	case KEY_CIDRS:
-		return parse_allow(base, value, why, whylen);
+		return parse_cidrs(k->name, field, value, why, whylen);
 	}
 	return -EINVAL;
 }
@@ -486,6 +496,38 @@ void xt_config_defaults(struct xt_config *config)
 			key_parse(key_find(IN_ENDPOINT, builtins[b].values[v][0]), ec,
 				  builtins[b].values[v][1], why, sizeof(why));
 	}
+}
+
+bool xt_cidr_contains(const struct xt_cidr *net, uint8_t family, const uint8_t *addr)
+{
+	int full = net->prefix / 8, rest = net->prefix % 8;
+
+	if (net->net.family != family)
+		return false;
+	if (memcmp(net->net.addr, addr, full))
+		return false;
+	return !rest || !((net->net.addr[full] ^ addr[full]) & (uint8_t)(0xff << (8 - rest)));
+}
+
+bool xt_endpoint_is_peer(const struct xt_endpoint_config *ec, uint8_t family, const uint8_t *addr)
+{
+	return ec->peer.family == family &&
+	       !memcmp(ec->peer.addr, addr, family == XT_AF_INET6 ? 16 : 4);
+}
+
+bool xt_endpoint_allows(const struct xt_endpoint_config *ec, uint8_t family, const uint8_t *addr)
+{
+	if (xt_endpoint_is_peer(ec, family, addr))
+		return true;
+	return xt_cidr_list_contains(&ec->allow, family, addr);
+}
+
+bool xt_cidr_list_contains(const struct xt_cidr_list *list, uint8_t family, const uint8_t *addr)
+{
+	for (unsigned int i = 0; i < list->count; i++)
+		if (xt_cidr_contains(&list->net[i], family, addr))
+			return true;
+	return false;
 }
 
 int xt_config_endpoint_find(const struct xt_config *config, const char *name)

@@ -46,6 +46,14 @@ struct xt_cidr {
 	uint8_t prefix;		/* 0-32 (IPv4) or 0-128 (IPv6) */
 };
 
+struct xt_cidr_list {
+	struct xt_cidr net[XT_ALLOW_MAX];
+	unsigned int count;
+};
+
+/* addr (of family) is inside one of the list's networks. */
+bool xt_cidr_list_contains(const struct xt_cidr_list *list, uint8_t family, const uint8_t *addr);
+
 /* reject: 403 Forbidden; drop: no answer at all. */
 enum xt_deny_action { XT_DENY_REJECT, XT_DENY_DROP };
 
@@ -68,8 +76,9 @@ struct xt_endpoint_config {
 	 * get, and the requests a second one source may send outside a dialog
 	 * (burst as many; 0: no limit).
 	 */
-	struct xt_cidr allow[XT_ALLOW_MAX];
-	unsigned int allow_count;
+	struct xt_cidr_list allow;
+	/* media (SDP addresses) is never sent into these networks */
+	struct xt_cidr_list media_deny;
 	enum xt_deny_action deny;
 	unsigned int sip_rate;
 };
@@ -90,6 +99,13 @@ struct xt_config {
 
 /* The built-in configuration: the demo lab's. */
 void xt_config_defaults(struct xt_config *config);
+
+/* addr (of family) is inside net. */
+bool xt_cidr_contains(const struct xt_cidr *net, uint8_t family, const uint8_t *addr);
+/* addr is the endpoint's peer's address (any port). */
+bool xt_endpoint_is_peer(const struct xt_endpoint_config *ec, uint8_t family, const uint8_t *addr);
+/* The endpoint accepts SIP from addr: its peer's address, or inside one of its allow networks. */
+bool xt_endpoint_allows(const struct xt_endpoint_config *ec, uint8_t family, const uint8_t *addr);
 
 /* The endpoint named name, or -1. */
 int xt_config_endpoint_find(const struct xt_config *config, const char *name);

@@ -266,6 +266,89 @@ static void learn_leg(struct xt_media_session *ms, int from, const struct xt_end
 	sm->latch = mode == XT_LATCH_ON || (mode == XT_LATCH_AUTO && sm->nat);
 }
 
+const char *const xt_media_refusal_names[XT_MEDIA_REFUSALS] = {
+	"loopback",   "unspecified", "multicast", "broadcast",
+	"link_local", "relay",	     "denied",	  "outside_allow",
+};
+
+/* The class of an address that is never a peer's media address, or -1. */
+static int address_class(uint8_t family, const uint8_t *a)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const uint8_t zero[16];
+
+	if (family == XT_AF_INET6 && !memcmp(a, mapped, sizeof(mapped))) {
+		family = XT_AF_INET; /* ::ffff:a.b.c.d is a.b.c.d */
+		a += 12;
+	}
+	if (family == XT_AF_INET) {
+		if (a[0] == 127)
+			return XT_MEDIA_LOOPBACK;
+		if (a[0] == 0)
+			return XT_MEDIA_UNSPECIFIED;
+		if (a[0] >= 224 && a[0] <= 239)
+			return XT_MEDIA_MULTICAST;
+		if (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255)
+			return XT_MEDIA_BROADCAST;
+		if (a[0] == 169 && a[1] == 254)
+			return XT_MEDIA_LINK_LOCAL;
+		return -1;
+	}
+	if (!memcmp(a, zero, 15))
+		return a[15] == 1 ? XT_MEDIA_LOOPBACK : a[15] == 0 ? XT_MEDIA_UNSPECIFIED : -1;
+	if (a[0] == 0xff)
+		return XT_MEDIA_MULTICAST;
+	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+		return XT_MEDIA_LINK_LOCAL;
+	return -1;
+}
+
+/*
+ * May media go to ep, an address a leg's SDP gave? -1 when it may, else why
+ * not. A class of addresses (loopback, link-local) is refused unless the
+ * relay's own address toward the endpoint is of that class: a lab, or a host
+ * whose peers really are there.
+ */
+static int media_refusal(const struct xt_media_session *ms, int leg, const struct xt_endpoint *ep)
+{
+	const struct xt_endpoint_config *ec = leg_config(ms, leg);
+	int class = address_class(ep->family, ep->addr);
+
+	if (class >= 0 && class != address_class(ec->address.family, ec->address.addr) &&
+	    (!ec->address6.family || class != address_class(XT_AF_INET6, ec->address6.addr)))
+		return class;
+	if (xt_config_endpoint_of(ms->env->config, ep) >= 0)
+		return XT_MEDIA_RELAY;
+	if (xt_cidr_list_contains(&ec->media_deny, ep->family, ep->addr))
+		return XT_MEDIA_DENIED;
+	if (ec->allow.count && !xt_endpoint_allows(ec, ep->family, ep->addr))
+		return XT_MEDIA_OUTSIDE;
+	return -1;
+}
+
+/* A stream's media addresses from a leg's SDP, checked; a refusal is counted and explained. */
+static int check_media(struct xt_media_session *ms, int leg, const struct xt_stream *st, char *err,
+		       size_t errlen)
+{
+	const struct xt_endpoint *eps[2] = { &st->peer_rtp[leg], &st->peer_rtcp[leg] };
+
+	if (!st->peer_known[leg])
+		return 0; /* on hold: c=0.0.0.0 */
+	for (int i = 0; i < 2; i++) {
+		int why = media_refusal(ms, leg, eps[i]);
+		char text[XT_ENDPOINT_STRLEN];
+
+		if (why < 0)
+			continue;
+		ms->env->refused[ms->endpoint[leg]][why]++;
+		xt_endpoint_format(eps[i], text, sizeof(text));
+		snprintf(err, errlen, "media address %s refused (%s)", text,
+			 xt_media_refusal_names[why]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Where the leg's media comes from and goes to: its SDP's, or its SIP source's behind NAT. */
 static void media_address(const struct xt_media_session *ms, int leg, struct xt_endpoint *ep)
 {
@@ -319,6 +402,9 @@ static int learn_stream(struct xt_media_session *ms, int from, unsigned int i,
 	st->peer_known[from] = !d->unspecified;
 	media_address(ms, from, &st->peer_rtp[from]);
 	media_address(ms, from, &st->peer_rtcp[from]);
+	rc = check_media(ms, from, st, err, errlen);
+	if (rc)
+		return rc;
 	relay->ports[i].rtp = st->relay[to].rtp.port;
 	relay->ports[i].rtcp = st->relay[to].rtcp.port;
 	return 0;

@@ -21,10 +21,27 @@
 /* A call's two legs, each facing one endpoint (the caller's and the callee's). */
 #define XT_LEGS 2
 
+/* Why a media address an SDP gave was refused (488), whatever the SDP says. */
+enum xt_media_refusal {
+	XT_MEDIA_LOOPBACK,    /* 127.0.0.0/8, ::1 */
+	XT_MEDIA_UNSPECIFIED, /* 0.0.0.0/8, :: with a port that is not a hold */
+	XT_MEDIA_MULTICAST,   /* 224.0.0.0/4, ff00::/8 */
+	XT_MEDIA_BROADCAST,   /* 255.255.255.255 */
+	XT_MEDIA_LINK_LOCAL,  /* 169.254.0.0/16, fe80::/10 */
+	XT_MEDIA_RELAY,	      /* one of the relay's own ports: a loop */
+	XT_MEDIA_DENIED,      /* inside the endpoint's media_deny */
+	XT_MEDIA_OUTSIDE,     /* outside the endpoint's allow networks (when it has some) */
+	XT_MEDIA_REFUSALS
+};
+
+extern const char *const xt_media_refusal_names[XT_MEDIA_REFUSALS];
+
 struct xt_media_env {
 	const struct xt_config *config;
 	struct xt_dataplane *dp;
 	struct xt_port_pool pools[XT_ENDPOINTS_MAX]; /* each endpoint's relay ports */
+	/* SDPs refused for their media address, by the endpoint that sent them */
+	uint64_t refused[XT_ENDPOINTS_MAX][XT_MEDIA_REFUSALS];
 };
 
 struct xt_stream {

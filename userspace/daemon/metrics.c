@@ -165,6 +165,20 @@ static void render_ports(FILE *out, const struct xt_metrics_sources *src)
 	}
 }
 
+/* SDPs refused for where they aimed media, by the endpoint that sent them and why. */
+static void render_media_refused(FILE *out, const struct xt_metrics_sources *src)
+{
+	family(out, "xtrunk_sdp_media_refused_total", "counter",
+	       "SDPs refused (488) for a media address the relay never sends to (loopback, "
+	       "multicast, link-local, broadcast, unspecified, a relay port, media_deny, outside "
+	       "allow), by endpoint and reason.");
+	for (unsigned int side = 0; side < src->config->endpoints; side++)
+		for (int r = 0; r < XT_MEDIA_REFUSALS; r++)
+			fprintf(out, "xtrunk_sdp_media_refused_total{side=\"%s\",reason=\"%s\"} %llu\n",
+				src->config->endpoint[side].name, xt_media_refusal_names[r],
+				(unsigned long long)src->media->refused[side][r]);
+}
+
 static void render_calls(FILE *out, const struct xt_b2bua *b2b)
 {
 	struct xt_b2bua_stats stats;
@@ -383,6 +397,7 @@ char *xt_metrics_render(const struct xt_metrics_sources *src, size_t *len)
 	render_media(out, src->dp);
 	render_datapath(out, src->dp);
 	render_ports(out, src);
+	render_media_refused(out, src);
 	if (fclose(out)) {
 		free(text);
 		return NULL;

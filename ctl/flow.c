@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "xtrunk_abi.h"
+#include "clock.h"
 #include "flow_table.h"
 #include "relay_maps.h"
 #include "main.h"
@@ -33,14 +34,6 @@ static int open_maps(struct xt_maps *maps)
 	if (rc)
 		return p_err("cannot open the maps under %s: %s", pin_dir, xt_maps_strerror(rc));
 	return 0;
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* "rtp": the flow's call quality, null when it tracks none, {} before its first packet. */
@@ -295,7 +288,7 @@ static int do_add(int argc, char **argv)
 		struct xt_flow_entry entry;
 
 		if (!xt_flow_get(&maps, &spec.local, &entry))
-			print_flow(&entry, monotonic_ns());
+			print_flow(&entry, xt_monotonic_ns());
 	}
 	xt_maps_close(&maps);
 	if (rc == -EEXIST)
@@ -354,7 +347,7 @@ static int do_show(int argc, char **argv)
 		return p_err("no flow at %s", argv[0]);
 	if (rc)
 		return p_err("cannot read the flow at %s: %s", argv[0], strerror(-rc));
-	print_flow(&entry, monotonic_ns());
+	print_flow(&entry, xt_monotonic_ns());
 	return 0;
 }
 
@@ -366,7 +359,7 @@ static int list_one(const struct xt_flow_entry *entry, void *arg)
 
 static int do_list(int argc, char **argv)
 {
-	uint64_t now = monotonic_ns();
+	uint64_t now = xt_monotonic_ns();
 	struct xt_maps maps;
 	int rc;
 

@@ -8,7 +8,7 @@
 
 #include "xtrunk_abi.h"
 #include "admission.h"
-#include "dataplane.h"
+#include "clock.h"
 #include "log.h"
 
 #define RATE_BUCKETS (2 * XT_RATE_SOURCES) /* hash chains: a power of two */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "b2bua_private.h"
+#include "clock.h"
 #include "log.h"
 
 struct xt_call *xt_call_create(struct xt_b2bua *b2b, int in)

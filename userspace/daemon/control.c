@@ -17,6 +17,7 @@
 #include "xtrunk_abi.h"
 #include "json_reader.h"
 #include "json_writer.h"
+#include "clock.h"
 #include "log.h"
 #include "control.h"
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "xtrunk_abi.h"
+#include "clock.h"
 #include "dataplane.h"
 #include "loader.h"
 #include "log.h"
@@ -261,14 +262,6 @@ void xt_dataplane_close(struct xt_dataplane *dp)
 			pr_warn("%s\n", err);
 		dp->attached[i] = false;
 	}
-}
-
-uint64_t xt_monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Relay what arrived on a relay port in userspace: the same checks as XDP. */

@@ -80,8 +80,6 @@ struct xt_relay_path {
 	struct xt_relay_path *reverse;
 };
 
-uint64_t xt_monotonic_ns(void);
-
 int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, su_root_t *root,
 		      bool use_xdp);
 void xt_dataplane_close(struct xt_dataplane *dp);

@@ -9,6 +9,7 @@
 #include <sofia-sip/su_alloc.h>
 
 #include "xtrunk_abi.h"
+#include "clock.h"
 #include "log.h"
 #include "media_session.h"
 

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "b2bua_private.h"
+#include "clock.h"
 #include "xtrunk_abi.h"
 #include "log.h"
 #include "udp_socket.h"

@@ -9,6 +9,7 @@
 
 #include <bpf/bpf.h>
 
+#include "clock.h"
 #include "flow_table.h"
 #include "relay_addrs.h"
 
@@ -276,14 +277,6 @@ struct flow_decoder {
 	} nexthops[NEXTHOP_CACHE];
 };
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Only the validity flags: the tables behind them are ~9 KB, and zeroing
  * them was most of what reading one flow (xt_flow_get) cost.
@@ -293,7 +286,7 @@ static void decoder_init(struct flow_decoder *dec, const struct xt_maps *maps)
 	unsigned int i;
 
 	dec->maps = maps;
-	dec->now_ns = monotonic_ns();
+	dec->now_ns = xt_monotonic_ns();
 	dec->addr_valid = false;
 	dec->addrs_loaded = false;
 	for (i = 0; i < NEXTHOP_CACHE; i++)
@@ -594,8 +587,8 @@ int xt_flow_view_counters(struct xt_flow_view *view, uint32_t index,
 	counters->bytes = __atomic_load_n(&flow->bytes, __ATOMIC_RELAXED);
 	counters->src_drops = __atomic_load_n(
 		&view->slow[slot][index % XT_PORTS_PER_SLOT].src_drops, __ATOMIC_RELAXED);
-	counters->last_seen_ns =
-		last_seen_ns(__atomic_load_n(&flow->last_seen, __ATOMIC_RELAXED), monotonic_ns());
+	counters->last_seen_ns = last_seen_ns(__atomic_load_n(&flow->last_seen, __ATOMIC_RELAXED),
+					      xt_monotonic_ns());
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "xtrunk_abi.h"
 #include "admission.h"
 #include "clock.h"
+#include "hash.h"
 #include "log.h"
 
 #define RATE_BUCKETS (2 * XT_RATE_SOURCES) /* hash chains: a power of two */
@@ -125,12 +126,9 @@ static bool allowed(const struct xt_side_config *sc, uint8_t family, const uint8
 
 static uint32_t source_hash(uint32_t seed, uint8_t family, const uint8_t *addr)
 {
-	uint32_t h = 2166136261u ^ seed; /* FNV-1a */
-	int n = family == XT_AF_INET ? 4 : 16;
+	uint32_t h = xt_fnv1a(XT_FNV1A_INIT ^ seed, &family, 1);
 
-	h = (h ^ family) * 16777619u;
-	for (int i = 0; i < n; i++)
-		h = (h ^ addr[i]) * 16777619u;
+	h = xt_fnv1a(h, addr, xt_addr_len(family));
 	return h ^ (h >> 15);
 }
 
@@ -225,8 +223,7 @@ static bool within_rate(struct xt_admission *adm, int side, uint8_t family, cons
 
 static bool is_peer(const struct xt_side_config *sc, uint8_t family, const uint8_t *addr)
 {
-	return sc->peer.family == family &&
-	       !memcmp(sc->peer.addr, addr, family == XT_AF_INET6 ? 16 : 4);
+	return sc->peer.family == family && !memcmp(sc->peer.addr, addr, xt_addr_len(family));
 }
 
 enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int side,

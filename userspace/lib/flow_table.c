@@ -16,11 +16,6 @@
 #define FLOW_BATCH 4096u /* ports a walk reads at once */
 #define NEXTHOP_CACHE 64u
 
-static size_t addr_len(uint8_t family)
-{
-	return family == XT_AF_INET6 ? 16 : 4;
-}
-
 int xt_flow_spec_validate(const struct xt_flow_spec *spec, char *err, size_t errlen)
 {
 	const struct xt_endpoint *eps[] = { &spec->peer, &spec->relay, &spec->src };
@@ -172,7 +167,7 @@ static int nexthop_index(struct xt_flow_encoder *enc, const struct xt_nexthop *n
 int xt_flow_encode(struct xt_flow_encoder *enc, const struct xt_flow_spec *spec,
 		   struct xt_flow *flow, struct xt_flow_slow *slow)
 {
-	size_t alen = addr_len(spec->local.family);
+	size_t alen = xt_addr_len(spec->local.family);
 	uint32_t bucket;
 	int err;
 
@@ -403,7 +398,7 @@ static int decode(struct flow_decoder *dec, uint32_t index, const struct xt_endp
 		  const struct xt_rtp_stats *rtp, struct xt_flow_entry *entry)
 {
 	struct xt_flow_spec *spec = &entry->spec;
-	size_t alen = addr_len(flow->family);
+	size_t alen = xt_addr_len(flow->family);
 	const struct xt_addr_entry *relay = NULL;
 	int err;
 

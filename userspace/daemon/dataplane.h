@@ -17,7 +17,6 @@
 #include "flow_table.h"
 #include "relay_maps.h"
 
-#define XT_NEXTHOP_CACHE 64
 /*
  * How often the sides' interfaces are checked for whether XDP may transmit to
  * them: a veth's peer changes (GRO, an XDP program) in its own namespace,
@@ -40,17 +39,8 @@ struct xt_dataplane {
 	int nl_fd;
 	int nl_registration;
 	struct xt_nexthop_events nexthop_events;
-	/*
-	 * Next hops resolved for (relay address, peer address), while the
-	 * monitor above runs: emptied by any route, neighbour or link event. A
-	 * call's four flows go to two peers, and most calls to the same few.
-	 */
-	struct xt_nexthop_cached {
-		struct xt_endpoint relay, peer; /* addresses only: routes do not look at ports */
-		struct xt_nexthop nexthop;
-		bool valid;
-	} nexthop_cache[XT_NEXTHOP_CACHE];
-	unsigned int nexthop_cache_hits, nexthop_cache_misses;
+	/* used while the monitor above runs: emptied by any of its events */
+	struct xt_nexthop_cache nexthop_cache;
 	/* whether XDP may transmit to each side's interface, as last logged */
 	su_timer_t *egress_timer;
 	enum xt_egress_logged {

@@ -236,6 +236,46 @@ int xt_nexthop_resolve(const struct xt_endpoint *relay, const struct xt_endpoint
 	return err;
 }
 
+/* ---- the resolution cache ---------------------------------------------- */
+
+static unsigned int nexthop_cache_slot(const struct xt_endpoint *relay,
+				       const struct xt_endpoint *peer)
+{
+	uint32_t h = xt_fnv1a(XT_FNV1A_INIT, relay->addr, xt_addr_len(relay->family));
+
+	h = xt_fnv1a(h, peer->addr, xt_addr_len(peer->family));
+	return h % XT_NEXTHOP_CACHE;
+}
+
+int xt_nexthop_cache_resolve(struct xt_nexthop_cache *cache, const struct xt_endpoint *relay,
+			     const struct xt_endpoint *peer, struct xt_nexthop *nh)
+{
+	struct xt_nexthop_cached *c = &cache->slots[nexthop_cache_slot(relay, peer)];
+	int rc;
+
+	if (c->valid && xt_endpoint_addr_equal(&c->relay, relay) &&
+	    xt_endpoint_addr_equal(&c->peer, peer)) {
+		cache->hits++;
+		*nh = c->nexthop;
+		return 0;
+	}
+	cache->misses++;
+	rc = xt_nexthop_resolve(relay, peer, nh);
+	c->valid = rc == 0;
+	if (c->valid) {
+		c->relay = *relay;
+		c->peer = *peer;
+		c->nexthop = *nh;
+	}
+	return rc;
+}
+
+void xt_nexthop_cache_clear(struct xt_nexthop_cache *cache)
+{
+	for (unsigned int i = 0; i < XT_NEXTHOP_CACHE; i++)
+		cache->slots[i].valid = false;
+}
+
 /* ---- the shared next-hop table ---------------------------------------- */
 
 static const uint8_t zero_mac[6];

@@ -12,12 +12,11 @@
 #include <stdint.h>
 
 #include "endpoint.h"
+#include "control_proto.h" /* XT_CONTROL_SOCKET */
 
 #define XT_SIDE_PBX 0
 #define XT_SIDE_TRUNK 1
 #define XT_SIDES 2
-
-#define XT_CONTROL_SOCKET "/run/xtrunk/xtrunkd.sock"
 
 enum xt_xdp_mode { XT_XDP_NATIVE, XT_XDP_SKB, XT_XDP_OFF };
 

@@ -26,7 +26,6 @@
 #include "media_session.h"
 #include "sip_b2bua.h"
 
-#define XT_CONTROL_MAX_REQUEST 4096
 #define XT_CONTROL_MAX_CLIENTS 16
 
 struct xt_control;

@@ -101,6 +101,7 @@ $(BUILD)/test_packets: $(BUILD)/tests/pkt/test_packets.o $(BUILD)/libxtrunk.a
 # the call state machine is tested without sofia-sip: call_state.c has no dependency
 $(BUILD)/tests/unit/%.o: CFLAGS += -Iuserspace/daemon
 $(BUILD)/test_unit: $(BUILD)/tests/unit/test_lib.o $(BUILD)/tests/unit/test_call_state.o \
+		$(BUILD)/tests/unit/test_helpers.o \
 		$(BUILD)/userspace/daemon/call_state.o $(BUILD)/libxtrunk.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

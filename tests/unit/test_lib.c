@@ -243,6 +243,7 @@ int main(void)
 	test_json();
 	test_json_reader();
 	test_call_state();
+	test_helpers();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

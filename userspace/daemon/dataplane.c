@@ -354,6 +354,18 @@ int xt_dataplane_xdp_rtp(struct xt_relay_path *path, struct xt_rtp_stats *rtp)
 	return xt_flow_view_rtp(&path->dp->view, path->flow_index, rtp);
 }
 
+void xt_dataplane_path_snapshot(const struct xt_relay_path *path, struct xt_path_snapshot *snap)
+{
+	snap->spec = path->spec;
+	snap->in_xdp = path->in_xdp && path->dp &&
+		       !xt_flow_get(&path->dp->maps, &path->spec.local, &snap->xdp);
+	if (!snap->in_xdp)
+		memset(&snap->xdp, 0, sizeof(snap->xdp));
+	snap->packets = path->packets;
+	snap->bytes = path->bytes;
+	snap->drops = path->drops;
+}
+
 void xt_dataplane_pair(struct xt_relay_path *path, struct xt_relay_path *reverse)
 {
 	path->reverse = reverse;

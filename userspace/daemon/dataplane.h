@@ -93,6 +93,17 @@ int xt_dataplane_xdp_counters(struct xt_relay_path *path, struct xt_flow_counter
 /* Its RTP statistics, the same way; -ENOENT when it has none. */
 int xt_dataplane_xdp_rtp(struct xt_relay_path *path, struct xt_rtp_stats *rtp);
 
+/* A path as readers (the control socket) see it: copied, so they hold no pointer into it. */
+struct xt_path_snapshot {
+	struct xt_flow_spec spec;	/* as installed: the peer the SDP gave */
+	bool in_xdp;			/* in XDP and read back from there: xdp is valid */
+	struct xt_flow_entry xdp;	/* the flow table's entry: counters, latched peer, RTP */
+	uint64_t packets, bytes, drops; /* the userspace path's own */
+};
+
+/* Read path and, when in XDP, its flow entry (one bpf(2) call). */
+void xt_dataplane_path_snapshot(const struct xt_relay_path *path, struct xt_path_snapshot *snap);
+
 void xt_dataplane_pair(struct xt_relay_path *path, struct xt_relay_path *reverse);
 /* Remove both; adds the path's final counters (XDP's and userspace's) to the totals. */
 void xt_dataplane_remove(struct xt_relay_path *path);

@@ -544,3 +544,49 @@ void xt_media_session_restore(struct xt_media_session *ms, const struct xt_media
 	if (changed)
 		ms->changed_ns = xt_monotonic_ns();
 }
+
+static void stream_snapshot(const struct xt_stream *st, unsigned int index,
+			    struct xt_stream_snapshot *snap)
+{
+	memset(snap, 0, sizeof(*snap));
+	snap->index = index;
+	snap->clock_hz = st->clock_hz;
+	snap->installed = st->installed;
+	for (int side = 0; side < XT_SIDES; side++) {
+		struct xt_stream_side_snapshot *ss = &snap->sides[side];
+
+		ss->relay_rtp = st->relay[side].rtp;
+		ss->relay_rtcp = st->relay[side].rtcp;
+		ss->peer_known = st->peer_known[side];
+		ss->peer_rtp = st->peer_rtp[side];
+		ss->peer_rtcp = st->peer_rtcp[side];
+	}
+	if (!st->installed)
+		return;
+	snap->nflows = 4;
+	for (int p = 0; p < 4; p++) {
+		struct xt_stream_flow_snapshot *f = &snap->flows[p];
+
+		f->kind = p == PATH_RTCP_AB || p == PATH_RTCP_BA ? "rtcp" : "rtp";
+		f->from_side = p == PATH_RTP_BA || p == PATH_RTCP_BA; /* a->b: from side 0 */
+		xt_dataplane_path_snapshot(&st->paths[p], &f->path);
+	}
+}
+
+unsigned int xt_media_session_foreach_stream(const struct xt_media_session *ms,
+					     xt_stream_visit_fn visit, void *arg)
+{
+	struct xt_stream_snapshot snap;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; ms && i < ms->nstreams; i++) {
+		const struct xt_stream *st = ms->streams[i];
+
+		if (!st || !st->allocated)
+			continue;
+		stream_snapshot(st, i, &snap);
+		visit(&snap, arg);
+		n++;
+	}
+	return n;
+}

@@ -113,4 +113,30 @@ void xt_media_session_activity(struct xt_media_session *ms, struct xt_media_acti
 void xt_media_session_quality(struct xt_media_session *ms,
 			      void (*visit)(const struct xt_rtp_quality *q, void *arg), void *arg);
 
+/* ---- the read side (the control socket) ---- */
+
+/* A stream as readers see it, copied. */
+struct xt_stream_snapshot {
+	unsigned int index; /* its m= line */
+	uint32_t clock_hz;
+	bool installed; /* its flows are live: flows below */
+	struct xt_stream_side_snapshot {
+		struct xt_endpoint relay_rtp, relay_rtcp; /* our ports on the side */
+		bool peer_known;			  /* the side's SDP gave a port */
+		struct xt_endpoint peer_rtp, peer_rtcp;
+	} sides[XT_SIDES];
+	unsigned int nflows; /* 4 when installed: RTP a->b, b->a, RTCP a->b, b->a */
+	struct xt_stream_flow_snapshot {
+		const char *kind; /* "rtp" or "rtcp" */
+		int from_side;	  /* where its packets come in */
+		struct xt_path_snapshot path;
+	} flows[4];
+};
+
+typedef void (*xt_stream_visit_fn)(const struct xt_stream_snapshot *stream, void *arg);
+
+/* Visit every stream that holds relay ports, in m= order (ms may be NULL). Returns how many. */
+unsigned int xt_media_session_foreach_stream(const struct xt_media_session *ms,
+					     xt_stream_visit_fn visit, void *arg);
+
 #endif

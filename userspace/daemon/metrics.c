@@ -30,7 +30,7 @@ struct xt_metrics;
 #define EXPOSITION_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 struct xt_metrics {
-	struct xt_metrics_sources sources;
+	struct xt_daemon_sources sources;
 	nth_site_t *site;
 	su_home_t home[1];
 };
@@ -146,7 +146,7 @@ static void render_media(FILE *out, const struct xt_dataplane *dp)
 	fprintf(out, "xtrunk_flows %u\n", dp->flows);
 }
 
-static void render_ports(FILE *out, const struct xt_metrics_sources *src)
+static void render_ports(FILE *out, const struct xt_daemon_sources *src)
 {
 	family(out, "xtrunk_relay_ports", "gauge", "Relay ports per side, in use or free.");
 	for (int side = 0; side < XT_SIDES; side++) {
@@ -292,7 +292,7 @@ static void render_quality(FILE *out, const struct xt_quality_stats *q)
 		  xt_mos_bounds, q->mos_le, XT_MOS_BUCKETS, q->streams, q->mos_sum);
 }
 
-static void render_build(FILE *out, const struct xt_metrics_sources *src)
+static void render_build(FILE *out, const struct xt_daemon_sources *src)
 {
 	family(out, "xtrunk_build_info", "gauge", "Version of xtrunkd; the value is always 1.");
 	fprintf(out, "xtrunk_build_info{version=\"%s\"} 1\n", XTRUNK_VERSION);
@@ -314,7 +314,7 @@ static void render_build(FILE *out, const struct xt_metrics_sources *src)
  * kernel failed to transmit after the relay's verdict (which the verdict
  * counters count as relayed).
  */
-static void render_xmit(FILE *out, const struct xt_metrics_sources *src)
+static void render_xmit(FILE *out, const struct xt_daemon_sources *src)
 {
 	static const char *const reasons[] = { "redirect_drop", "tx_drop", "redirect_error" };
 	const struct xt_dataplane *dp = src->dp;
@@ -356,7 +356,7 @@ static void render_xmit(FILE *out, const struct xt_metrics_sources *src)
 	}
 }
 
-char *xt_metrics_render(const struct xt_metrics_sources *src, size_t *len)
+char *xt_metrics_render(const struct xt_daemon_sources *src, size_t *len)
 {
 	char *text = NULL;
 	FILE *out = open_memstream(&text, len);
@@ -460,7 +460,7 @@ static int serve(struct xt_metrics *metrics, nth_site_t *site, nth_request_t *re
 }
 
 struct xt_metrics *xt_metrics_create(su_root_t *root, const struct xt_endpoint *listen,
-				     const struct xt_metrics_sources *sources, char *err,
+				     const struct xt_daemon_sources *sources, char *err,
 				     size_t errlen)
 {
 	struct xt_metrics *metrics = calloc(1, sizeof(*metrics));

@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 		goto out_dataplane;
 	}
 	if (config.metrics.family) {
-		struct xt_metrics_sources sources = {
+		struct xt_daemon_sources sources = {
 			.config = &config, .dp = &dp, .media = &media, .b2b = b2b
 		};
 
@@ -167,7 +167,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (config.control[0]) {
-		struct xt_control_sources sources = {
+		struct xt_daemon_sources sources = {
 			.config = &config, .dp = &dp, .media = &media, .b2b = b2b
 		};
 

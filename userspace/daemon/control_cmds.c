@@ -103,7 +103,7 @@ static void flow_json(struct json_writer *w, const struct xt_config *config,
 	jsonw_end_object(w);
 }
 
-/* Per side: the sides' names come from the configuration. */
+/* Per side: each end of the stream, named by the configuration. */
 static void stream_sides_json(struct json_writer *w, const struct xt_config *config,
 			      const struct xt_stream_snapshot *st)
 {
@@ -113,7 +113,7 @@ static void stream_sides_json(struct json_writer *w, const struct xt_config *con
 		const struct xt_stream_side_snapshot *ss = &st->sides[side];
 
 		jsonw_start_object(w);
-		jsonw_string_field(w, "side", config->side[side].name);
+		jsonw_string_field(w, "side", config->side[ss->side].name);
 		endpoint_field(w, "relay_rtp", &ss->relay_rtp);
 		endpoint_field(w, "relay_rtcp", &ss->relay_rtcp);
 		endpoint_field(w, "peer_rtp", ss->peer_known ? &ss->peer_rtp : NULL);

@@ -545,6 +545,7 @@ void xt_media_session_restore(struct xt_media_session *ms, const struct xt_media
 		ms->changed_ns = xt_monotonic_ns();
 }
 
+/* Per side: the one place the read side learns which side each of a stream's ends faces. */
 static void stream_snapshot(const struct xt_stream *st, unsigned int index,
 			    struct xt_stream_snapshot *snap)
 {
@@ -555,6 +556,7 @@ static void stream_snapshot(const struct xt_stream *st, unsigned int index,
 	for (int side = 0; side < XT_SIDES; side++) {
 		struct xt_stream_side_snapshot *ss = &snap->sides[side];
 
+		ss->side = side;
 		ss->relay_rtp = st->relay[side].rtp;
 		ss->relay_rtcp = st->relay[side].rtcp;
 		ss->peer_known = st->peer_known[side];
@@ -566,9 +568,10 @@ static void stream_snapshot(const struct xt_stream *st, unsigned int index,
 	snap->nflows = 4;
 	for (int p = 0; p < 4; p++) {
 		struct xt_stream_flow_snapshot *f = &snap->flows[p];
+		int in = p == PATH_RTP_BA || p == PATH_RTCP_BA; /* a->b comes in at a */
 
 		f->kind = p == PATH_RTCP_AB || p == PATH_RTCP_BA ? "rtcp" : "rtp";
-		f->from_side = p == PATH_RTP_BA || p == PATH_RTCP_BA; /* a->b: from side 0 */
+		f->from_side = snap->sides[in].side;
 		xt_dataplane_path_snapshot(&st->paths[p], &f->path);
 	}
 }

@@ -121,6 +121,7 @@ struct xt_stream_snapshot {
 	uint32_t clock_hz;
 	bool installed; /* its flows are live: flows below */
 	struct xt_stream_side_snapshot {
+		int side;				  /* which (config->side[]) */
 		struct xt_endpoint relay_rtp, relay_rtcp; /* our ports on the side */
 		bool peer_known;			  /* the side's SDP gave a port */
 		struct xt_endpoint peer_rtp, peer_rtcp;
@@ -128,7 +129,7 @@ struct xt_stream_snapshot {
 	unsigned int nflows; /* 4 when installed: RTP a->b, b->a, RTCP a->b, b->a */
 	struct xt_stream_flow_snapshot {
 		const char *kind; /* "rtp" or "rtcp" */
-		int from_side;	  /* where its packets come in */
+		int from_side;	  /* where its packets come in (config->side[]) */
 		struct xt_path_snapshot path;
 	} flows[4];
 };

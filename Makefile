@@ -105,8 +105,9 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c $(SKELS) $(wildcard userspace/lib/*.h us
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 $(BUILD)/test_unit: $(BUILD)/tests/unit/test_lib.o $(BUILD)/tests/unit/test_call_state.o \
-		$(BUILD)/tests/unit/test_config.o $(BUILD)/userspace/daemon/call_state.o \
-		$(BUILD)/userspace/daemon/config.o $(BUILD)/libxtrunk.a
+		$(BUILD)/tests/unit/test_config.o $(BUILD)/tests/unit/test_helpers.o \
+		$(BUILD)/userspace/daemon/call_state.o $(BUILD)/userspace/daemon/config.o \
+		$(BUILD)/libxtrunk.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

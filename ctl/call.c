@@ -67,7 +67,7 @@ static int do_list(int argc, char **argv)
 
 	if (argc)
 		return p_err("unexpected '%s'", argv[0]);
-	if (control_request("call list", NULL, NULL, &reply, &result))
+	if (control_request(XT_CTL_CALL_LIST, NULL, NULL, &reply, &result))
 		return -1;
 	if (json_output) {
 		print_json_result(result);
@@ -161,7 +161,7 @@ static int one_call(const char *command, int argc, char **argv, bool show)
 	REQ_ARGS(1);
 	if (argc > 1)
 		return p_err("unexpected '%s' after the call's ID", argv[1]);
-	if (control_request(command, "id", argv[0], &reply, &result))
+	if (control_request(command, XT_CTL_KEY_ID, argv[0], &reply, &result))
 		return -1;
 	if (json_output)
 		print_json_result(result);
@@ -175,12 +175,12 @@ static int one_call(const char *command, int argc, char **argv, bool show)
 
 static int do_show(int argc, char **argv)
 {
-	return one_call("call show", argc, argv, true);
+	return one_call(XT_CTL_CALL_SHOW, argc, argv, true);
 }
 
 static int do_terminate(int argc, char **argv)
 {
-	return one_call("call terminate", argc, argv, false);
+	return one_call(XT_CTL_CALL_TERMINATE, argc, argv, false);
 }
 
 const struct cmd call_cmds[] = {

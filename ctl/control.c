@@ -103,7 +103,7 @@ int control_request(const char *command, const char *key, const char *value, str
 	written = w != NULL;
 	if (w) {
 		jsonw_start_object(w);
-		jsonw_string_field(w, "command", command);
+		jsonw_string_field(w, XT_CTL_KEY_COMMAND, command);
 		if (key)
 			jsonw_string_field(w, key, value);
 		jsonw_end_object(w);
@@ -132,8 +132,8 @@ int control_request(const char *command, const char *key, const char *value, str
 	free(line);
 	if (!*reply)
 		return p_err("xtrunkd's reply is not JSON: %s", perr);
-	error = xt_json_get_str(*reply, "error");
-	if (error || !(*result = xt_json_get(*reply, "result"))) {
+	error = xt_json_get_str(*reply, XT_CTL_KEY_ERROR);
+	if (error || !(*result = xt_json_get(*reply, XT_CTL_KEY_RESULT))) {
 		p_err("%s", error ? error : "xtrunkd's reply has no result");
 		xt_json_free(*reply);
 		*reply = NULL;

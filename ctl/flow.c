@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "xtrunk_abi.h"
+#include "clock.h"
+#include "flow_json.h"
 #include "flow_table.h"
 #include "relay_maps.h"
 #include "main.h"
@@ -35,47 +37,6 @@ static int open_maps(struct xt_maps *maps)
 	return 0;
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* "rtp": the flow's call quality, null when it tracks none, {} before its first packet. */
-static void print_rtp_json(const struct xt_flow_entry *entry)
-{
-	struct xt_rtp_quality q;
-
-	if (!(entry->flow.flags & XT_FLOW_F_RTP_STATS)) {
-		jsonw_null_field(json_wtr, "rtp");
-		return;
-	}
-	jsonw_name(json_wtr, "rtp");
-	jsonw_start_object(json_wtr);
-	jsonw_uint_field(json_wtr, "clock_hz", entry->rtp.clock_hz);
-	if (xt_rtp_quality(&entry->rtp, &q)) {
-		char number[32];
-
-		jsonw_uint_field(json_wtr, "ssrc", q.ssrc);
-		jsonw_uint_field(json_wtr, "expected", q.expected);
-		jsonw_uint_field(json_wtr, "received", q.received);
-		jsonw_uint_field(json_wtr, "lost", q.lost);
-		jsonw_uint_field(json_wtr, "duplicates", q.duplicates);
-		jsonw_uint_field(json_wtr, "reordered", q.reordered);
-		jsonw_uint_field(json_wtr, "jitter", entry->rtp.jitter >> 4);
-		/* decimals as numbers, fixed precision */
-		snprintf(number, sizeof(number), "%.3f", q.jitter_ms);
-		jsonw_name(json_wtr, "jitter_ms");
-		jsonw_raw(json_wtr, number);
-		snprintf(number, sizeof(number), "%.2f", q.mos);
-		jsonw_name(json_wtr, "mos");
-		jsonw_raw(json_wtr, number);
-	}
-	jsonw_end_object(json_wtr);
-}
-
 static void print_rtp_text(const struct xt_flow_entry *entry)
 {
 	struct xt_rtp_quality q;
@@ -94,87 +55,27 @@ static void print_rtp_text(const struct xt_flow_entry *entry)
 
 static void print_flow(const struct xt_flow_entry *entry, uint64_t now_ns)
 {
-	char local[XT_ENDPOINT_STRLEN], to[XT_ENDPOINT_STRLEN], via[XT_ENDPOINT_STRLEN];
-	char from[XT_ENDPOINT_STRLEN] = "";
-	char nh_dev[IF_NAMESIZE] = "", nh_mac[18] = "";
-	char reverse[XT_ENDPOINT_STRLEN] = "";
 	const struct xt_flow_state *flow = &entry->flow;
-	struct xt_flow_spec spec;
-
-	xt_flow_spec_from_entry(entry, &spec);
-	xt_endpoint_format(&spec.local, local, sizeof(local));
-	xt_endpoint_format(&spec.peer, to, sizeof(to));
-	xt_endpoint_format(&spec.relay, via, sizeof(via));
-	if (spec.has_src) {
-		xt_endpoint_format(&spec.src, from, sizeof(from));
-		if (!spec.src.port) /* address-only check: any port */
-			strcpy(strrchr(from, ':') + 1, "*");
-	}
-
-	if (spec.has_reverse)
-		xt_endpoint_format(&spec.reverse, reverse, sizeof(reverse));
-
-	if (spec.has_nexthop) {
-		const uint8_t *m = spec.nexthop.dmac;
-
-		if (!if_indextoname(spec.nexthop.ifindex, nh_dev))
-			snprintf(nh_dev, sizeof(nh_dev), "if%u", spec.nexthop.ifindex);
-		snprintf(nh_mac, sizeof(nh_mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
-			 m[3], m[4], m[5]);
-	}
+	struct xt_flow_text t;
 
 	if (json_output) {
-		jsonw_start_object(json_wtr);
-		jsonw_string_field(json_wtr, "local", local);
-		jsonw_string_field(json_wtr, "to", to);
-		jsonw_string_field(json_wtr, "via", via);
-		if (spec.has_src)
-			jsonw_string_field(json_wtr, "from", from);
-		else
-			jsonw_null_field(json_wtr, "from");
-		jsonw_bool_field(json_wtr, "latch", spec.latch);
-		if (spec.has_reverse)
-			jsonw_string_field(json_wtr, "reverse", reverse);
-		else
-			jsonw_null_field(json_wtr, "reverse");
-		jsonw_uint_field(json_wtr, "dscp", flow->dscp);
-		jsonw_uint_field(json_wtr, "packets", flow->packets);
-		jsonw_uint_field(json_wtr, "bytes", flow->bytes);
-		jsonw_uint_field(json_wtr, "drops", flow->src_drops);
-		if (flow->last_seen_ns)
-			jsonw_uint_field(json_wtr, "idle_ms",
-					 now_ns > flow->last_seen_ns ?
-						 (now_ns - flow->last_seen_ns) / 1000000 :
-						 0);
-		else
-			jsonw_null_field(json_wtr, "idle_ms");
-		print_rtp_json(entry);
-		if (spec.has_nexthop) {
-			jsonw_name(json_wtr, "nexthop");
-			jsonw_start_object(json_wtr);
-			jsonw_string_field(json_wtr, "dev", nh_dev);
-			jsonw_uint_field(json_wtr, "ifindex", spec.nexthop.ifindex);
-			jsonw_string_field(json_wtr, "lladdr", nh_mac);
-			jsonw_end_object(json_wtr);
-		} else {
-			jsonw_null_field(json_wtr, "nexthop");
-		}
-		jsonw_end_object(json_wtr);
+		xt_flow_json(json_wtr, entry, now_ns);
 		return;
 	}
+	xt_flow_text(entry, &t);
 	/* two lines, so that an IPv4 flow fits 80 columns whatever it checks */
-	printf("%s -> %s via %s dscp %u\n", local, to, via, flow->dscp);
-	if (spec.has_src) {
-		printf("\tfrom %s", from);
-		if (spec.latch)
-			printf(" latch%s", spec.src.port ? "ed" : "");
-		if (spec.has_reverse)
-			printf(" reverse %s", reverse);
+	printf("%s -> %s via %s dscp %u\n", t.local, t.to, t.via, flow->dscp);
+	if (t.spec.has_src) {
+		printf("\tfrom %s", t.from);
+		if (t.spec.latch)
+			printf(" latch%s", t.spec.src.port ? "ed" : "");
+		if (t.spec.has_reverse)
+			printf(" reverse %s", t.reverse);
 		printf("\n");
 	}
 	print_rtp_text(entry);
-	if (spec.has_nexthop)
-		printf("\tnexthop dev %s lladdr %s\n", nh_dev, nh_mac);
+	if (t.spec.has_nexthop)
+		printf("\tnexthop dev %s lladdr %s\n", t.nexthop_dev, t.nexthop_mac);
 	else
 		printf("\tnexthop unresolved (FIB lookup per packet)\n");
 	printf("\tpackets %" PRIu64 "  bytes %" PRIu64 "  drops %" PRIu64, (uint64_t)flow->packets,
@@ -295,7 +196,7 @@ static int do_add(int argc, char **argv)
 		struct xt_flow_entry entry;
 
 		if (!xt_flow_get(&maps, &spec.local, &entry))
-			print_flow(&entry, monotonic_ns());
+			print_flow(&entry, xt_monotonic_ns());
 	}
 	xt_maps_close(&maps);
 	if (rc == -EEXIST)
@@ -354,7 +255,7 @@ static int do_show(int argc, char **argv)
 		return p_err("no flow at %s", argv[0]);
 	if (rc)
 		return p_err("cannot read the flow at %s: %s", argv[0], strerror(-rc));
-	print_flow(&entry, monotonic_ns());
+	print_flow(&entry, xt_monotonic_ns());
 	return 0;
 }
 
@@ -366,7 +267,7 @@ static int list_one(const struct xt_flow_entry *entry, void *arg)
 
 static int do_list(int argc, char **argv)
 {
-	uint64_t now = monotonic_ns();
+	uint64_t now = xt_monotonic_ns();
 	struct xt_maps maps;
 	int rc;
 

@@ -15,7 +15,8 @@ bool json_output;
 struct json_writer *json_wtr;
 const char *pin_dir = XT_PIN_DIR;
 const char *bin_name = "xtrunkctl";
-const char *control_socket = XTRUNK_CONTROL_SOCKET;
+/* xtrunkd's control socket, unless --socket or XTRUNK_SOCKET says otherwise */
+const char *control_socket = XT_CONTROL_SOCKET;
 
 static int do_help(int argc, char **argv);
 static int do_batch(int argc, char **argv);
@@ -46,7 +47,7 @@ const struct option_doc option_docs[] = {
 	{ "-v, --verbose", NULL, "more messages on stderr (twice: debug)" },
 	{ "--pin-dir", "DIR", "where the relay's maps are pinned (default " XT_PIN_DIR ")" },
 	{ "--socket", "PATH",
-	  "xtrunkd's control socket (default $XTRUNK_SOCKET, else " XTRUNK_CONTROL_SOCKET ")" },
+	  "xtrunkd's control socket (default $XTRUNK_SOCKET, else " XT_CONTROL_SOCKET ")" },
 	{ "-h, --help", NULL, "this text" },
 	{ 0 }
 };

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "control_proto.h"
 #include "json_reader.h"
 #include "json_writer.h"
 
@@ -15,9 +16,6 @@ struct cmd {
 	const char *args; /* usage after "xtrunkctl OBJECT NAME", NULL: none */
 	const char *help;
 };
-
-/* xtrunkd's control socket, unless --socket or XTRUNK_SOCKET says otherwise */
-#define XTRUNK_CONTROL_SOCKET "/run/xtrunk/xtrunkd.sock"
 
 /* An object and its command table. */
 struct object_table {

@@ -221,7 +221,7 @@ int print_man_page(void)
 	       "xtrunkd's control socket, when \\fB\\-\\-socket\\fR is not given.\n"
 	       ".SH FILES\n"
 	       ".TP\n.I ");
-	roff(XTRUNK_CONTROL_SOCKET);
+	roff(XT_CONTROL_SOCKET);
 	printf("\nxtrunkd's control socket (\\fBcontrol\\fR in xtrunkd.conf's [relay]): one JSON "
 	       "request a line, {\"command\": \"call show\", \"id\": \"c1\"}, one reply a line, "
 	       "{\"result\": ...} or {\"error\": \"...\"}.\n"

@@ -13,7 +13,7 @@ static int do_list(int argc, char **argv)
 
 	if (argc)
 		return p_err("unexpected '%s'", argv[0]);
-	if (control_request("port list", NULL, NULL, &reply, &result))
+	if (control_request(XT_CTL_PORT_LIST, NULL, NULL, &reply, &result))
 		return -1;
 	if (json_output) {
 		print_json_result(result);

@@ -30,7 +30,7 @@ static int do_list(int argc, char **argv)
 
 	if (argc)
 		return p_err("unexpected '%s'", argv[0]);
-	if (control_request("trunk list", NULL, NULL, &reply, &result))
+	if (control_request(XT_CTL_TRUNK_LIST, NULL, NULL, &reply, &result))
 		return -1;
 	if (json_output)
 		print_json_result(result);
@@ -67,7 +67,7 @@ static int do_show(int argc, char **argv)
 	REQ_ARGS(1);
 	if (argc > 1)
 		return p_err("unexpected '%s' after the endpoint name", argv[1]);
-	if (control_request("trunk show", "side", argv[0], &reply, &result))
+	if (control_request(XT_CTL_TRUNK_SHOW, XT_CTL_KEY_SIDE, argv[0], &reply, &result))
 		return -1;
 	if (json_output) {
 		print_json_result(result);

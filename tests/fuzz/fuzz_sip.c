@@ -47,9 +47,9 @@ static struct {
 	struct xt_config config;
 	struct xt_dataplane dp;
 	struct xt_media_env env;
-	int peer_fd[SIDES];			     /* the PBX and the trunk */
+	int peer_fd[SIDES];			  /* the PBX and the trunk */
 	struct sockaddr_storage relay_sip[SIDES]; /* where the relay listens on each side */
-	char last[SIDES][MAX_DATAGRAM + 1];	     /* last message each side received */
+	char last[SIDES][MAX_DATAGRAM + 1];	  /* last message each side received */
 	size_t last_len[SIDES];
 } fz;
 

@@ -55,9 +55,11 @@ static void defaults(void)
 	       "config: the built-in endpoints are pbx (a PBX) and trunk (a trunk)", NULL);
 	expect(xt_config_route(&config, 0) == 1 && xt_config_route(&config, 1) == 0,
 	       "config: the default route goes from the PBX to the trunk and back", NULL);
-	expect(config.endpoint[0].latch == XT_LATCH_AUTO && config.endpoint[1].latch == XT_LATCH_OFF &&
-		       config.endpoint[0].port_min == 20000 && config.endpoint[1].port_max == 39999 &&
-		       config.dscp == 46 && config.media_timeout_s == 60 && config.slots == 8,
+	expect(config.endpoint[0].latch == XT_LATCH_AUTO &&
+		       config.endpoint[1].latch == XT_LATCH_OFF &&
+		       config.endpoint[0].port_min == 20000 &&
+		       config.endpoint[1].port_max == 39999 && config.dscp == 46 &&
+		       config.media_timeout_s == 60 && config.slots == 8,
 	       "config: built-in values are the demo lab's", NULL);
 }
 
@@ -90,9 +92,10 @@ static void template(void)
 	free(generated_matches(xt_config_write_man, "doc/xtrunkd.conf.5",
 			       "config: doc/xtrunkd.conf.5 is what xtrunkd --config-man writes "
 			       "(regenerate it)"));
-	text = generated_matches(xt_config_write_template, "etc/xtrunkd.conf",
-				 "config: etc/xtrunkd.conf is what xtrunkd --config-template writes "
-				 "(regenerate it)");
+	text = generated_matches(
+		xt_config_write_template, "etc/xtrunkd.conf",
+		"config: etc/xtrunkd.conf is what xtrunkd --config-template writes "
+		"(regenerate it)");
 	xt_config_defaults(&a);
 	expect(load_text(text, &b, err, sizeof(err)) == 0 && !memcmp(&a, &b, sizeof(a)),
 	       "config: the template reads back as exactly the built-in configuration", err);
@@ -103,8 +106,8 @@ static void legacy_sides(void)
 {
 	static struct xt_config config;
 	char err[512];
-	int rc = load_text("[side pbx]\nchannels = 7\n[side trunk]\nports = 40000-40099\n",
-			   &config, err, sizeof(err));
+	int rc = load_text("[side pbx]\nchannels = 7\n[side trunk]\nports = 40000-40099\n", &config,
+			   err, sizeof(err));
 
 	expect(rc == 0 && config.endpoints == 2 && config.endpoint[0].channels == 7 &&
 		       config.endpoint[1].port_min == 40000 &&
@@ -134,8 +137,7 @@ static void endpoints(void)
 	char err[512];
 	int rc = load_text(four, &config, err, sizeof(err));
 
-	expect(rc == 0 && config.endpoints == 4 &&
-		       !strcmp(config.endpoint[0].name, "office-a") &&
+	expect(rc == 0 && config.endpoints == 4 && !strcmp(config.endpoint[0].name, "office-a") &&
 		       !strcmp(config.endpoint[3].name, "carrier-b") &&
 		       config.endpoint[1].kind == XT_KIND_PBX &&
 		       config.endpoint[2].kind == XT_KIND_TRUNK,
@@ -145,7 +147,8 @@ static void endpoints(void)
 		       config.endpoint[1].latch == XT_LATCH_AUTO &&
 		       config.endpoint[2].latch == XT_LATCH_OFF &&
 		       config.endpoint[3].sip_rate == XT_DEFAULT_SIP_RATE,
-	       "config: each endpoint has its own ports and limits, the rest at the defaults", NULL);
+	       "config: each endpoint has its own ports and limits, the rest at the defaults",
+	       NULL);
 	expect(xt_config_route(&config, 0) == 2 && xt_config_route(&config, 1) == 2 &&
 		       xt_config_route(&config, 3) == 0 && xt_config_route(&config, 2) == 0,
 	       "config: PBXs' calls go to the first trunk, trunks' to the first PBX", NULL);
@@ -184,7 +187,8 @@ static void errors(void)
 	refused("config: endpoint names are letters, digits, '-', '_' or '.'", "[pbx a/b]\n",
 		":1: endpoint name 'a/b': 1 to 31 letters, digits, '-', '_' or '.'");
 	refused("config: a bad number names the key, its range and the value",
-		"[relay]\n# comment\ndscp = 99\n", ":3: dscp must be a number from 0 to 63, not '99'");
+		"[relay]\n# comment\ndscp = 99\n",
+		":3: dscp must be a number from 0 to 63, not '99'");
 	refused("config: an unknown endpoint key lists the keys there are", "[pbx pbx]\nmtu = 1\n",
 		":2: unknown key 'mtu' in an endpoint section (interface, address, address6, "
 		"advertise, ports, sip, peer, latch, channels, allow, media_deny, deny, sip_rate)");
@@ -196,7 +200,8 @@ static void errors(void)
 	refused("config: enum keys list their choices", "[relay]\nxdp = fast\n",
 		":2: xdp must be native, skb or off, not 'fast'");
 	refused("config: the metrics address may be off, else needs a port",
-		"[relay]\nmetrics = 127.0.0.1\n", ":2: metrics must be IP:PORT, [IPv6]:PORT or off");
+		"[relay]\nmetrics = 127.0.0.1\n",
+		":2: metrics must be IP:PORT, [IPv6]:PORT or off");
 }
 
 void test_config(void)

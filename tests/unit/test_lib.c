@@ -244,6 +244,7 @@ int main(void)
 	test_json_reader();
 	test_call_state();
 	test_config();
+	test_helpers();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

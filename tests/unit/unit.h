@@ -6,5 +6,6 @@
 void expect(int ok, const char *what, const char *detail);
 void test_call_state(void);
 void test_config(void);
+void test_helpers(void);
 
 #endif

@@ -8,7 +8,8 @@
 
 #include "xtrunk_abi.h"
 #include "admission.h"
-#include "dataplane.h"
+#include "clock.h"
+#include "hash.h"
 #include "log.h"
 
 #define RATE_BUCKETS (2 * XT_RATE_SOURCES) /* hash chains: a power of two */
@@ -40,7 +41,7 @@ struct rate_table {
 
 struct xt_admission {
 	const struct xt_config *config;
-	uint32_t seed; /* keyed hash: the chains cannot be aimed at from outside */
+	uint32_t seed;		 /* keyed hash: the chains cannot be aimed at from outside */
 	struct rate_table *rate; /* one per endpoint */
 	struct xt_admission_stats stats;
 };
@@ -111,12 +112,9 @@ void xt_admission_source_text(const struct sockaddr *src, socklen_t srclen, char
 
 static uint32_t source_hash(uint32_t seed, uint8_t family, const uint8_t *addr)
 {
-	uint32_t h = 2166136261u ^ seed; /* FNV-1a */
-	int n = family == XT_AF_INET ? 4 : 16;
+	uint32_t h = xt_fnv1a(XT_FNV1A_INIT ^ seed, &family, 1);
 
-	h = (h ^ family) * 16777619u;
-	for (int i = 0; i < n; i++)
-		h = (h ^ addr[i]) * 16777619u;
+	h = xt_fnv1a(h, addr, xt_addr_len(family));
 	return h ^ (h >> 15);
 }
 
@@ -208,7 +206,6 @@ static bool within_rate(struct xt_admission *adm, int endpoint, uint8_t family, 
 	s->tokens -= 1.0;
 	return true;
 }
-
 
 enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int endpoint,
 					       const struct sockaddr *src, socklen_t srclen,

@@ -3,8 +3,8 @@
 #include "b2bua_private.h"
 #include "log.h"
 
-static void log_refusal(const char *what, const char *method, msg_t *msg,
-			enum xt_refusal why, const char *config_name)
+static void log_refusal(const char *what, const char *method, msg_t *msg, enum xt_refusal why,
+			const char *config_name)
 {
 	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
 	char src[64];
@@ -32,7 +32,8 @@ bool b2bua_admit_new_request(struct xt_b2bua *b2b, int endpoint, nta_agent_t *ag
 	if (invite && why == XT_REFUSED_ACL)
 		b2b->stats.calls_rejected_acl++;
 	log_refusal(verdict == XT_ADMIT_REJECT ? "403 to" : "dropped",
-		    sip->sip_request->rq_method_name, msg, why, b2b->config->endpoint[endpoint].name);
+		    sip->sip_request->rq_method_name, msg, why,
+		    b2b->config->endpoint[endpoint].name);
 	if (verdict == XT_ADMIT_REJECT)
 		nta_msg_treply(agent, msg, SIP_403_FORBIDDEN, SIPTAG_USER_AGENT_STR(USER_AGENT),
 			       TAG_END());

@@ -83,7 +83,8 @@ static int relayed_response(struct xt_call *call, nta_outgoing_t *orq, sip_t con
 		/* the offer was rejected: the session stays as it was (RFC 3264 8) */
 		xt_media_session_restore(&call->media, &rr->prior);
 	}
-	nta_incoming_treply(rr->irq, status, phrase, SIPTAG_CONTACT(call->b2b->contact[call_endpoint(call, rr->from)]),
+	nta_incoming_treply(rr->irq, status, phrase,
+			    SIPTAG_CONTACT(call->b2b->contact[call_endpoint(call, rr->from)]),
 			    SIPTAG_USER_AGENT_STR(USER_AGENT),
 			    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
 			    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
@@ -134,7 +135,8 @@ static int relay_request(struct xt_call *call, int from, nta_incoming_t *irq, si
 	rr->irq = irq;
 	rr->orq = nta_outgoing_tcreate(
 		call->leg[to], relayed_response, call, NULL, sip->sip_request->rq_method,
-		sip->sip_request->rq_method_name, NULL, SIPTAG_CONTACT(call->b2b->contact[call_endpoint(call, to)]),
+		sip->sip_request->rq_method_name, NULL,
+		SIPTAG_CONTACT(call->b2b->contact[call_endpoint(call, to)]),
 		SIPTAG_USER_AGENT_STR(USER_AGENT), TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
 		TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
 		TAG_IF(!sdp && sip->sip_payload, SIPTAG_CONTENT_TYPE(sip->sip_content_type)),

@@ -16,9 +16,10 @@ static bool open_caller_leg(struct xt_call *call, nta_incoming_t *irq, sip_t con
 	struct xt_b2bua *b2b = call->b2b;
 	int in = call->in;
 
-	call->leg[in] = nta_leg_tcreate(b2b->agent[call_endpoint(call, in)], b2bua_leg_request, call,
-					SIPTAG_CALL_ID(sip->sip_call_id), SIPTAG_FROM(sip->sip_to),
-					SIPTAG_TO(sip->sip_from), TAG_END());
+	call->leg[in] = nta_leg_tcreate(b2b->agent[call_endpoint(call, in)], b2bua_leg_request,
+					call, SIPTAG_CALL_ID(sip->sip_call_id),
+					SIPTAG_FROM(sip->sip_to), SIPTAG_TO(sip->sip_from),
+					TAG_END());
 	if (!call->leg[in])
 		return false;
 	nta_leg_tag(call->leg[in], NULL);
@@ -121,8 +122,7 @@ static int invite_new_call(struct xt_b2bua *b2b, int from, int to, nta_incoming_
 	return 0;
 }
 
-int b2bua_default_request(struct xt_b2bua *b2b, int endpoint, nta_incoming_t *irq,
-			  sip_t const *sip)
+int b2bua_default_request(struct xt_b2bua *b2b, int endpoint, nta_incoming_t *irq, sip_t const *sip)
 {
 	/* until routes exist: a PBX's calls go to the first trunk, a trunk's to the first PBX */
 	int to = xt_config_route(b2b->config, endpoint);

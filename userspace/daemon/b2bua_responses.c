@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "b2bua_private.h"
+#include "clock.h"
 #include "log.h"
 
 void b2bua_ack_2xx(struct xt_call *call, int side, sip_t const *sip)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "b2bua_private.h"
+#include "clock.h"
 #include "log.h"
 
 struct xt_call *xt_call_create(struct xt_b2bua *b2b, int from, int to)
@@ -173,8 +174,8 @@ static void end_log(struct xt_call *call, enum xt_call_end_reason reason, int st
 	case XT_CALL_END_BYE_CALLER:
 	case XT_CALL_END_BYE_CALLEE:
 		pr_info("call %s: BYE from %s\n", call->id,
-			call_endpoint_config(call, reason == XT_CALL_END_BYE_CALLER ? call->in
-										    : call->out)
+			call_endpoint_config(call, reason == XT_CALL_END_BYE_CALLER ? call->in :
+										      call->out)
 				->name);
 		break;
 	case XT_CALL_END_CANCEL:

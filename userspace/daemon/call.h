@@ -55,22 +55,22 @@ struct xt_call {
 enum xt_call_end_reason {
 	/* BYE from the caller: BYE to the callee; unanswered: 487 to the caller, CANCEL */
 	XT_CALL_END_BYE_CALLER,
-	XT_CALL_END_BYE_CALLEE, /* BYE from the callee: BYE to the caller */
-	XT_CALL_END_CANCEL,	   /* CANCEL from the caller: 487 to it, CANCEL to the callee */
-	XT_CALL_END_REJECTED,	   /* the callee's final failure, relayed to the caller */
-	XT_CALL_END_LATE_ANSWER,   /* a 2xx after our CANCEL: ACK and BYE the callee */
-	XT_CALL_END_BAD_OFFER,	   /* the INVITE's SDP was refused */
-	XT_CALL_END_BAD_ANSWER,	   /* the 2xx's SDP was refused: the callee, ACKed, gets BYE */
-	XT_CALL_END_BAD_ACK,	   /* the ACK brought no usable answer to an offer in a 2xx */
-	XT_CALL_END_NO_ACK,	   /* no ACK to our 2xx (or with the answer) in 64*T1 */
-	XT_CALL_END_NO_ANSWER,	   /* rang for ring_timeout (timer C): 408, CANCEL */
+	XT_CALL_END_BYE_CALLEE,	    /* BYE from the callee: BYE to the caller */
+	XT_CALL_END_CANCEL,	    /* CANCEL from the caller: 487 to it, CANCEL to the callee */
+	XT_CALL_END_REJECTED,	    /* the callee's final failure, relayed to the caller */
+	XT_CALL_END_LATE_ANSWER,    /* a 2xx after our CANCEL: ACK and BYE the callee */
+	XT_CALL_END_BAD_OFFER,	    /* the INVITE's SDP was refused */
+	XT_CALL_END_BAD_ANSWER,	    /* the 2xx's SDP was refused: the callee, ACKed, gets BYE */
+	XT_CALL_END_BAD_ACK,	    /* the ACK brought no usable answer to an offer in a 2xx */
+	XT_CALL_END_NO_ACK,	    /* no ACK to our 2xx (or with the answer) in 64*T1 */
+	XT_CALL_END_NO_ANSWER,	    /* rang for ring_timeout (timer C): 408, CANCEL */
 	XT_CALL_END_CANCEL_TIMEOUT, /* the callee never answered our CANCEL (64*T1) */
-	XT_CALL_END_BAD_REANSWER,  /* an unusable answer to a new offer */
-	XT_CALL_END_MEDIA_TIMEOUT, /* no media for media_timeout */
-	XT_CALL_END_HOLD_TIMEOUT,  /* on hold, no media for hold_timeout */
-	XT_CALL_END_OPERATOR,	   /* xtrunkctl call terminate */
-	XT_CALL_END_SHUTDOWN,	   /* xtrunkd stops */
-	XT_CALL_END_ERROR,	   /* the call could not be built */
+	XT_CALL_END_BAD_REANSWER,   /* an unusable answer to a new offer */
+	XT_CALL_END_MEDIA_TIMEOUT,  /* no media for media_timeout */
+	XT_CALL_END_HOLD_TIMEOUT,   /* on hold, no media for hold_timeout */
+	XT_CALL_END_OPERATOR,	    /* xtrunkctl call terminate */
+	XT_CALL_END_SHUTDOWN,	    /* xtrunkd stops */
+	XT_CALL_END_ERROR,	    /* the call could not be built */
 	XT_CALL_END_REASONS
 };
 

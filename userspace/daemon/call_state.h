@@ -32,9 +32,9 @@ enum xt_call_event {
 	XT_CALL_EV_BAD_SDP,	/* an offer or answer that cannot be relayed */
 	/* media or hold silence, no ACK to the 2xx, ringing too long, no answer to CANCEL */
 	XT_CALL_EV_TIMEOUT,
-	XT_CALL_EV_TERMINATE,	/* the operator hangs up (control socket) */
-	XT_CALL_EV_SHUTDOWN,	/* xtrunkd stops */
-	XT_CALL_EV_ERROR,	/* the call cannot be built (out of memory, no transaction) */
+	XT_CALL_EV_TERMINATE, /* the operator hangs up (control socket) */
+	XT_CALL_EV_SHUTDOWN,  /* xtrunkd stops */
+	XT_CALL_EV_ERROR,     /* the call cannot be built (out of memory, no transaction) */
 	XT_CALL_EVENTS
 };
 

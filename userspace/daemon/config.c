@@ -52,8 +52,9 @@ struct config_key {
 	const char *example;	    /* shown commented out when there is no default */
 };
 
-#define RELAY(field) IN_RELAY, offsetof(struct xt_config, field), sizeof(((struct xt_config *)0)->field)
-#define ENDPOINT(field)                                   \
+#define RELAY(field) \
+	IN_RELAY, offsetof(struct xt_config, field), sizeof(((struct xt_config *)0)->field)
+#define ENDPOINT(field)                                          \
 	IN_ENDPOINT, offsetof(struct xt_endpoint_config, field), \
 		sizeof(((struct xt_endpoint_config *)0)->field)
 
@@ -144,7 +145,9 @@ static const struct builtin_endpoint {
 	const char *comment;
 	const char *values[12][2]; /* key, value; NULL-ended */
 } builtins[] = {
-	{ "pbx", XT_KIND_PBX, "The customer's IP-PBX.",
+	{ "pbx",
+	  XT_KIND_PBX,
+	  "The customer's IP-PBX.",
 	  { { "interface", "left0" },
 	    { "address", "10.77.1.1" },
 	    { "address6", "fd77:1::1" },
@@ -152,7 +155,9 @@ static const struct builtin_endpoint {
 	    { "sip", "10.77.1.1:5060" },
 	    { "peer", "10.77.1.2:5060" },
 	    { NULL, NULL } } },
-	{ "trunk", XT_KIND_TRUNK, "The SIP trunk provider (ITSP).",
+	{ "trunk",
+	  XT_KIND_TRUNK,
+	  "The SIP trunk provider (ITSP).",
 	  { { "interface", "right0" },
 	    { "address", "10.77.2.1" },
 	    { "address6", "fd77:2::1" },
@@ -292,8 +297,8 @@ static int parse_ports(const char *value, uint16_t *range, char *why, size_t why
 		return -EINVAL;
 	}
 	*dash = '\0';
-	if (parse_uint(trim(text), 1024, 65535, &lo) || parse_uint(trim(dash + 1), 1024, 65535, &hi) ||
-	    hi < lo + 3) {
+	if (parse_uint(trim(text), 1024, 65535, &lo) ||
+	    parse_uint(trim(dash + 1), 1024, 65535, &hi) || hi < lo + 3) {
 		snprintf(why, whylen,
 			 "ports '%s': need LOW-HIGH within 1024-65535 with room for two RTP/RTCP "
 			 "pairs",
@@ -315,7 +320,10 @@ static void choices_text(const char *const *choices, char *buf, size_t len)
 	buf[0] = '\0';
 	for (size_t i = 0; i < n && used < len; i++)
 		used += (size_t)snprintf(buf + used, len - used, "%s%s",
-					 i == 0 ? "" : i + 1 == n ? " or " : ", ", choices[i]);
+					 i == 0	    ? "" :
+					 i + 1 == n ? " or " :
+						      ", ",
+					 choices[i]);
 }
 
 static int parse_enum(const struct config_key *k, const char *value, void *field, char *why,
@@ -511,8 +519,7 @@ bool xt_cidr_contains(const struct xt_cidr *net, uint8_t family, const uint8_t *
 
 bool xt_endpoint_is_peer(const struct xt_endpoint_config *ec, uint8_t family, const uint8_t *addr)
 {
-	return ec->peer.family == family &&
-	       !memcmp(ec->peer.addr, addr, family == XT_AF_INET6 ? 16 : 4);
+	return ec->peer.family == family && !memcmp(ec->peer.addr, addr, xt_addr_len(family));
 }
 
 bool xt_endpoint_allows(const struct xt_endpoint_config *ec, uint8_t family, const uint8_t *addr)
@@ -553,8 +560,8 @@ int xt_config_endpoint_of(const struct xt_config *config, const struct xt_endpoi
 
 int xt_config_route(const struct xt_config *config, int from)
 {
-	enum xt_endpoint_kind want =
-		config->endpoint[from].kind == XT_KIND_PBX ? XT_KIND_TRUNK : XT_KIND_PBX;
+	enum xt_endpoint_kind want = config->endpoint[from].kind == XT_KIND_PBX ? XT_KIND_TRUNK :
+										  XT_KIND_PBX;
 
 	for (unsigned int i = 0; i < config->endpoints; i++)
 		if (config->endpoint[i].kind == want)
@@ -797,8 +804,8 @@ static int read_lines(struct reader *r, FILE *f, unsigned int *lineno, char *why
 		text = trim(line);
 		if (!*text || *text == '#' || *text == ';')
 			continue;
-		rc = *text == '[' ? section_line(r, text, why, whylen)
-				  : key_line(r, text, why, whylen);
+		rc = *text == '[' ? section_line(r, text, why, whylen) :
+				    key_line(r, text, why, whylen);
 		if (rc)
 			return rc;
 	}
@@ -905,14 +912,15 @@ void xt_config_write_template(FILE *out)
 			write_help(out, keys[i].help);
 		fprintf(out, "%s = %s\n", keys[i].name, keys[i].def);
 	}
-	fprintf(out, "\n# Endpoints: any number of [pbx NAME] and [trunk NAME] sections, each with "
-		     "the\n"
-		     "# keys below (interface, address, ports, sip and peer have no default). A "
-		     "file\n"
-		     "# with sections of a kind replaces the built-in endpoint of that kind. Until\n"
-		     "# routes exist, a PBX's calls go to the first trunk, a trunk's to the first "
-		     "PBX.\n"
-		     "# [side pbx] and [side trunk] still read as [pbx pbx] and [trunk trunk].\n");
+	fprintf(out,
+		"\n# Endpoints: any number of [pbx NAME] and [trunk NAME] sections, each with "
+		"the\n"
+		"# keys below (interface, address, ports, sip and peer have no default). A "
+		"file\n"
+		"# with sections of a kind replaces the built-in endpoint of that kind. Until\n"
+		"# routes exist, a PBX's calls go to the first trunk, a trunk's to the first "
+		"PBX.\n"
+		"# [side pbx] and [side trunk] still read as [pbx pbx] and [trunk trunk].\n");
 	for (size_t b = 0; b < NBUILTINS; b++)
 		write_endpoint(out, &builtins[b], b == 0);
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "endpoint.h"
+#include "control_proto.h" /* XT_CONTROL_SOCKET */
 
 /* Endpoints one xtrunkd serves; a constant only to keep per-endpoint counters in arrays. */
 #define XT_ENDPOINTS_MAX 32
@@ -25,8 +26,6 @@
 enum xt_endpoint_kind { XT_KIND_PBX, XT_KIND_TRUNK, XT_KINDS };
 
 extern const char *const xt_endpoint_kind_names[XT_KINDS]; /* "pbx", "trunk" */
-
-#define XT_CONTROL_SOCKET "/run/xtrunk/xtrunkd.sock"
 
 enum xt_xdp_mode { XT_XDP_NATIVE, XT_XDP_SKB, XT_XDP_OFF };
 

@@ -1,18 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The control socket: a unix stream socket on the daemon's event loop where
- * xtrunkctl asks about calls, trunks and relay ports, and hangs calls up.
- *
- * Protocol: the client writes one request a line, a JSON object
- *   {"command": "call list"}
- *   {"command": "call show", "id": "c1"}
- *   {"command": "call terminate", "id": "c1"}
- *   {"command": "trunk list"}
- *   {"command": "trunk show", "side": "pbx"}
- *   {"command": "port list"}
- * and reads one reply a line: {"result": VALUE} or {"error": "why"}. A client
- * may send several requests on one connection. A line longer than
- * XT_CONTROL_MAX_REQUEST gets an error and the connection is closed.
+ * xtrunkctl asks about calls, trunks and relay ports, and hangs calls up. The
+ * protocol (commands, keys, limits) is in control_proto.h. control_server.c
+ * serves the socket (clients, buffers, one reply per request line);
+ * control_cmds.c answers the requests from the modules' snapshots.
  */
 #ifndef XTRUNKD_CONTROL_H
 #define XTRUNKD_CONTROL_H
@@ -21,22 +13,12 @@
 
 #include <sofia-sip/su_wait.h>
 
-#include "config.h"
-#include "dataplane.h"
-#include "media_session.h"
-#include "sip_b2bua.h"
+#include "control_proto.h"
+#include "daemon_sources.h"
 
-#define XT_CONTROL_MAX_REQUEST 4096
 #define XT_CONTROL_MAX_CLIENTS 16
 
 struct xt_control;
-
-struct xt_control_sources {
-	const struct xt_config *config;
-	struct xt_dataplane *dp;
-	struct xt_media_env *media;
-	struct xt_b2bua *b2b;
-};
 
 /*
  * Listen on path (mode 0660; its directory is made when missing). A socket
@@ -44,12 +26,14 @@ struct xt_control_sources {
  * is not (errno EADDRINUSE). NULL with err and errno set on failure.
  */
 struct xt_control *xt_control_create(su_root_t *root, const char *path,
-				     const struct xt_control_sources *sources, char *err,
+				     const struct xt_daemon_sources *sources, char *err,
 				     size_t errlen);
 void xt_control_destroy(struct xt_control *control);
 
 /* The reply line (with its newline) to one request line, malloc'd. */
-char *xt_control_handle(const struct xt_control_sources *sources, const char *request, size_t len,
+char *xt_control_handle(const struct xt_daemon_sources *sources, const char *request, size_t len,
 			size_t *reply_len);
+/* The reply line {"error": msg}, malloc'd; NULL when out of memory. */
+char *xt_control_error_reply(const char *msg, size_t *len);
 
 #endif

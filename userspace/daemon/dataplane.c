@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "xtrunk_abi.h"
+#include "clock.h"
 #include "dataplane.h"
 #include "loader.h"
 #include "log.h"
@@ -33,8 +34,7 @@ static void nexthop_events_apply(struct xt_dataplane *dp)
 	if (rc)
 		pr_warn("next-hop refresh: %s\n", strerror(-rc));
 	if (rc || nexthop_events_seen(ev) != seen)
-		for (unsigned int i = 0; i < XT_NEXTHOP_CACHE; i++)
-			dp->nexthop_cache[i].valid = false;
+		xt_nexthop_cache_clear(&dp->nexthop_cache);
 	if (ev->changed != before)
 		pr_info("next hops: %u entries updated after a neighbour, route or link change "
 			"(%u so far)\n",
@@ -54,17 +54,6 @@ static int nexthop_changed(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_ar
 	return 0;
 }
 
-static unsigned int nexthop_cache_slot(const struct xt_endpoint *relay,
-				       const struct xt_endpoint *peer)
-{
-	size_t n = peer->family == XT_AF_INET6 ? 16 : 4;
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ relay->addr[i] ^ ((uint32_t)peer->addr[i] << 8)) * 16777619u;
-	return h % XT_NEXTHOP_CACHE;
-}
-
 /*
  * xt_nexthop_resolve, through the cache while the monitor runs. Events the
  * kernel has queued are applied first, so a change is never answered from
@@ -74,28 +63,10 @@ static unsigned int nexthop_cache_slot(const struct xt_endpoint *relay,
 static int nexthop_lookup(struct xt_dataplane *dp, const struct xt_endpoint *relay,
 			  const struct xt_endpoint *peer, struct xt_nexthop *nh)
 {
-	struct xt_nexthop_cached *c;
-	int rc;
-
 	if (dp->nl_fd < 0)
 		return xt_nexthop_resolve(relay, peer, nh);
 	nexthop_events_apply(dp);
-	c = &dp->nexthop_cache[nexthop_cache_slot(relay, peer)];
-	if (c->valid && xt_endpoint_addr_equal(&c->relay, relay) &&
-	    xt_endpoint_addr_equal(&c->peer, peer)) {
-		dp->nexthop_cache_hits++;
-		*nh = c->nexthop;
-		return 0;
-	}
-	dp->nexthop_cache_misses++;
-	rc = xt_nexthop_resolve(relay, peer, nh);
-	c->valid = rc == 0;
-	if (c->valid) {
-		c->relay = *relay;
-		c->peer = *peer;
-		c->nexthop = *nh;
-	}
-	return rc;
+	return xt_nexthop_cache_resolve(&dp->nexthop_cache, relay, peer, nh);
 }
 
 /*
@@ -252,9 +223,9 @@ void xt_dataplane_close(struct xt_dataplane *dp)
 	if (dp->nl_fd >= 0)
 		close(dp->nl_fd);
 	dp->nl_fd = -1;
-	if (dp->nexthop_cache_hits || dp->nexthop_cache_misses)
+	if (dp->nexthop_cache.hits || dp->nexthop_cache.misses)
 		pr_info("next hops: %u taken from the cache, %u asked of the kernel\n",
-			dp->nexthop_cache_hits, dp->nexthop_cache_misses);
+			dp->nexthop_cache.hits, dp->nexthop_cache.misses);
 	xt_flow_view_close(&dp->view);
 	if (dp->maps.flows_fd >= 0)
 		xt_maps_close(&dp->maps);
@@ -266,14 +237,6 @@ void xt_dataplane_close(struct xt_dataplane *dp)
 			pr_warn("%s\n", err);
 		dp->attached[i] = false;
 	}
-}
-
-uint64_t xt_monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Relay what arrived on a relay port in userspace: the same checks as XDP. */
@@ -390,6 +353,18 @@ int xt_dataplane_xdp_rtp(struct xt_relay_path *path, struct xt_rtp_stats *rtp)
 	if (!path->in_xdp || !path->dp)
 		return -ENOENT;
 	return xt_flow_view_rtp(&path->dp->view, path->flow_index, rtp);
+}
+
+void xt_dataplane_path_snapshot(const struct xt_relay_path *path, struct xt_path_snapshot *snap)
+{
+	snap->spec = path->spec;
+	snap->in_xdp = path->in_xdp && path->dp &&
+		       !xt_flow_get(&path->dp->maps, &path->spec.local, &snap->xdp);
+	if (!snap->in_xdp)
+		memset(&snap->xdp, 0, sizeof(snap->xdp));
+	snap->packets = path->packets;
+	snap->bytes = path->bytes;
+	snap->drops = path->drops;
 }
 
 void xt_dataplane_pair(struct xt_relay_path *path, struct xt_relay_path *reverse)

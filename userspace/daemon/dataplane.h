@@ -17,7 +17,6 @@
 #include "flow_table.h"
 #include "relay_maps.h"
 
-#define XT_NEXTHOP_CACHE 64
 /*
  * How often the endpoints' interfaces are checked for whether XDP may transmit to
  * them: a veth's peer changes (GRO, an XDP program) in its own namespace,
@@ -35,23 +34,15 @@ struct xt_dataplane {
 	/* totals over every path, alive or gone, by the endpoint the packets came from */
 	uint64_t userspace_packets[XT_ENDPOINTS_MAX], userspace_bytes[XT_ENDPOINTS_MAX];
 	uint64_t userspace_drops[XT_ENDPOINTS_MAX];
-	uint64_t xdp_packets[XT_ENDPOINTS_MAX], xdp_bytes[XT_ENDPOINTS_MAX], xdp_drops[XT_ENDPOINTS_MAX];
+	uint64_t xdp_packets[XT_ENDPOINTS_MAX], xdp_bytes[XT_ENDPOINTS_MAX],
+		xdp_drops[XT_ENDPOINTS_MAX];
 	unsigned int flows;
 	/* rtnetlink route/neighbour/link changes keep the next-hop table current */
 	int nl_fd;
 	int nl_registration;
 	struct xt_nexthop_events nexthop_events;
-	/*
-	 * Next hops resolved for (relay address, peer address), while the
-	 * monitor above runs: emptied by any route, neighbour or link event. A
-	 * call's four flows go to two peers, and most calls to the same few.
-	 */
-	struct xt_nexthop_cached {
-		struct xt_endpoint relay, peer; /* addresses only: routes do not look at ports */
-		struct xt_nexthop nexthop;
-		bool valid;
-	} nexthop_cache[XT_NEXTHOP_CACHE];
-	unsigned int nexthop_cache_hits, nexthop_cache_misses;
+	/* used while the monitor above runs: emptied by any of its events */
+	struct xt_nexthop_cache nexthop_cache;
 	/* whether XDP may transmit to each endpoint's interface, as last logged */
 	su_timer_t *egress_timer;
 	enum xt_egress_logged {
@@ -81,8 +72,6 @@ struct xt_relay_path {
 	struct xt_relay_path *reverse;
 };
 
-uint64_t xt_monotonic_ns(void);
-
 int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, su_root_t *root,
 		      bool use_xdp);
 void xt_dataplane_close(struct xt_dataplane *dp);
@@ -108,6 +97,17 @@ bool xt_dataplane_iface_first(const struct xt_config *config, unsigned int i);
 int xt_dataplane_xdp_counters(struct xt_relay_path *path, struct xt_flow_counters *counters);
 /* Its RTP statistics, the same way; -ENOENT when it has none. */
 int xt_dataplane_xdp_rtp(struct xt_relay_path *path, struct xt_rtp_stats *rtp);
+
+/* A path as readers (the control socket) see it: copied, so they hold no pointer into it. */
+struct xt_path_snapshot {
+	struct xt_flow_spec spec;	/* as installed: the peer the SDP gave */
+	bool in_xdp;			/* in XDP and read back from there: xdp is valid */
+	struct xt_flow_entry xdp;	/* the flow table's entry: counters, latched peer, RTP */
+	uint64_t packets, bytes, drops; /* the userspace path's own */
+};
+
+/* Read path and, when in XDP, its flow entry (one bpf(2) call). */
+void xt_dataplane_path_snapshot(const struct xt_relay_path *path, struct xt_path_snapshot *snap);
 
 void xt_dataplane_pair(struct xt_relay_path *path, struct xt_relay_path *reverse);
 /* Remove both; adds the path's final counters (XDP's and userspace's) to the totals. */

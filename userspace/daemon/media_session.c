@@ -9,6 +9,7 @@
 #include <sofia-sip/su_alloc.h>
 
 #include "xtrunk_abi.h"
+#include "clock.h"
 #include "log.h"
 #include "media_session.h"
 
@@ -65,7 +66,7 @@ static bool endpoint_unspecified(const struct xt_endpoint *ep)
 {
 	static const uint8_t zero[16];
 
-	return !memcmp(ep->addr, zero, ep->family == XT_AF_INET6 ? 16 : 4);
+	return !memcmp(ep->addr, zero, xt_addr_len(ep->family));
 }
 
 /* What a path relayed in XDP and in userspace, and when it last did. */
@@ -132,7 +133,8 @@ static int stream_allocate(struct xt_media_session *ms, struct xt_stream *st, ui
 
 		if (!addr) {
 			snprintf(err, errlen, "endpoint %s has no %s media address",
-				 leg_config(ms, leg)->name, family == XT_AF_INET6 ? "IPv6" : "IPv4");
+				 leg_config(ms, leg)->name,
+				 family == XT_AF_INET6 ? "IPv6" : "IPv4");
 			while (--leg >= 0)
 				xt_port_pool_put(leg_pool(ms, leg), &st->relay[leg]);
 			return -EINVAL;
@@ -638,4 +640,53 @@ void xt_media_session_restore(struct xt_media_session *ms, const struct xt_media
 	reconcile_flows(ms, &changed);
 	if (changed)
 		ms->changed_ns = xt_monotonic_ns();
+}
+
+/* The one place the read side learns which endpoint each of a stream's ends faces. */
+static void stream_snapshot(const struct xt_media_session *ms, const struct xt_stream *st,
+			    unsigned int index, struct xt_stream_snapshot *snap)
+{
+	memset(snap, 0, sizeof(*snap));
+	snap->index = index;
+	snap->clock_hz = st->clock_hz;
+	snap->installed = st->installed;
+	for (int side = 0; side < XT_LEGS; side++) {
+		struct xt_stream_side_snapshot *ss = &snap->sides[side];
+
+		ss->side = ms->endpoint[side];
+		ss->relay_rtp = st->relay[side].rtp;
+		ss->relay_rtcp = st->relay[side].rtcp;
+		ss->peer_known = st->peer_known[side];
+		ss->peer_rtp = st->peer_rtp[side];
+		ss->peer_rtcp = st->peer_rtcp[side];
+	}
+	if (!st->installed)
+		return;
+	snap->nflows = 4;
+	for (int p = 0; p < 4; p++) {
+		struct xt_stream_flow_snapshot *f = &snap->flows[p];
+		int in = p == PATH_RTP_BA || p == PATH_RTCP_BA; /* a->b comes in at a */
+
+		f->kind = p == PATH_RTCP_AB || p == PATH_RTCP_BA ? "rtcp" : "rtp";
+		f->from_side = snap->sides[in].side;
+		xt_dataplane_path_snapshot(&st->paths[p], &f->path);
+	}
+}
+
+unsigned int xt_media_session_foreach_stream(const struct xt_media_session *ms,
+					     xt_stream_visit_fn visit, void *arg)
+{
+	struct xt_stream_snapshot snap;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; ms && i < ms->nstreams; i++) {
+		const struct xt_stream *st = ms->streams[i];
+
+		if (!st || !st->allocated)
+			continue;
+		stream_snapshot(ms, st, i, &snap);
+		visit(&snap, arg);
+		n++;
+	}
+	return n;
 }

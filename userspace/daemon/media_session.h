@@ -45,14 +45,14 @@ struct xt_media_env {
 };
 
 struct xt_stream {
-	bool allocated;				/* relay ports held toward both legs */
-	struct xt_port_pair relay[XT_LEGS];	/* our ports, one pair per leg */
-	bool peer_known[XT_LEGS];		/* the leg's SDP gave a port */
-	struct xt_endpoint peer_rtp[XT_LEGS];	/* where each leg's peer receives RTP */
+	bool allocated;			       /* relay ports held toward both legs */
+	struct xt_port_pair relay[XT_LEGS];    /* our ports, one pair per leg */
+	bool peer_known[XT_LEGS];	       /* the leg's SDP gave a port */
+	struct xt_endpoint peer_rtp[XT_LEGS];  /* where each leg's peer receives RTP */
 	struct xt_endpoint peer_rtcp[XT_LEGS]; /* ... and RTCP */
-	uint32_t clock_hz;			/* RTP clock of the first codec */
-	bool installed;				/* the four paths below are live */
-	struct xt_relay_path paths[4];		/* RTP a->b, RTP b->a, RTCP a->b, b->a */
+	uint32_t clock_hz;		       /* RTP clock of the first codec */
+	bool installed;			       /* the four paths below are live */
+	struct xt_relay_path paths[4];	       /* RTP a->b, RTP b->a, RTCP a->b, b->a */
 };
 
 /* What a session's flows have relayed, in XDP and in userspace. */
@@ -135,5 +135,32 @@ void xt_media_session_activity(struct xt_media_session *ms, struct xt_media_acti
 /* Visit the RTP quality of every live RTP flow that has seen packets. */
 void xt_media_session_quality(struct xt_media_session *ms,
 			      void (*visit)(const struct xt_rtp_quality *q, void *arg), void *arg);
+
+/* ---- the read side (the control socket) ---- */
+
+/* A stream as readers see it, copied. */
+struct xt_stream_snapshot {
+	unsigned int index; /* its m= line */
+	uint32_t clock_hz;
+	bool installed; /* its flows are live: flows below */
+	struct xt_stream_side_snapshot {
+		int side;				  /* the endpoint (config->endpoint[]) */
+		struct xt_endpoint relay_rtp, relay_rtcp; /* our ports toward it */
+		bool peer_known;			  /* the leg's SDP gave a port */
+		struct xt_endpoint peer_rtp, peer_rtcp;
+	} sides[XT_LEGS];
+	unsigned int nflows; /* 4 when installed: RTP a->b, b->a, RTCP a->b, b->a */
+	struct xt_stream_flow_snapshot {
+		const char *kind; /* "rtp" or "rtcp" */
+		int from_side;	  /* the endpoint its packets come from (config->endpoint[]) */
+		struct xt_path_snapshot path;
+	} flows[4];
+};
+
+typedef void (*xt_stream_visit_fn)(const struct xt_stream_snapshot *stream, void *arg);
+
+/* Visit every stream that holds relay ports, in m= order (ms may be NULL). Returns how many. */
+unsigned int xt_media_session_foreach_stream(const struct xt_media_session *ms,
+					     xt_stream_visit_fn visit, void *arg);
 
 #endif

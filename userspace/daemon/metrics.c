@@ -30,7 +30,7 @@ struct xt_metrics;
 #define EXPOSITION_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 struct xt_metrics {
-	struct xt_metrics_sources sources;
+	struct xt_daemon_sources sources;
 	nth_site_t *site;
 	su_home_t home[1];
 };
@@ -152,7 +152,7 @@ static void render_media(FILE *out, const struct xt_dataplane *dp)
 	fprintf(out, "xtrunk_flows %u\n", dp->flows);
 }
 
-static void render_ports(FILE *out, const struct xt_metrics_sources *src)
+static void render_ports(FILE *out, const struct xt_daemon_sources *src)
 {
 	family(out, "xtrunk_relay_ports", "gauge", "Relay ports per endpoint, in use or free.");
 	for (unsigned int side = 0; side < src->config->endpoints; side++) {
@@ -166,7 +166,7 @@ static void render_ports(FILE *out, const struct xt_metrics_sources *src)
 }
 
 /* SDPs refused for where they aimed media, by the endpoint that sent them and why. */
-static void render_media_refused(FILE *out, const struct xt_metrics_sources *src)
+static void render_media_refused(FILE *out, const struct xt_daemon_sources *src)
 {
 	family(out, "xtrunk_sdp_media_refused_total", "counter",
 	       "SDPs refused (488) for a media address the relay never sends to (loopback, "
@@ -174,7 +174,8 @@ static void render_media_refused(FILE *out, const struct xt_metrics_sources *src
 	       "allow), by endpoint and reason.");
 	for (unsigned int side = 0; side < src->config->endpoints; side++)
 		for (int r = 0; r < XT_MEDIA_REFUSALS; r++)
-			fprintf(out, "xtrunk_sdp_media_refused_total{side=\"%s\",reason=\"%s\"} %llu\n",
+			fprintf(out,
+				"xtrunk_sdp_media_refused_total{side=\"%s\",reason=\"%s\"} %llu\n",
 				src->config->endpoint[side].name, xt_media_refusal_names[r],
 				(unsigned long long)src->media->refused[side][r]);
 }
@@ -234,7 +235,8 @@ static void render_sip(FILE *out, const struct xt_b2bua_stats *stats,
 	       "dropped when there is nothing to answer to (no request line, no Via).");
 	for (unsigned int side = 0; side < config->endpoints; side++)
 		fprintf(out, "xtrunk_sip_malformed_total{side=\"%s\"} %llu\n",
-			config->endpoint[side].name, (unsigned long long)stats->sip_malformed[side]);
+			config->endpoint[side].name,
+			(unsigned long long)stats->sip_malformed[side]);
 }
 
 /* Admission: channels per endpoint and the SIP requests refused, by endpoint and reason. */
@@ -246,8 +248,8 @@ static void render_admission(FILE *out, const struct xt_b2bua_stats *stats,
 	family(out, "xtrunk_channels_active", "gauge",
 	       "Calls in progress through each endpoint (a call holds one on both of its endpoints).");
 	for (unsigned int side = 0; side < config->endpoints; side++)
-		fprintf(out, "xtrunk_channels_active{side=\"%s\"} %u\n", config->endpoint[side].name,
-			stats->channels_active[side]);
+		fprintf(out, "xtrunk_channels_active{side=\"%s\"} %u\n",
+			config->endpoint[side].name, stats->channels_active[side]);
 	family(out, "xtrunk_channels_limit", "gauge",
 	       "Most calls each endpoint carries at once (channels); 0: no limit.");
 	for (unsigned int side = 0; side < config->endpoints; side++)
@@ -280,8 +282,8 @@ static void render_admission(FILE *out, const struct xt_b2bua_stats *stats,
 	       "Source addresses the SIP rate limit tracks per endpoint (bounded; the least "
 	       "recently seen is forgotten first).");
 	for (unsigned int side = 0; side < config->endpoints; side++)
-		fprintf(out, "xtrunk_sip_rate_sources{side=\"%s\"} %u\n", config->endpoint[side].name,
-			adm->rate_sources[side]);
+		fprintf(out, "xtrunk_sip_rate_sources{side=\"%s\"} %u\n",
+			config->endpoint[side].name, adm->rate_sources[side]);
 }
 
 static void histogram(FILE *out, const char *name, const char *help, const double *bounds,
@@ -312,7 +314,7 @@ static void render_quality(FILE *out, const struct xt_quality_stats *q)
 		  xt_mos_bounds, q->mos_le, XT_MOS_BUCKETS, q->streams, q->mos_sum);
 }
 
-static void render_build(FILE *out, const struct xt_metrics_sources *src)
+static void render_build(FILE *out, const struct xt_daemon_sources *src)
 {
 	family(out, "xtrunk_build_info", "gauge", "Version of xtrunkd; the value is always 1.");
 	fprintf(out, "xtrunk_build_info{version=\"%s\"} 1\n", XTRUNK_VERSION);
@@ -324,8 +326,8 @@ static void render_build(FILE *out, const struct xt_metrics_sources *src)
 								    "native";
 
 		fprintf(out, "xtrunk_xdp_attached{interface=\"%s\",side=\"%s\",mode=\"%s\"} %d\n",
-			src->config->endpoint[side].interface, src->config->endpoint[side].name, mode,
-			src->dp->xdp ? 1 : 0);
+			src->config->endpoint[side].interface, src->config->endpoint[side].name,
+			mode, src->dp->xdp ? 1 : 0);
 	}
 }
 
@@ -334,7 +336,7 @@ static void render_build(FILE *out, const struct xt_metrics_sources *src)
  * kernel failed to transmit after the relay's verdict (which the verdict
  * counters count as relayed).
  */
-static void render_xmit(FILE *out, const struct xt_metrics_sources *src)
+static void render_xmit(FILE *out, const struct xt_daemon_sources *src)
 {
 	static const char *const reasons[] = { "redirect_drop", "tx_drop", "redirect_error" };
 	const struct xt_dataplane *dp = src->dp;
@@ -371,12 +373,13 @@ static void render_xmit(FILE *out, const struct xt_metrics_sources *src)
 			fprintf(out,
 				"xtrunk_xdp_xmit_errors_total{interface=\"%s\",side=\"%s\","
 				"reason=\"%s\"} %llu\n",
-				src->config->endpoint[side].interface, src->config->endpoint[side].name,
-				reasons[r], (unsigned long long)counts[r]);
+				src->config->endpoint[side].interface,
+				src->config->endpoint[side].name, reasons[r],
+				(unsigned long long)counts[r]);
 	}
 }
 
-char *xt_metrics_render(const struct xt_metrics_sources *src, size_t *len)
+char *xt_metrics_render(const struct xt_daemon_sources *src, size_t *len)
 {
 	char *text = NULL;
 	FILE *out = open_memstream(&text, len);
@@ -481,7 +484,7 @@ static int serve(struct xt_metrics *metrics, nth_site_t *site, nth_request_t *re
 }
 
 struct xt_metrics *xt_metrics_create(su_root_t *root, const struct xt_endpoint *listen,
-				     const struct xt_metrics_sources *sources, char *err,
+				     const struct xt_daemon_sources *sources, char *err,
 				     size_t errlen)
 {
 	struct xt_metrics *metrics = calloc(1, sizeof(*metrics));

@@ -10,26 +10,20 @@
 #include <sofia-sip/su_wait.h>
 
 #include "config.h"
+#include "daemon_sources.h"
 #include "dataplane.h"
 #include "media_session.h"
 #include "sip_b2bua.h"
 
 struct xt_metrics;
 
-struct xt_metrics_sources {
-	const struct xt_config *config;
-	struct xt_dataplane *dp;
-	struct xt_media_env *media;
-	struct xt_b2bua *b2b;
-};
-
 /* Serve /metrics on listen (IP:PORT). NULL with err set on failure. */
 struct xt_metrics *xt_metrics_create(su_root_t *root, const struct xt_endpoint *listen,
-				     const struct xt_metrics_sources *sources, char *err,
+				     const struct xt_daemon_sources *sources, char *err,
 				     size_t errlen);
 void xt_metrics_destroy(struct xt_metrics *metrics);
 
 /* The exposition text, malloc'd (for tests and the exporter). */
-char *xt_metrics_render(const struct xt_metrics_sources *sources, size_t *len);
+char *xt_metrics_render(const struct xt_daemon_sources *sources, size_t *len);
 
 #endif

@@ -120,7 +120,7 @@ static bool endpoint_unspecified(const struct xt_endpoint *ep)
 {
 	static const uint8_t zero[16];
 
-	return !memcmp(ep->addr, zero, ep->family == XT_AF_INET6 ? 16 : 4);
+	return !memcmp(ep->addr, zero, xt_addr_len(ep->family));
 }
 
 /* A c= line of 0.0.0.0 (or ::). */

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "b2bua_private.h"
+#include "clock.h"
 #include "xtrunk_abi.h"
 #include "log.h"
 #include "udp_socket.h"
@@ -228,8 +229,8 @@ struct xt_b2bua *xt_b2bua_create(su_root_t *root, const struct xt_config *config
 						    NTATAG_UA(1), NTATAG_UDP_MTU(65535),
 						    NTATAG_SERVER_RPORT(1), TAG_END());
 		if (!b2b->agent[side]) {
-			snprintf(err, errlen, "endpoint %s: cannot listen for SIP on %s: %s", sc->name,
-				 b2b->host[side], strerror(errno));
+			snprintf(err, errlen, "endpoint %s: cannot listen for SIP on %s: %s",
+				 sc->name, b2b->host[side], strerror(errno));
 			xt_b2bua_destroy(b2b);
 			return NULL;
 		}

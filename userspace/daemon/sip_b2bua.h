@@ -53,11 +53,11 @@ struct xt_b2bua_stats {
 	unsigned int calls_active;
 	/* everything by endpoint is indexed as config->endpoint[] */
 	unsigned int channels_active[XT_ENDPOINTS_MAX]; /* calls in progress through each */
-	uint64_t calls_rejected_limit;			/* 503: an endpoint's channel limit reached */
-	uint64_t calls_rejected_acl;			/* 403 or dropped: source outside allow */
+	uint64_t calls_rejected_limit; /* 503: an endpoint's channel limit reached */
+	uint64_t calls_rejected_acl;   /* 403 or dropped: source outside allow */
 	uint64_t sip_requests[XT_ENDPOINTS_MAX][XT_SIP_METHODS]; /* received, by method */
 	uint64_t sip_responses[XT_ENDPOINTS_MAX][7];		 /* ... by class 1xx-6xx */
-	uint64_t sip_response_codes[XT_ENDPOINTS_MAX][600];	 /* ... by code (index: code - 100) */
+	uint64_t sip_response_codes[XT_ENDPOINTS_MAX][600]; /* ... by code (index: code - 100) */
 	/* messages the SIP stack could not parse: 400 when it can answer, else dropped */
 	uint64_t sip_malformed[XT_ENDPOINTS_MAX];
 	struct xt_quality_stats quality;

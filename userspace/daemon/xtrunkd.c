@@ -28,14 +28,15 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: xtrunkd [-c FILE] [--no-xdp] [--check-config] [--config-template] [-v]\n"
-		     "  -c, --config FILE     configuration (default: the built-in demo lab's)\n"
-		     "      --no-xdp          relay media in userspace only\n"
-		     "      --check-config    read the configuration, report, and exit\n"
-		     "      --config-template write every key with its help and default "
-		     "(etc/xtrunkd.conf)\n"
-		     "      --config-man      write xtrunkd.conf(5) from the same table\n"
-		     "  -v, --verbose         more logging (twice: debug)\n");
+	fprintf(out,
+		"Usage: xtrunkd [-c FILE] [--no-xdp] [--check-config] [--config-template] [-v]\n"
+		"  -c, --config FILE     configuration (default: the built-in demo lab's)\n"
+		"      --no-xdp          relay media in userspace only\n"
+		"      --check-config    read the configuration, report, and exit\n"
+		"      --config-template write every key with its help and default "
+		"(etc/xtrunkd.conf)\n"
+		"      --config-man      write xtrunkd.conf(5) from the same table\n"
+		"  -v, --verbose         more logging (twice: debug)\n");
 }
 
 /*
@@ -77,16 +78,14 @@ struct options {
 /* Returns -1 to go on, else the exit status. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "no-xdp", no_argument, NULL, 'X' },
-		{ "check-config", no_argument, NULL, 'C' },
-		{ "config-template", no_argument, NULL, 'T' },
-		{ "config-man", no_argument, NULL, 'M' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
+	static const struct option options[] = { { "config", required_argument, NULL, 'c' },
+						 { "no-xdp", no_argument, NULL, 'X' },
+						 { "check-config", no_argument, NULL, 'C' },
+						 { "config-template", no_argument, NULL, 'T' },
+						 { "config-man", no_argument, NULL, 'M' },
+						 { "verbose", no_argument, NULL, 'v' },
+						 { "help", no_argument, NULL, 'h' },
+						 { 0 } };
 	int opt;
 
 	*o = (struct options){ .use_xdp = true };
@@ -157,24 +156,24 @@ static int front_ends_start(struct daemon *d)
 	char err[512];
 
 	if (d->config.metrics.family) {
-		struct xt_metrics_sources sources = {
+		struct xt_daemon_sources sources = {
 			.config = &d->config, .dp = &d->dp, .media = &d->media, .b2b = d->b2b
 		};
 
-		d->metrics = xt_metrics_create(d->root, &d->config.metrics, &sources, err,
-					       sizeof(err));
+		d->metrics =
+			xt_metrics_create(d->root, &d->config.metrics, &sources, err, sizeof(err));
 		if (!d->metrics) {
 			fprintf(stderr, "xtrunkd: %s\n", err);
 			return -1;
 		}
 	}
 	if (d->config.control[0]) {
-		struct xt_control_sources sources = {
+		struct xt_daemon_sources sources = {
 			.config = &d->config, .dp = &d->dp, .media = &d->media, .b2b = d->b2b
 		};
 
-		d->control = xt_control_create(d->root, d->config.control, &sources, err,
-					       sizeof(err));
+		d->control =
+			xt_control_create(d->root, d->config.control, &sources, err, sizeof(err));
 		/* another xtrunkd owns the socket: run on, without one */
 		if (!d->control && errno != EADDRINUSE) {
 			fprintf(stderr, "xtrunkd: %s\n", err);

@@ -99,9 +99,7 @@ void xt_endpoint_format(const struct xt_endpoint *ep, char *buf, size_t len)
 
 int xt_endpoint_addr_equal(const struct xt_endpoint *a, const struct xt_endpoint *b)
 {
-	size_t n = a->family == XT_AF_INET6 ? 16 : 4;
-
-	return a->family == b->family && !memcmp(a->addr, b->addr, n);
+	return a->family == b->family && !memcmp(a->addr, b->addr, xt_addr_len(a->family));
 }
 
 int xt_endpoint_equal(const struct xt_endpoint *a, const struct xt_endpoint *b)

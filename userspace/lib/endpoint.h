@@ -6,11 +6,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xtrunk_abi.h"
+
 struct xt_endpoint {
 	uint8_t family;	  /* XT_AF_INET or XT_AF_INET6 */
 	uint8_t addr[16]; /* network order; IPv4 uses the first 4 bytes */
 	uint16_t port;	  /* host order */
 };
+
+/* Bytes of an address of family (XT_AF_INET6: 16, otherwise 4). */
+static inline size_t xt_addr_len(uint8_t family)
+{
+	return family == XT_AF_INET6 ? 16 : 4;
+}
 
 /* "[IPv6]:PORT" is long enough for any endpoint, with the terminating NUL. */
 #define XT_ENDPOINT_STRLEN 56

@@ -9,16 +9,12 @@
 
 #include <bpf/bpf.h>
 
+#include "clock.h"
 #include "flow_table.h"
 #include "relay_addrs.h"
 
 #define FLOW_BATCH 4096u /* ports a walk reads at once */
 #define NEXTHOP_CACHE 64u
-
-static size_t addr_len(uint8_t family)
-{
-	return family == XT_AF_INET6 ? 16 : 4;
-}
 
 int xt_flow_spec_validate(const struct xt_flow_spec *spec, char *err, size_t errlen)
 {
@@ -171,7 +167,7 @@ static int nexthop_index(struct xt_flow_encoder *enc, const struct xt_nexthop *n
 int xt_flow_encode(struct xt_flow_encoder *enc, const struct xt_flow_spec *spec,
 		   struct xt_flow *flow, struct xt_flow_slow *slow)
 {
-	size_t alen = addr_len(spec->local.family);
+	size_t alen = xt_addr_len(spec->local.family);
 	uint32_t bucket;
 	int err;
 
@@ -276,14 +272,6 @@ struct flow_decoder {
 	} nexthops[NEXTHOP_CACHE];
 };
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Only the validity flags: the tables behind them are ~9 KB, and zeroing
  * them was most of what reading one flow (xt_flow_get) cost.
@@ -293,7 +281,7 @@ static void decoder_init(struct flow_decoder *dec, const struct xt_maps *maps)
 	unsigned int i;
 
 	dec->maps = maps;
-	dec->now_ns = monotonic_ns();
+	dec->now_ns = xt_monotonic_ns();
 	dec->addr_valid = false;
 	dec->addrs_loaded = false;
 	for (i = 0; i < NEXTHOP_CACHE; i++)
@@ -410,7 +398,7 @@ static int decode(struct flow_decoder *dec, uint32_t index, const struct xt_endp
 		  const struct xt_rtp_stats *rtp, struct xt_flow_entry *entry)
 {
 	struct xt_flow_spec *spec = &entry->spec;
-	size_t alen = addr_len(flow->family);
+	size_t alen = xt_addr_len(flow->family);
 	const struct xt_addr_entry *relay = NULL;
 	int err;
 
@@ -594,8 +582,8 @@ int xt_flow_view_counters(struct xt_flow_view *view, uint32_t index,
 	counters->bytes = __atomic_load_n(&flow->bytes, __ATOMIC_RELAXED);
 	counters->src_drops = __atomic_load_n(
 		&view->slow[slot][index % XT_PORTS_PER_SLOT].src_drops, __ATOMIC_RELAXED);
-	counters->last_seen_ns =
-		last_seen_ns(__atomic_load_n(&flow->last_seen, __ATOMIC_RELAXED), monotonic_ns());
+	counters->last_seen_ns = last_seen_ns(__atomic_load_n(&flow->last_seen, __ATOMIC_RELAXED),
+					      xt_monotonic_ns());
 	return 0;
 }
 
@@ -829,44 +817,4 @@ int xt_flow_foreach(const struct xt_maps *maps, xt_flow_visit_fn visit, void *ar
 void xt_flow_spec_from_entry(const struct xt_flow_entry *entry, struct xt_flow_spec *spec)
 {
 	*spec = entry->spec;
-}
-
-/*
- * E-model, ITU-T G.107 simplified for G.711 with packet loss concealment:
- * R = 93.2 - Id - Ie_eff, with Ie = 0 and Bpl = 25.1 (G.113 Appendix I), and
- * the delay impairment Id from a one-way delay estimated as 20 ms of
- * packetization plus a jitter buffer of twice the jitter.
- */
-static double emodel_mos(double loss_percent, double jitter_ms)
-{
-	double delay = 20.0 + 2.0 * jitter_ms, r, id, ie_eff;
-
-	id = 0.024 * delay + (delay > 177.3 ? 0.11 * (delay - 177.3) : 0.0);
-	ie_eff = 95.0 * loss_percent / (loss_percent + 25.1);
-	r = 93.2 - id - ie_eff;
-	if (r <= 0.0)
-		return 1.0;
-	if (r >= 100.0)
-		return 4.5;
-	return 1.0 + 0.035 * r + 7e-6 * r * (r - 60.0) * (100.0 - r);
-}
-
-bool xt_rtp_quality(const struct xt_rtp_stats *stats, struct xt_rtp_quality *q)
-{
-	memset(q, 0, sizeof(*q));
-	if (!stats->received)
-		return false;
-	q->ssrc = stats->ssrc;
-	/* as RFC 3550 counts them: duplicates included */
-	q->received = (uint64_t)stats->received + stats->duplicates;
-	q->duplicates = stats->duplicates;
-	q->reordered = stats->reordered;
-	q->expected = (uint64_t)(stats->max_seq - stats->base_seq) + 1;
-	/* late packets were counted when expected, duplicates never were */
-	q->lost = q->expected > stats->received ? q->expected - stats->received : 0;
-	q->loss_fraction = q->expected ? (double)q->lost / (double)q->expected : 0.0;
-	q->jitter_ms = stats->clock_hz ? (double)(stats->jitter >> 4) * 1000.0 / stats->clock_hz :
-					 0.0;
-	q->mos = emodel_mos(100.0 * q->loss_fraction, q->jitter_ms);
-	return true;
 }

@@ -13,6 +13,7 @@
 #include "endpoint.h"
 #include "nexthop.h"
 #include "relay_maps.h"
+#include "rtp_quality.h"
 
 #define XT_DEFAULT_DSCP 46 /* EF, RFC 3246: what voice is marked with */
 
@@ -76,18 +77,6 @@ struct xt_flow_encoder {
 void xt_flow_encoder_init(struct xt_flow_encoder *enc, const struct xt_maps *maps);
 int xt_flow_encode(struct xt_flow_encoder *enc, const struct xt_flow_spec *spec,
 		   struct xt_flow *flow, struct xt_flow_slow *slow);
-
-/* RTP quality of a flow, derived from its statistics (RFC 3550 A.3, A.8). */
-struct xt_rtp_quality {
-	uint32_t ssrc;
-	uint64_t expected, lost, received, duplicates, reordered;
-	double loss_fraction; /* lost / expected */
-	double jitter_ms;
-	double mos; /* E-model (ITU-T G.107, simplified) for G.711 */
-};
-
-/* false when the flow has seen no RTP yet. */
-bool xt_rtp_quality(const struct xt_rtp_stats *stats, struct xt_rtp_quality *q);
 
 /*
  * Checks a spec for what the data path cannot do (mixed families, DSCP > 63,

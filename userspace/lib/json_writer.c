@@ -204,3 +204,12 @@ void jsonw_null_field(struct json_writer *self, const char *name)
 	jsonw_name(self, name);
 	jsonw_null(self);
 }
+
+void jsonw_fixed_field(struct json_writer *self, const char *name, int decimals, double value)
+{
+	char number[32];
+
+	snprintf(number, sizeof(number), "%.*f", decimals, value);
+	jsonw_name(self, name);
+	jsonw_raw(self, number);
+}

@@ -31,5 +31,7 @@ void jsonw_uint_field(struct json_writer *self, const char *name, uint64_t value
 void jsonw_int_field(struct json_writer *self, const char *name, int64_t value);
 void jsonw_bool_field(struct json_writer *self, const char *name, bool value);
 void jsonw_null_field(struct json_writer *self, const char *name);
+/* A decimal number with a fixed count of decimals ("jitter_ms": 1.250). */
+void jsonw_fixed_field(struct json_writer *self, const char *name, int decimals, double value);
 
 #endif

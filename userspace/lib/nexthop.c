@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 
 #include "xtrunk_abi.h"
+#include "hash.h"
 #include "nexthop.h"
 
 #define NL_BUF 8192
@@ -28,11 +29,6 @@ struct nl_request {
 	};
 	char attrs[256];
 };
-
-static size_t addr_len(uint8_t family)
-{
-	return family == XT_AF_INET6 ? 16 : 4;
-}
 
 static void add_attr(struct nlmsghdr *nh, unsigned short type, const void *data, size_t len)
 {
@@ -121,7 +117,7 @@ static int route_get(const struct xt_endpoint *relay, const struct xt_endpoint *
 		.nh.nlmsg_flags = NLM_F_REQUEST,
 		.rt.rtm_family = peer->family,
 	};
-	size_t alen = addr_len(peer->family);
+	size_t alen = xt_addr_len(peer->family);
 	char buf[NL_BUF];
 	struct nlmsghdr *answer = (struct nlmsghdr *)buf;
 	struct rtmsg *rt;
@@ -176,7 +172,7 @@ static int neigh_get(uint8_t family, const uint8_t *addr, uint32_t ifindex, uint
 	struct rtattr *rta;
 	int len, attrlen;
 
-	add_attr(&req.nh, NDA_DST, addr, addr_len(family));
+	add_attr(&req.nh, NDA_DST, addr, xt_addr_len(family));
 	len = nl_transact(&req.nh, buf, sizeof(buf));
 	if (len == -ENOENT)
 		return -EAGAIN;
@@ -233,38 +229,69 @@ int xt_nexthop_resolve(const struct xt_endpoint *relay, const struct xt_endpoint
 		return err;
 	/* the neighbour is known even when its link-layer address is not yet */
 	nh->family = peer->family;
-	memcpy(nh->neigh, via, addr_len(peer->family));
+	memcpy(nh->neigh, via, xt_addr_len(peer->family));
 	err = neigh_get(peer->family, via, nh->ifindex, nh->dmac);
 	if (err)
 		memset(nh->dmac, 0, sizeof(nh->dmac));
 	return err;
 }
 
+/* ---- the resolution cache ---------------------------------------------- */
+
+static unsigned int nexthop_cache_slot(const struct xt_endpoint *relay,
+				       const struct xt_endpoint *peer)
+{
+	uint32_t h = xt_fnv1a(XT_FNV1A_INIT, relay->addr, xt_addr_len(relay->family));
+
+	h = xt_fnv1a(h, peer->addr, xt_addr_len(peer->family));
+	return h % XT_NEXTHOP_CACHE;
+}
+
+int xt_nexthop_cache_resolve(struct xt_nexthop_cache *cache, const struct xt_endpoint *relay,
+			     const struct xt_endpoint *peer, struct xt_nexthop *nh)
+{
+	struct xt_nexthop_cached *c = &cache->slots[nexthop_cache_slot(relay, peer)];
+	int rc;
+
+	if (c->valid && xt_endpoint_addr_equal(&c->relay, relay) &&
+	    xt_endpoint_addr_equal(&c->peer, peer)) {
+		cache->hits++;
+		*nh = c->nexthop;
+		return 0;
+	}
+	cache->misses++;
+	rc = xt_nexthop_resolve(relay, peer, nh);
+	c->valid = rc == 0;
+	if (c->valid) {
+		c->relay = *relay;
+		c->peer = *peer;
+		c->nexthop = *nh;
+	}
+	return rc;
+}
+
+void xt_nexthop_cache_clear(struct xt_nexthop_cache *cache)
+{
+	for (unsigned int i = 0; i < XT_NEXTHOP_CACHE; i++)
+		cache->slots[i].valid = false;
+}
+
 /* ---- the shared next-hop table ---------------------------------------- */
 
 static const uint8_t zero_mac[6];
-
-static uint32_t fnv1a(uint32_t h, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
 
 /* Where an entry's probe sequence starts: its key is the neighbour, or the MACs by hand. */
 static uint32_t nexthop_bucket(uint32_t oif, uint8_t family, const uint8_t *neigh,
 			       const uint8_t *smac, const uint8_t *dmac)
 {
-	uint32_t h = fnv1a(2166136261u, &oif, sizeof(oif));
+	uint32_t h = xt_fnv1a(XT_FNV1A_INIT, &oif, sizeof(oif));
 
-	h = fnv1a(h, &family, 1);
+	h = xt_fnv1a(h, &family, 1);
 	if (family) {
-		h = fnv1a(h, neigh, addr_len(family));
+		h = xt_fnv1a(h, neigh, xt_addr_len(family));
 	} else {
-		h = fnv1a(h, smac, 6);
-		h = fnv1a(h, dmac, 6);
+		h = xt_fnv1a(h, smac, 6);
+		h = xt_fnv1a(h, dmac, 6);
 	}
 	return h % XT_MAX_NEXTHOPS;
 }
@@ -275,7 +302,7 @@ static int entry_has_key(const struct xt_nexthop_entry *e, uint32_t oif, uint8_t
 	if (e->oif != oif || e->family != family)
 		return 0;
 	if (family)
-		return !memcmp(e->neigh, neigh, addr_len(family));
+		return !memcmp(e->neigh, neigh, xt_addr_len(family));
 	return !memcmp(e->smac, smac, 6) && !memcmp(e->dmac, dmac, 6);
 }
 
@@ -335,7 +362,7 @@ static int nexthop_table_get(int map_fd, const struct xt_nexthop *nh, uint16_t *
 	entry.oif = nh->ifindex;
 	entry.family = nh->family;
 	if (nh->family)
-		memcpy(entry.neigh, nh->neigh, addr_len(nh->family));
+		memcpy(entry.neigh, nh->neigh, xt_addr_len(nh->family));
 	if (bpf_map_update_elem(map_fd, &key, &entry, BPF_ANY))
 		return -errno;
 	/*
@@ -447,7 +474,7 @@ static int handle_neigh(int map_fd, struct nlmsghdr *msg, struct xt_nexthop_even
 		return 0;
 	for (rta = (struct rtattr *)((char *)nd + NLMSG_ALIGN(sizeof(*nd))); RTA_OK(rta, attrlen);
 	     rta = RTA_NEXT(rta, attrlen)) {
-		if (rta->rta_type == NDA_DST && RTA_PAYLOAD(rta) == addr_len(nd->ndm_family))
+		if (rta->rta_type == NDA_DST && RTA_PAYLOAD(rta) == xt_addr_len(nd->ndm_family))
 			dst = RTA_DATA(rta);
 		else if (rta->rta_type == NDA_LLADDR && RTA_PAYLOAD(rta) == 6)
 			mac = RTA_DATA(rta);

@@ -7,6 +7,7 @@
 #ifndef XTRUNK_NEXTHOP_H
 #define XTRUNK_NEXTHOP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,32 @@ struct xt_nexthop {
  */
 int xt_nexthop_resolve(const struct xt_endpoint *relay, const struct xt_endpoint *peer,
 		       struct xt_nexthop *nh);
+
+/*
+ * Next hops resolved for (relay address, peer address), for a controller that
+ * follows route, neighbour and link changes (xt_nexthop_monitor_open below)
+ * and empties the cache on any of them. A call's four flows go to two peers,
+ * and most calls to the same few. Zeroed: empty.
+ */
+#define XT_NEXTHOP_CACHE 64
+
+struct xt_nexthop_cache {
+	struct xt_nexthop_cached {
+		struct xt_endpoint relay, peer; /* addresses only: routes do not look at ports */
+		struct xt_nexthop nexthop;
+		bool valid;
+	} slots[XT_NEXTHOP_CACHE];
+	unsigned int hits, misses;
+};
+
+/*
+ * xt_nexthop_resolve through the cache. Only resolved next hops are kept: an
+ * unresolved neighbour is asked again.
+ */
+int xt_nexthop_cache_resolve(struct xt_nexthop_cache *cache, const struct xt_endpoint *relay,
+			     const struct xt_endpoint *peer, struct xt_nexthop *nh);
+/* Forget every entry (a route, neighbour or link changed); the counts stay. */
+void xt_nexthop_cache_clear(struct xt_nexthop_cache *cache);
 
 /*
  * The shared next-hop table (map xt_nexthops, see xtrunk_abi.h): the index

@@ -8,23 +8,18 @@
 #include "xtrunk_abi.h"
 #include "relay_addrs.h"
 
-static size_t addr_len(uint8_t family)
-{
-	return family == XT_AF_INET6 ? 16 : 4;
-}
-
 static uint32_t bucket_of(const struct xt_endpoint *addr)
 {
 	uint32_t words[4] = { 0 };
 
-	memcpy(words, addr->addr, addr_len(addr->family));
+	memcpy(words, addr->addr, xt_addr_len(addr->family));
 	return xt_addr_hash(words, addr->family);
 }
 
 static bool entry_is(const struct xt_addr_entry *entry, const struct xt_endpoint *addr)
 {
 	return entry->family == addr->family &&
-	       !memcmp(entry->addr, addr->addr, addr_len(addr->family));
+	       !memcmp(entry->addr, addr->addr, xt_addr_len(addr->family));
 }
 
 int xt_relay_addr_bucket(int map_fd, const struct xt_endpoint *addr, uint32_t *bucket,
@@ -86,7 +81,7 @@ int xt_relay_addr_set(int map_fd, const struct xt_endpoint *addr, uint32_t slot)
 		 * the data path never matches a half-written entry. */
 		memset(&entry, 0, sizeof(entry));
 		entry.slot = slot;
-		memcpy(entry.addr, addr->addr, addr_len(addr->family));
+		memcpy(entry.addr, addr->addr, xt_addr_len(addr->family));
 		if (bpf_map_update_elem(map_fd, &index, &entry, BPF_ANY))
 			return -errno;
 		entry.family = addr->family;

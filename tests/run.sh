@@ -16,7 +16,7 @@ SUITES=(
 	"tests/e2e/test_ctl.sh"
 	"tests/e2e/test_admission.sh"
 	"tests/e2e/test_endpoints.sh"
-	"tests/e2e/test_timers.sh"
+	"tests/e2e/test_dialogs.sh"
 	"tests/e2e/test_xmit.sh"
 	"tests/e2e/test_phones.sh"
 )

@@ -293,6 +293,12 @@ static void test_malformed(void)
 	refused("no m= line", SDP_HEAD, &first_offer, -EINVAL, "SDP with 0 m= lines");
 	refused("a port out of range", SDP_HEAD "m=audio 99999 RTP/AVP 8\r\n", &first_offer,
 		-EINVAL, "port out of range");
+	refused("RTP on port 65535 leaves RTCP no port: refused (488), not relayed to port 0",
+		SDP_HEAD "m=audio 65535 RTP/AVP 8\r\n", &first_offer, -EINVAL,
+		"RTP port 65535 leaves no port for RTCP");
+	refused("a port count (6000/2) is refused (488), not copied onto the relay's port",
+		SDP_HEAD "m=audio 6000/2 RTP/AVP 8\r\n", &first_offer, -EINVAL,
+		"a port count (PORT/N) is not supported");
 	refused("not SDP at all", "hello", &first_offer, -EBADMSG, "malformed SDP");
 }
 

@@ -396,3 +396,56 @@ void xt_dataplane_remove(struct xt_relay_path *path)
 	dp->flows--;
 	path->dp = NULL;
 }
+
+/* ---- the read side: what /metrics shows ---- */
+
+static int add_live_flow(const struct xt_flow_entry *entry, void *arg)
+{
+	const struct xt_dataplane *dp = ((void **)arg)[0];
+	struct xt_media_totals *t = ((void **)arg)[1];
+	int e = xt_config_endpoint_of(dp->config, &entry->local);
+
+	if (e < 0)
+		return 0; /* not xtrunkd's: another writer's flow in the shared maps */
+	t->xdp_packets[e] += entry->flow.packets;
+	t->xdp_bytes[e] += entry->flow.bytes;
+	t->xdp_drops[e] += entry->flow.src_drops;
+	return 0;
+}
+
+void xt_dataplane_media_totals(const struct xt_dataplane *dp, struct xt_media_totals *t)
+{
+	void *arg[2] = { (void *)dp, t };
+
+	memset(t, 0, sizeof(*t));
+	memcpy(t->xdp_packets, dp->xdp_packets, sizeof(t->xdp_packets));
+	memcpy(t->xdp_bytes, dp->xdp_bytes, sizeof(t->xdp_bytes));
+	memcpy(t->xdp_drops, dp->xdp_drops, sizeof(t->xdp_drops));
+	memcpy(t->userspace_packets, dp->userspace_packets, sizeof(t->userspace_packets));
+	memcpy(t->userspace_bytes, dp->userspace_bytes, sizeof(t->userspace_bytes));
+	memcpy(t->userspace_drops, dp->userspace_drops, sizeof(t->userspace_drops));
+	t->flows = dp->flows;
+	/* counters only: the slow part has the drops, RTP statistics are not needed */
+	if (dp->xdp)
+		xt_flow_foreach_parts(&dp->maps, XT_FLOW_PART_SLOW, add_live_flow, arg);
+}
+
+void xt_dataplane_verdicts(const struct xt_dataplane *dp, uint64_t *totals, unsigned int n)
+{
+	if (!dp->xdp || xt_stats_read(&dp->maps, totals, n))
+		memset(totals, 0, n * sizeof(*totals));
+}
+
+void xt_dataplane_iface_snapshot(const struct xt_dataplane *dp, const char *ifname,
+				 struct xt_iface_snapshot *snap)
+{
+	__u32 key = if_nametoindex(ifname), port;
+
+	memset(snap, 0, sizeof(*snap));
+	snap->xdp = dp->xdp;
+	if (!dp->xdp || !key)
+		return;
+	if (dp->maps.ifaces_fd >= 0)
+		bpf_map_lookup_elem(dp->maps.ifaces_fd, &key, &snap->xmit);
+	snap->egress = !bpf_map_lookup_elem(dp->maps.tx_ports_fd, &key, &port);
+}

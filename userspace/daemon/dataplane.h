@@ -109,6 +109,30 @@ struct xt_path_snapshot {
 /* Read path and, when in XDP, its flow entry (one bpf(2) call). */
 void xt_dataplane_path_snapshot(const struct xt_relay_path *path, struct xt_path_snapshot *snap);
 
+/* What the data plane relayed, per endpoint the packets came from: live and ended flows. */
+struct xt_media_totals {
+	uint64_t xdp_packets[XT_ENDPOINTS_MAX], xdp_bytes[XT_ENDPOINTS_MAX];
+	uint64_t xdp_drops[XT_ENDPOINTS_MAX];
+	uint64_t userspace_packets[XT_ENDPOINTS_MAX], userspace_bytes[XT_ENDPOINTS_MAX];
+	uint64_t userspace_drops[XT_ENDPOINTS_MAX];
+	unsigned int flows; /* installed now */
+};
+
+/* The totals: one batched pass over the live flows (no bpf(2) call per flow). */
+void xt_dataplane_media_totals(const struct xt_dataplane *dp, struct xt_media_totals *totals);
+/* The XDP program's verdict counters (XT_STAT_*), summed over CPUs; zeros when XDP is off. */
+void xt_dataplane_verdicts(const struct xt_dataplane *dp, uint64_t *totals, unsigned int n);
+
+/* An interface as the data plane sees it. */
+struct xt_iface_snapshot {
+	bool xdp;		   /* XDP is on */
+	bool egress;		   /* XDP may transmit to it (in the redirect map) */
+	struct xt_iface_xmit xmit; /* what the kernel failed to transmit after XDP */
+};
+
+void xt_dataplane_iface_snapshot(const struct xt_dataplane *dp, const char *ifname,
+				 struct xt_iface_snapshot *snap);
+
 void xt_dataplane_pair(struct xt_relay_path *path, struct xt_relay_path *reverse);
 /* Remove both; adds the path's final counters (XDP's and userspace's) to the totals. */
 void xt_dataplane_remove(struct xt_relay_path *path);

@@ -65,10 +65,9 @@ static void render_datapath(FILE *out, const struct xt_dataplane *dp)
 		{ XT_STAT_PASS_FAMILY, "pass", "family_mismatch" },
 		{ XT_STAT_PASS_CSUM_TOO_LONG, "pass", "partial_csum_too_long" },
 	};
-	uint64_t totals[XT_STAT_MAX] = { 0 };
+	uint64_t totals[XT_STAT_MAX];
 
-	if (dp->xdp && xt_stats_read(&dp->maps, totals, XT_STAT_MAX))
-		memset(totals, 0, sizeof(totals));
+	xt_dataplane_verdicts(dp, totals, XT_STAT_MAX);
 	family(out, "xtrunk_xdp_packets_total", "counter",
 	       "Packets the XDP program handled, by verdict and reason.");
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
@@ -85,51 +84,30 @@ static void render_datapath(FILE *out, const struct xt_dataplane *dp)
 		(unsigned long long)totals[XT_STAT_CSUM_COMPLETED]);
 }
 
-struct flow_sums {
-	const struct xt_dataplane *dp;
-	uint64_t packets[XT_ENDPOINTS_MAX], bytes[XT_ENDPOINTS_MAX], drops[XT_ENDPOINTS_MAX];
-};
-
-static int add_flow(const struct xt_flow_entry *entry, void *arg)
-{
-	struct flow_sums *sums = arg;
-	int side = xt_config_endpoint_of(sums->dp->config, &entry->local);
-
-	if (side < 0)
-		return 0; /* not xtrunkd's: another program's flow in the shared maps */
-
-	sums->packets[side] += entry->flow.packets;
-	sums->bytes[side] += entry->flow.bytes;
-	sums->drops[side] += entry->flow.src_drops;
-	return 0;
-}
-
 /* Media relayed per path: live flows (one batched pass) plus the ended ones. */
 static void render_media(FILE *out, const struct xt_dataplane *dp)
 {
-	struct flow_sums live = { .dp = dp };
 	const struct xt_config *config = dp->config;
+	static struct xt_media_totals t; /* one scrape at a time: the event loop's */
 
-	/* counters only: the slow part has the drops, RTP statistics are not shown */
-	if (dp->xdp)
-		xt_flow_foreach_parts(&dp->maps, XT_FLOW_PART_SLOW, add_flow, &live);
+	xt_dataplane_media_totals(dp, &t);
 
 	const struct {
 		const char *name, *help;
-		const uint64_t *xdp, *live, *userspace;
+		const uint64_t *xdp, *userspace;
 	} families[] = {
 		{ "xtrunk_media_packets_total",
 		  "Media packets relayed, by path (in XDP or by the userspace relay) and direction "
 		  "(the endpoint they came from, to the one they went to).",
-		  dp->xdp_packets, live.packets, dp->userspace_packets },
+		  t.xdp_packets, t.userspace_packets },
 		{ "xtrunk_media_bytes_total",
 		  "Media bytes relayed (IP length in XDP, UDP payload in userspace), by path and "
 		  "direction.",
-		  dp->xdp_bytes, live.bytes, dp->userspace_bytes },
+		  t.xdp_bytes, t.userspace_bytes },
 		{ "xtrunk_media_source_drops_total",
 		  "Media packets dropped because they did not come from the call's peer, by path "
 		  "and the endpoint they came from.",
-		  dp->xdp_drops, live.drops, dp->userspace_drops },
+		  t.xdp_drops, t.userspace_drops },
 	};
 
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
@@ -142,14 +120,14 @@ static void render_media(FILE *out, const struct xt_dataplane *dp)
 
 			fprintf(out, "%s{path=\"xdp\",direction=\"%s_to_%s\"} %llu\n",
 				families[i].name, from, to,
-				(unsigned long long)(families[i].xdp[in] + families[i].live[in]));
+				(unsigned long long)families[i].xdp[in]);
 			fprintf(out, "%s{path=\"userspace\",direction=\"%s_to_%s\"} %llu\n",
 				families[i].name, from, to,
 				(unsigned long long)families[i].userspace[in]);
 		}
 	}
 	family(out, "xtrunk_flows", "gauge", "Media flows installed (one per stream direction).");
-	fprintf(out, "xtrunk_flows %u\n", dp->flows);
+	fprintf(out, "xtrunk_flows %u\n", t.flows);
 }
 
 static void render_ports(FILE *out, const struct xt_daemon_sources *src)
@@ -339,35 +317,25 @@ static void render_build(FILE *out, const struct xt_daemon_sources *src)
 static void render_xmit(FILE *out, const struct xt_daemon_sources *src)
 {
 	static const char *const reasons[] = { "redirect_drop", "tx_drop", "redirect_error" };
-	const struct xt_dataplane *dp = src->dp;
-	struct xt_iface_xmit x[XT_ENDPOINTS_MAX];
-	bool egress[XT_ENDPOINTS_MAX];
+	struct xt_iface_snapshot snap[XT_ENDPOINTS_MAX];
 
-	for (unsigned int side = 0; side < src->config->endpoints; side++) {
-		__u32 key = if_nametoindex(src->config->endpoint[side].interface), port;
-
-		memset(&x[side], 0, sizeof(x[side]));
-		egress[side] = false;
-		if (!dp->xdp || !key)
-			continue;
-		if (dp->maps.ifaces_fd >= 0)
-			bpf_map_lookup_elem(dp->maps.ifaces_fd, &key, &x[side]);
-		egress[side] = !bpf_map_lookup_elem(dp->maps.tx_ports_fd, &key, &port);
-	}
+	for (unsigned int side = 0; side < src->config->endpoints; side++)
+		xt_dataplane_iface_snapshot(src->dp, src->config->endpoint[side].interface,
+					    &snap[side]);
 	family(out, "xtrunk_xdp_egress", "gauge",
 	       "1 when XDP may transmit frames to the interface; 0 when not (a veth whose peer "
 	       "has no NAPI: media to it is relayed in userspace) or XDP is off.");
 	for (unsigned int side = 0; side < src->config->endpoints; side++)
 		fprintf(out, "xtrunk_xdp_egress{interface=\"%s\",side=\"%s\"} %d\n",
 			src->config->endpoint[side].interface, src->config->endpoint[side].name,
-			egress[side] ? 1 : 0);
+			snap[side].egress ? 1 : 0);
 	family(out, "xtrunk_xdp_xmit_errors_total", "counter",
 	       "Frames the kernel failed to transmit after XDP_TX or redirect, by interface and "
 	       "reason (refused by the device it was redirected or sent back to, or a failed "
 	       "redirect from it).");
 	for (unsigned int side = 0; side < src->config->endpoints; side++) {
-		const __u64 counts[] = { x[side].redirect_drops, x[side].tx_drops,
-					 x[side].redirect_errors };
+		const struct xt_iface_xmit *x = &snap[side].xmit;
+		const __u64 counts[] = { x->redirect_drops, x->tx_drops, x->redirect_errors };
 
 		for (int r = 0; r < 3; r++)
 			fprintf(out,

@@ -253,10 +253,15 @@ static int check_rtpmaps(const sdp_media_t *m, unsigned int line, char *err, siz
 static int stream_address(const sdp_session_t *sdp, const sdp_media_t *m, unsigned int line,
 			  uint8_t *family, struct xt_endpoint *addr, char *err, size_t errlen)
 {
-	if (m->m_port > 65535 || parse_sdp_address(media_connection(sdp, m), addr)) {
+	/* 65535 leaves RTCP no port (it would go to port 0); PORT/N claims ports
+	 * the relay does not hand out (RFC 4566 hierarchical coding) */
+	if (m->m_port > 65535 || m->m_port == 65535 || m->m_number_of_ports > 1 ||
+	    parse_sdp_address(media_connection(sdp, m), addr)) {
 		snprintf(err, errlen, "m= line %u: %s", line,
-			 m->m_port > 65535 ? "port out of range" :
-					     "no usable c= address (IN IP4/IP6 unicast)");
+			 m->m_port > 65535	  ? "port out of range" :
+			 m->m_port == 65535	  ? "RTP port 65535 leaves no port for RTCP" :
+			 m->m_number_of_ports > 1 ? "a port count (PORT/N) is not supported" :
+						    "no usable c= address (IN IP4/IP6 unicast)");
 		return -EINVAL;
 	}
 	if (*family && addr->family != *family) {

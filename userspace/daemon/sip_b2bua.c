@@ -83,6 +83,17 @@ void b2bua_count_response(struct xt_b2bua *b2b, int endpoint, sip_t const *sip)
 
 /* ---- SDP through the media session ---- */
 
+/* A request, or the response to one, whose body may be an SDP offer or answer. */
+static bool offer_answer_method(sip_t const *sip)
+{
+	sip_method_t method = sip->sip_request ? sip->sip_request->rq_method :
+			      sip->sip_cseq    ? sip->sip_cseq->cs_method :
+						 sip_method_unknown;
+
+	return method == sip_method_invite || method == sip_method_ack ||
+	       method == sip_method_update || method == sip_method_prack;
+}
+
 /*
  * Rewrite the body of a message from leg `from` for the other leg.
  * Returns 0 (no body, or *sdp set), or the SIP status to answer with.
@@ -97,6 +108,11 @@ int b2bua_rewrite_body(struct xt_call *call, int from, sip_t const *sip, char **
 		return 0;
 	if (sip->sip_content_type && sip->sip_content_type->c_type &&
 	    strcasecmp(sip->sip_content_type->c_type, SDP_TYPE)) {
+		/* INFO (application/dtmf-relay), MESSAGE, NOTIFY: the body is the
+		 * peer's business, relayed as it is; only where an offer or answer
+		 * may be must it be SDP the relay can rewrite */
+		if (!offer_answer_method(sip))
+			return 0;
 		pr_info("call %s: body of type %s from %s not relayed\n", call->id,
 			sip->sip_content_type->c_type, call_endpoint_config(call, from)->name);
 		return 415;

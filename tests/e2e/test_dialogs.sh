@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End to end: the call timers and the early-dialog BYE (issue 13 points 3
-# and 4), as the PBX and the trunk see them. SIPp plays both.
+# End to end: the call timers, the early-dialog BYE and in-dialog requests
+# with other bodies (issue 13 points 3, 4, 11), as the PBX and the trunk see
+# them. SIPp plays both.
 #   1. A caller that never ACKs the 200: after 64*T1 (32 s) both legs get a
 #      BYE and the call's ports are freed, while a normal call placed beside
 #      it (ACKed, held 40 s) stays up past that point and ends normally.
@@ -9,11 +10,13 @@
 #   3. A BYE from the caller in the early dialog: the callee gets a CANCEL
 #      (never a BYE on a dialog it has not answered), the caller 487 for its
 #      INVITE and 200 for its BYE.
+#   4. INFO with application/dtmf-relay in a call reaches the callee with its
+#      body as sent (was: 415), and the caller gets the callee's 200.
 # Each case checks SIPp's result on both ends, /metrics and that no channel
 # or relay port is left.
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
-lab_init t timers
+lab_init t dialogs
 METRICS=127.0.0.1:9477
 PBX=10.95.1.2
 RELAY_P=10.95.1.1
@@ -77,7 +80,7 @@ check "xtrunkd --check-config accepts ring_timeout = 3" quiet "$XTRUNKD" --check
 if ! start_xtrunkd "$WORK/xtrunkd.log"; then
 	fail "xtrunkd starts"
 	sed 's/^/# /' "$XD_LOG"
-	finish_tests timers
+	finish_tests dialogs
 	exit 1
 fi
 
@@ -128,5 +131,16 @@ check_eq "early BYE: counted as a cancelled call" "1" \
 	"$(metric 'xtrunk_calls_total{result="cancelled"}')"
 check "early BYE: nothing is left: no call, channel or relay port" wait_until 5 idle
 
+# === 4. INFO with a DTMF body ===
+uas info-uas uas_info.xml 1
+uac info 5065 uac_info.xml -m 1
+finished info
+check_eq "INFO: the caller's INFO (application/dtmf-relay) gets the callee's 200 (SIPp passes)" \
+	"0 1" "$? $(calls info Successful)"
+finished info-uas
+check_eq "INFO: the callee got it with its Content-Type and body, Signal=5 (SIPp's check passes)" \
+	"0 1 INVITE ACK INFO BYE" "$? $(calls info-uas Successful) $(requests info-uas)"
+check "INFO: nothing is left: no call, channel or relay port" wait_until 5 idle
+
 check "stopping xtrunkd (SIGTERM) ends it cleanly" stop_xtrunkd
-finish_tests timers
+finish_tests dialogs

@@ -17,6 +17,7 @@ SUITES=(
 	"tests/e2e/test_admission.sh"
 	"tests/e2e/test_endpoints.sh"
 	"tests/e2e/test_dialogs.sh"
+	"tests/e2e/test_limits.sh"
 	"tests/e2e/test_xmit.sh"
 	"tests/e2e/test_phones.sh"
 )

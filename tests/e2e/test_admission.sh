@@ -201,11 +201,11 @@ check_eq "acl: ... and one PBX-side request rejected for acl (its ACK is not cou
 # A call from the PBX; while it is up, a BYE for its dialog from the outsider.
 uas acl-uas 1
 uac acl-in "$PBX" 5060 adm_uac_hold.xml -m 1 -d 3000
-in_dialog_probe() {
-	local dialog to_tag
-	wait_until 10 eval '[[ -n $(received acl-in | grep -i "^To:.*tag=") ]]' || return 1
-	to_tag=$(received acl-in | grep -i '^To:.*tag=' | head -1 | sed 's/.*tag=//')
-	dialog=$(received acl-in | grep -i '^Call-ID:' | head -1 | awk '{print $2}')
+in_dialog_probe() { # [NAME]: a BYE from the outsider in SIPp NAME's call (acl-in)
+	local dialog to_tag name=${1:-acl-in}
+	wait_until 10 eval '[[ -n $(received $name | grep -i "^To:.*tag=") ]]' || return 1
+	to_tag=$(received "$name" | grep -i '^To:.*tag=' | head -1 | sed 's/.*tag=//')
+	dialog=$(received "$name" | grep -i '^Call-ID:' | head -1 | awk '{print $2}')
 	# From the outsider: the dialog's Call-ID and both tags, as if it were the PBX.
 	# CSeq 1, not above the PBX's own: nta records a dialog's remote CSeq before
 	# the request reaches xtrunkd, so a higher one, even refused, would make
@@ -252,9 +252,16 @@ check_eq "acl drop: an INVITE from $OUTSIDER gets no answer at all" "0 1 " \
 check_eq "acl drop: /metrics counts it dropped for acl and as a call rejected by the ACL" "1 1 0" \
 	"$(metric 'xtrunk_sip_requests_dropped_total{side="pbx",reason="acl"}') $(metric 'xtrunk_calls_total{result="rejected_acl"}') $(metric 'xtrunk_sip_requests_rejected_total{side="pbx",reason="acl"}')"
 uas drop-uas 1
-uac drop-in "$PBX" 5060 adm_uac_hold.xml -m 1 -d 200
+uac drop-in "$PBX" 5060 adm_uac_hold.xml -m 1 -d 3000
+# in a dialog the stack holds a transaction for the request: only an answer frees it
+in_dialog_probe drop-in
+check_eq "acl drop: a BYE in the call's dialog from $OUTSIDER gets 403 all the same (a dropped one would hold a transaction until exit)" \
+	"SIP/2.0 403 Forbidden" "$(cat "$WORK/probe.txt")"
+check_eq "acl drop: ... counted as rejected, not dropped, for acl" "1 1" \
+	"$(metric 'xtrunk_sip_requests_rejected_total{side="pbx",reason="acl"}') $(metric 'xtrunk_sip_requests_dropped_total{side="pbx",reason="acl"}')"
 finished drop-in
-check_eq "acl drop: a call from the PBX's address goes through" "0 1" "$? $(calls drop-in Successful)"
+check_eq "acl drop: a call from the PBX's address goes through, undisturbed" "0 1" \
+	"$? $(calls drop-in Successful)"
 finished drop-uas
 
 # === 3. sip_rate = 20: a flood from one source, a call from another ===

@@ -216,7 +216,7 @@ enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int end
 	/* secure by default: the endpoint's peer, and the networks allow adds */
 	bool inside = family && xt_endpoint_allows(sc, family, addr);
 
-	if (!inside && sc->deny == XT_DENY_DROP) {
+	if (!inside && sc->deny == XT_DENY_DROP && !(flags & XT_ADMIT_MUST_ANSWER)) {
 		adm->stats.dropped[endpoint][XT_REFUSED_ACL]++;
 		*why = XT_REFUSED_ACL;
 		return XT_ADMIT_DROP;

@@ -50,6 +50,9 @@ void xt_admission_destroy(struct xt_admission *adm);
 enum xt_admission_flags {
 	XT_ADMIT_RATED = 1 << 0,     /* charge it to its source's token bucket */
 	XT_ADMIT_NO_ANSWER = 1 << 1, /* it is never answered (ACK): refused means dropped */
+	/* the stack holds a transaction for it (a request in a dialog): only an
+	 * answer frees that, so refused means 403 whatever deny says */
+	XT_ADMIT_MUST_ANSWER = 1 << 2,
 };
 
 /*

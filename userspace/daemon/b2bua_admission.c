@@ -53,7 +53,7 @@ bool b2bua_admit_in_dialog(struct xt_b2bua *b2b, int endpoint, nta_incoming_t *i
 
 	verdict = xt_admission_request(b2b->admission, endpoint, ai ? ai->ai_addr : NULL,
 				       ai ? (socklen_t)ai->ai_addrlen : 0,
-				       ack ? XT_ADMIT_NO_ANSWER : 0, &why);
+				       ack ? XT_ADMIT_NO_ANSWER : XT_ADMIT_MUST_ANSWER, &why);
 	if (verdict != XT_ADMIT)
 		log_refusal(verdict == XT_ADMIT_REJECT ? "403 to" : "dropped",
 			    sip->sip_request->rq_method_name, msg, why,
@@ -61,9 +61,9 @@ bool b2bua_admit_in_dialog(struct xt_b2bua *b2b, int endpoint, nta_incoming_t *i
 	if (msg)
 		msg_destroy(msg);
 	/*
-	 * Dropped: left unanswered. nta has no way to forget a transaction it
-	 * matched to a dialog without answering it, so it keeps absorbing its
-	 * retransmissions until xtrunkd stops.
+	 * Never dropped but for an ACK: nta has no way to forget a transaction
+	 * it matched to a dialog without answering it, and would keep one per
+	 * dropped request until xtrunkd stops (XT_ADMIT_MUST_ANSWER: 403).
 	 */
 	return verdict == XT_ADMIT;
 }

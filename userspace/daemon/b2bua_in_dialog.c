@@ -159,7 +159,7 @@ int b2bua_leg_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t co
 
 	b2bua_count_request(call->b2b, call_endpoint(call, from), sip);
 	if (!b2bua_admit_in_dialog(call->b2b, call_endpoint(call, from), irq, sip))
-		return call_endpoint_config(call, from)->deny == XT_DENY_DROP ? 0 : 403;
+		return method == sip_method_ack ? 0 : 403; /* an ACK is never answered */
 	switch (method) {
 	case sip_method_ack:
 		/* our 2xx was answered; the other side was ACKed already (an ACK

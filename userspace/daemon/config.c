@@ -128,7 +128,8 @@ static const struct config_key keys[] = {
 	  .example = "10.0.0.0/8, 192.168.0.0/16" },
 	{ "deny", ENDPOINT(deny), .type = KEY_ENUM, .choices = deny_actions, .def = "reject",
 	  .help = "deny: what a request from outside allow gets: reject (403 Forbidden) or\ndrop "
-		  "(no answer at all)." },
+		  "(no answer at all; a request in a call's dialog gets 403 all the\nsame: the "
+		  "stack holds a transaction for it that only an answer frees)." },
 	{ "sip_rate", ENDPOINT(sip_rate), .type = KEY_UINT, .min = 0, .max = 1000000,
 	  .unit = "a number", .def = "100",
 	  .help = "sip_rate: requests per second one source address may send outside a dialog\n"

@@ -18,11 +18,16 @@
 
 #include <sofia-sip/su.h>
 
+#include "clock.h"
 #include "control.h"
 #include "log.h"
 
 /* A client sending requests without reading the replies is dropped past this. */
 #define MAX_PENDING_REPLY (4 * 1024 * 1024)
+/* A client that sends nothing and reads nothing for this long is closed. */
+#define CLIENT_IDLE_NS (10 * 1000000000ull)
+/* Once a second: idle clients closed, accepting resumed after running out of descriptors. */
+#define CHECK_MS 1000
 
 struct control_client {
 	struct xt_control *control;
@@ -33,8 +38,9 @@ struct control_client {
 	size_t in_len;
 	char *out;
 	size_t out_len, out_off;
-	bool closing;  /* close once the pending reply is sent */
-	bool draining; /* reply sent, our side shut: discard input until the client closes */
+	bool closing;	    /* close once the pending reply is sent */
+	bool draining;	    /* reply sent, our side shut: discard input until the client closes */
+	uint64_t active_ns; /* CLOCK_MONOTONIC of its last input or output */
 };
 
 struct xt_control {
@@ -44,9 +50,13 @@ struct xt_control {
 	dev_t dev; /* the socket file we made: removed on exit only if still ours */
 	ino_t ino;
 	int fd;
-	int registration;
+	int registration; /* accept's; -1 while paused (out of descriptors) */
+	su_timer_t *timer;
+	bool emfile_logged;
 	struct control_client *clients[XT_CONTROL_MAX_CLIENTS];
 };
+
+static int accept_event(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg);
 
 /* ---- connections ---- */
 
@@ -80,6 +90,7 @@ static int client_flush(struct control_client *client)
 			return -1;
 		}
 		client->out_off += (size_t)n;
+		client->active_ns = xt_monotonic_ns();
 	}
 	if (client->out_off == client->out_len) {
 		client->out_off = client->out_len = 0;
@@ -205,6 +216,7 @@ static int client_event(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t
 			break;
 		}
 		client->in_len += (size_t)n;
+		client->active_ns = xt_monotonic_ns();
 		if (client_requests(client))
 			return 0;
 		if (client->closing)
@@ -222,8 +234,19 @@ static int accept_event(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t
 	int fd, slot = -1;
 
 	fd = accept(control->fd, NULL, NULL);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+		/* the connection stays queued; polling for it again now would spin */
+		if (!control->emfile_logged)
+			pr_warn("control socket: cannot accept a client: %s; retrying in %d ms\n",
+				strerror(errno), CHECK_MS);
+		control->emfile_logged = true;
+		su_root_deregister(control->root, control->registration);
+		control->registration = -1;
+		return 0;
+	}
 	if (fd < 0)
 		return 0;
+	control->emfile_logged = false;
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) || fcntl(fd, F_SETFL, O_NONBLOCK)) {
 		close(fd);
 		return 0;
@@ -249,6 +272,7 @@ static int accept_event(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t
 	client->control = control;
 	client->fd = fd;
 	client->registration = -1;
+	client->active_ns = xt_monotonic_ns();
 	client->events = SU_WAIT_IN;
 	if (su_wait_create(cwait, fd, SU_WAIT_IN) ||
 	    (client->registration = su_root_register(control->root, cwait, client_event,
@@ -259,6 +283,36 @@ static int accept_event(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t
 	}
 	control->clients[slot] = client;
 	return 0;
+}
+
+static int watch_accept(struct xt_control *control)
+{
+	su_wait_t wait[1];
+
+	if (su_wait_create(wait, control->fd, SU_WAIT_ACCEPT))
+		return -1;
+	control->registration =
+		su_root_register(control->root, wait, accept_event, (su_wakeup_arg_t *)control, 0);
+	return control->registration < 0 ? -1 : 0;
+}
+
+/* Once a second: close idle clients; accept again after running out of descriptors. */
+static void check_tick(su_root_magic_t *magic, su_timer_t *timer, su_timer_arg_t *arg)
+{
+	struct xt_control *control = (struct xt_control *)arg;
+	uint64_t now = xt_monotonic_ns();
+
+	for (int i = 0; i < XT_CONTROL_MAX_CLIENTS; i++) {
+		struct control_client *client = control->clients[i];
+
+		if (client && now - client->active_ns > CLIENT_IDLE_NS) {
+			pr_debug("control: closing a client idle for %llu s\n",
+				 (unsigned long long)(CLIENT_IDLE_NS / 1000000000ull));
+			client_close(client);
+		}
+	}
+	if (control->registration < 0 && control->fd >= 0)
+		watch_accept(control);
 }
 
 /* Is a daemon answering on path? */
@@ -337,7 +391,6 @@ struct xt_control *xt_control_create(su_root_t *root, const char *path,
 				     size_t errlen)
 {
 	struct xt_control *control = calloc(1, sizeof(*control));
-	su_wait_t wait[1];
 	int rc = -EINVAL;
 
 	if (!control) {
@@ -356,9 +409,9 @@ struct xt_control *xt_control_create(su_root_t *root, const char *path,
 	if (rc)
 		goto fail;
 	rc = -EIO;
-	if (su_wait_create(wait, control->fd, SU_WAIT_ACCEPT) ||
-	    (control->registration = su_root_register(root, wait, accept_event,
-						      (su_wakeup_arg_t *)control, 0)) < 0) {
+	control->timer = su_timer_create(su_root_task(root), CHECK_MS);
+	if (watch_accept(control) ||
+	    su_timer_run(control->timer, check_tick, (su_timer_arg_t *)control)) {
 		snprintf(err, errlen, "control socket %s: cannot watch it", path);
 		goto fail;
 	}
@@ -376,6 +429,7 @@ void xt_control_destroy(struct xt_control *control)
 
 	if (!control)
 		return;
+	su_timer_destroy(control->timer);
 	for (int i = 0; i < XT_CONTROL_MAX_CLIENTS; i++)
 		if (control->clients[i])
 			client_close(control->clients[i]);

@@ -141,8 +141,16 @@ static int stream_allocate(struct xt_media_session *ms, struct xt_stream *st, ui
 		}
 		rc = xt_port_pool_get(leg_pool(ms, leg), addr, &st->relay[leg]);
 		if (rc) {
-			snprintf(err, errlen, "no free relay port on endpoint %s",
-				 leg_config(ms, leg)->name);
+			/* the cause, when it is not the range: the operator's to fix */
+			if (rc == -ENOSPC)
+				snprintf(err, errlen, "no free relay port on endpoint %s",
+					 leg_config(ms, leg)->name);
+			else
+				snprintf(err, errlen,
+					 "cannot open a relay port on endpoint %s: %s (raise the "
+					 "open files limit, LimitNOFILE)",
+					 leg_config(ms, leg)->name, strerror(-rc));
+			rc = -ENOSPC; /* 503 either way */
 			while (--leg >= 0)
 				xt_port_pool_put(leg_pool(ms, leg), &st->relay[leg]);
 			return rc;

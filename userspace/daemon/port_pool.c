@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <stdbool.h>
+#include <sys/random.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -31,12 +33,34 @@ void xt_port_pool_fini(struct xt_port_pool *pool)
 	pool->used = NULL;
 }
 
+/* Out of descriptors or memory: no other port would do better. */
+static bool fatal(int err)
+{
+	return err == -EMFILE || err == -ENFILE || err == -ENOMEM || err == -ENOBUFS;
+}
+
+/*
+ * Where the search starts: at random, so the next call's ports cannot be
+ * guessed from the last one's (an attacker racing a call's first packet to
+ * its relay port has to find it first).
+ */
+static unsigned int search_start(const struct xt_port_pool *pool)
+{
+	uint32_t r;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = pool->next;
+	return r % pool->pairs;
+}
+
 int xt_port_pool_get(struct xt_port_pool *pool, const struct xt_endpoint *address,
 		     struct xt_port_pair *pair)
 {
+	unsigned int start = pool->pairs ? search_start(pool) : 0;
+
 	pair->rtp_fd = pair->rtcp_fd = -1;
 	for (unsigned int tried = 0; tried < pool->pairs; tried++) {
-		unsigned int i = (pool->next + tried) % pool->pairs;
+		unsigned int i = (start + tried) % pool->pairs;
 		uint16_t port = (uint16_t)(pool->port_min + 2 * i);
 
 		if (pool->used[i])
@@ -46,12 +70,22 @@ int xt_port_pool_get(struct xt_port_pool *pool, const struct xt_endpoint *addres
 		pair->rtcp = *address;
 		pair->rtcp.port = (uint16_t)(port + 1);
 		pair->rtp_fd = xt_udp_socket_bind(&pair->rtp);
-		if (pair->rtp_fd < 0)
+		if (pair->rtp_fd < 0) {
+			int err = pair->rtp_fd;
+
+			pair->rtp_fd = -1;
+			if (fatal(err))
+				return err;
 			continue; /* held by someone else: try the next pair */
+		}
 		pair->rtcp_fd = xt_udp_socket_bind(&pair->rtcp);
 		if (pair->rtcp_fd < 0) {
+			int err = pair->rtcp_fd;
+
 			close(pair->rtp_fd);
-			pair->rtp_fd = -1;
+			pair->rtp_fd = pair->rtcp_fd = -1;
+			if (fatal(err))
+				return err;
 			continue;
 		}
 		pool->used[i] = 1;

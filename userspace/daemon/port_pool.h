@@ -30,9 +30,10 @@ int xt_port_pool_init(struct xt_port_pool *pool, const char *side, uint16_t port
 void xt_port_pool_fini(struct xt_port_pool *pool);
 
 /*
- * Take a free pair on address (its family picks the socket family) and bind
- * both sockets. -EADDRNOTAVAIL/-ENOSPC when none is free. Ports some other
- * program holds are skipped.
+ * Take a free pair, from a random place in the range, on address (its family
+ * picks the socket family) and bind both sockets. -ENOSPC when none is free;
+ * -EMFILE, -ENFILE, -ENOMEM, -ENOBUFS when the process or the system is out
+ * of descriptors or memory. Ports some other program holds are skipped.
  */
 int xt_port_pool_get(struct xt_port_pool *pool, const struct xt_endpoint *address,
 		     struct xt_port_pair *pair);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -132,6 +133,32 @@ struct daemon {
 	su_root_t *root;
 	int sigfd, sig_registration;
 };
+
+/*
+ * A call holds four sockets (two relay port pairs): the soft open files
+ * limit (often 1024) would stop xtrunkd near 250 calls. Raise it to the hard
+ * limit, which is the operator's (LimitNOFILE, ulimit -Hn).
+ */
+static void raise_open_files(void)
+{
+	struct rlimit rl;
+	rlim_t was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl)) {
+			pr_warn("cannot raise the open files limit from %llu: %s\n",
+				(unsigned long long)was, strerror(errno));
+			return;
+		}
+	}
+	pr_info("open files limit %llu (about %llu calls at 4 relay sockets each)%s\n",
+		(unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_cur / 4,
+		was < rl.rlim_cur ? ", raised to the hard limit" : "");
+}
 
 /* Each endpoint's relay port pool. */
 static int pools_init(struct daemon *d)
@@ -295,6 +322,7 @@ int main(int argc, char **argv)
 		free(d);
 		return 0;
 	}
+	raise_open_files();
 	rc = pools_init(d) ? 1 : run(d, o.use_xdp);
 	for (unsigned int i = 0; i < d->config.endpoints; i++)
 		xt_port_pool_fini(&d->media.pools[i]);

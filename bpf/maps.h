@@ -75,14 +75,25 @@ struct {
 	__type(value, __u64);
 } xt_stats SEC(".maps");
 
+/* xtrunkd's lease on the flows it owns (see xtrunk_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xt_lease);
+} xt_lease SEC(".maps");
+
 /*
  * A per-CPU clock for last-seen times: bpf_ktime_get_ns() costs ~40 ns a
  * packet here, bpf_jiffies64() ~3 ns, so the nanosecond time is read once a
  * jiffy per CPU and reused: last-seen times are exact to one jiffy (1-4 ms).
+ * Whether xtrunkd's lease is over is decided at the same time, so a packet
+ * pays one test of a line it reads anyway.
  */
 struct xt_clock {
 	__u64 jiffies;
 	__u64 ns;
+	__u64 lease_over; /* ns is past a lease that is not 0 */
 };
 
 struct {
@@ -92,19 +103,21 @@ struct {
 	__type(value, struct xt_clock);
 } xt_clock SEC(".maps");
 
-static __always_inline __u64 clock_now_ns(void)
+/* This CPU's clock, brought up to this jiffy; NULL only if the map is broken. */
+static __always_inline struct xt_clock *clock_get(void)
 {
 	__u32 zero = 0;
 	struct xt_clock *clock = bpf_map_lookup_elem(&xt_clock, &zero);
 	__u64 jiffies = bpf_jiffies64();
 
-	if (!clock)
-		return bpf_ktime_get_ns();
-	if (clock->jiffies != jiffies) {
+	if (clock && clock->jiffies != jiffies) {
+		struct xt_lease *lease = bpf_map_lookup_elem(&xt_lease, &zero);
+
 		clock->jiffies = jiffies;
 		clock->ns = bpf_ktime_get_ns();
+		clock->lease_over = lease && lease->expires_ns && clock->ns > lease->expires_ns;
 	}
-	return clock->ns;
+	return clock;
 }
 
 static __always_inline void stat_inc(__u32 reason)

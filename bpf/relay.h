@@ -288,6 +288,7 @@ static __always_inline int relay_family(struct xdp_md *ctx, struct pkt *p, const
 {
 	struct nexthop nh;
 	struct xt_flow *flow;
+	struct xt_clock *clock;
 	const __u32 *relay_addr;
 	__u32 index = 0;
 	int reason, action, csum;
@@ -303,6 +304,12 @@ static __always_inline int relay_family(struct xdp_md *ctx, struct pkt *p, const
 	}
 	if (flow->family != family) {
 		reason = XT_STAT_PASS_FAMILY;
+		goto pass;
+	}
+	/* an xtrunkd that died without stopping: its flows go back to the stack */
+	clock = clock_get();
+	if ((flow->flags & XT_FLOW_F_OWNED) && clock && clock->lease_over) {
+		reason = XT_STAT_PASS_LEASE_EXPIRED;
 		goto pass;
 	}
 	if (XT_STEP(SOURCE_CHECK) && !source_ok(flow, p, index, family)) {
@@ -372,7 +379,9 @@ static __always_inline int relay_family(struct xdp_md *ctx, struct pkt *p, const
 		flow->bytes += p->l3_len;
 	}
 	if (XT_STEP(LAST_SEEN))
-		flow->last_seen = (__u32)(clock_now_ns() >> XT_LAST_SEEN_SHIFT) ?: 1;
+		flow->last_seen =
+			(__u32)((clock ? clock->ns : bpf_ktime_get_ns()) >> XT_LAST_SEEN_SHIFT) ?:
+												  1;
 	if (XT_STEP(GLOBAL_COUNTERS))
 		stat_inc(action == XDP_TX ? XT_STAT_TX : XT_STAT_REDIRECT);
 	return action;

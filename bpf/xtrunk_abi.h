@@ -88,6 +88,12 @@ static inline __u32 xt_addr_hash(const __u32 *words, __u8 family)
 #define XT_FLOW_F_REVERSE (1u << 6)
 /* Set by the one CPU that latches the flow, while it writes the ports. */
 #define XT_FLOW_F_LATCHING (1u << 7)
+/*
+ * Installed by xtrunkd, not by hand (xtrunkctl flow add): only xtrunkd may
+ * replace or remove it, and it stops relaying when xtrunkd's lease
+ * (xt_lease) runs out, so a killed xtrunkd leaves no flow relaying forever.
+ */
+#define XT_FLOW_F_OWNED (1u << 8)
 
 /* last_seen counts CLOCK_MONOTONIC in units of 2^20 ns (~1.05 ms); it wraps after ~52 days. */
 #define XT_LAST_SEEN_SHIFT 20
@@ -215,6 +221,16 @@ struct xt_iface_xmit {
 	__u64 redirect_errors;
 };
 
+/*
+ * xt_lease (one entry): until when the flows xtrunkd owns (XT_FLOW_F_OWNED)
+ * may relay, CLOCK_MONOTONIC ns. xtrunkd moves it forward while it runs;
+ * when it dies without stopping, its flows fall back to the stack (no socket
+ * is left on their ports) once the lease is over. 0: no lease, never expires.
+ */
+struct xt_lease {
+	__u64 expires_ns;
+};
+
 /* The watcher's programs, pinned as links under the pin directory. */
 #define XT_XMIT_WATCH_LINKS 3
 
@@ -240,6 +256,7 @@ enum xt_stat {
 	XT_STAT_LATCHED,	   /* event: a flow latched its source port (not a verdict) */
 	XT_STAT_CSUM_COMPLETED,	   /* event: a partial UDP checksum was completed (not a verdict) */
 	XT_STAT_PASS_CSUM_TOO_LONG, /* passed: partial UDP checksum over more than XDP completes */
+	XT_STAT_PASS_LEASE_EXPIRED, /* passed: xtrunkd's flow, and xtrunkd's lease ran out */
 	XT_STAT_MAX,
 };
 
@@ -265,6 +282,7 @@ static const char *const xt_stat_names[XT_STAT_MAX] = {
 	[XT_STAT_LATCHED] = "latched",
 	[XT_STAT_CSUM_COMPLETED] = "csum_completed",
 	[XT_STAT_PASS_CSUM_TOO_LONG] = "pass_partial_csum_too_long",
+	[XT_STAT_PASS_LEASE_EXPIRED] = "pass_lease_expired",
 };
 #endif
 

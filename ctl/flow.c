@@ -226,10 +226,14 @@ static int do_del(int argc, char **argv)
 
 	if (parse_local_only(argc, argv, &local) || open_maps(&maps))
 		return -1;
-	rc = xt_flow_del(&maps, &local);
+	rc = xt_flow_del(&maps, &local, false);
 	xt_maps_close(&maps);
 	if (rc == -ENOENT)
 		return p_err("no flow at %s", argv[0]);
+	if (rc == -EPERM)
+		return p_err("the flow at %s is xtrunkd's: it goes when its call ends (xtrunkctl "
+			     "call terminate), or when xtrunkd starts again if it died",
+			     argv[0]);
 	if (rc)
 		return p_err("cannot delete the flow at %s: %s", argv[0], strerror(-rc));
 	if (json_output) {

@@ -56,6 +56,9 @@ static const struct json_doc json_docs[] = {
 	  "with latch: the LOCAL of the other direction's flow, which then sends to the latched "
 	  "port (symmetric RTP), or null" },
 	{ "flow list", "dscp", "the DSCP set on relayed packets" },
+	{ "flow list", "owner",
+	  "xtrunkd (a call's; only xtrunkd removes it, and it stops relaying when xtrunkd's "
+	  "lease runs out) or manual (flow add)" },
 	{ "flow list", "packets, bytes", "packets relayed and their IP bytes" },
 	{ "flow list", "drops", "packets dropped by the source check" },
 	{ "flow list", "idle_ms", "milliseconds since the last relayed packet, null if none yet" },

@@ -2130,6 +2130,110 @@ static void run_flow_counters(struct testbed *tb, struct case_buffers *buf)
 	report(tb, "a flow counts relayed packets, their IP bytes and when it last relayed", &why);
 }
 
+/* Set xtrunkd's lease, and make every CPU's clock look at it on its next packet. */
+static int set_lease(struct testbed *tb, __u64 expires_ns)
+{
+	struct xt_lease lease = { .expires_ns = expires_ns };
+	size_t clock_size = bpf_map__value_size(tb->skel->maps.xt_clock);
+	void *stale = calloc(tb->ncpus, clock_size);
+	__u32 zero = 0;
+	int err;
+
+	if (!stale)
+		return -ENOMEM;
+	/* jiffies 0: the clock is refreshed, lease included, on the next packet */
+	err = bpf_map__update_elem(tb->skel->maps.xt_lease, &zero, sizeof(zero), &lease, sizeof(lease), BPF_ANY) ?:
+		      bpf_map__update_elem(tb->skel->maps.xt_clock, &zero, sizeof(zero), stale,
+					   clock_size * tb->ncpus, BPF_ANY);
+	free(stale);
+	return err;
+}
+
+static int set_flow_flags(struct testbed *tb, __u32 index, __u32 flags)
+{
+	struct flow_state flow;
+	int err = read_flow(tb, index, &flow);
+
+	if (err)
+		return err;
+	flow.line.flags = flags;
+	return bpf_map__update_elem(tb->skel->maps.xt_flows, &index, sizeof(index), &flow.line,
+				    sizeof(flow.line), BPF_ANY);
+}
+
+/*
+ * xtrunkd's lease (issue 13 point 7): a flow xtrunkd owns relays while the
+ * lease runs and goes back to the stack, untouched and counted, once it is
+ * over; a flow added by hand, or a lease of 0, never expires.
+ */
+static void run_lease(struct testbed *tb, struct case_buffers *buf)
+{
+	static const struct pkt_spec rtp = { V4_FROM_PBX(PORT_COUNTED) };
+	static const struct {
+		const char *what;
+		bool owned;
+		int lease; /* 1: running, -1: over, 0: none */
+		int verdict;
+		enum xt_stat stat;
+	} steps[] = {
+		{ "xtrunkd's flow, lease running: relayed", true, 1, XDP_TX, XT_STAT_TX },
+		{ "xtrunkd's flow, lease over: passed, untouched", true, -1, XDP_PASS,
+		  XT_STAT_PASS_LEASE_EXPIRED },
+		{ "a flow added by hand, lease over: relayed", false, -1, XDP_TX, XT_STAT_TX },
+		{ "xtrunkd's flow, no lease (0): relayed", true, 0, XDP_TX, XT_STAT_TX },
+	};
+	struct flow_state original;
+	struct timespec now;
+	__u32 index;
+
+	flow_index(XT_AF_INET, RELAY_V4, PORT_COUNTED, &index);
+	if (read_flow(tb, index, &original)) {
+		struct failure why = { .used = 0 };
+
+		failf(&why, "reading flow %u: %s", index, strerror(errno));
+		report(tb, "lease: the flow to test with", &why);
+		return;
+	}
+	build_frame(&rtp, tb->macs, &buf->in);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct failure why = { .used = 0 };
+		struct stats before, after;
+		char what[128];
+		__u64 now_ns, expires = 0;
+		size_t out_len;
+		int verdict, err;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		now_ns = now.tv_sec * 1000000000ull + now.tv_nsec;
+		if (steps[i].lease)
+			expires = steps[i].lease > 0 ? now_ns + 60000000000ull :
+						       now_ns - 1000000000ull;
+		err = set_flow_flags(tb, index, original.line.flags | (steps[i].owned ? XT_FLOW_F_OWNED : 0)) ?:
+			      set_lease(tb, expires) ?:
+						       read_stats(tb, &before);
+		if (!err)
+			err = run_program(tb, tb->ifindex[IFACE_INGRESS], buf->in.bytes,
+					  buf->in.len, buf->out, &out_len, &verdict);
+		if (!err)
+			err = read_stats(tb, &after);
+		if (err) {
+			failf(&why, "setting up or running: %s", strerror(-err));
+		} else {
+			if (verdict != steps[i].verdict)
+				failf(&why, "verdict %s, expected %s", verdict_name(verdict),
+				      verdict_name(steps[i].verdict));
+			check_stats(&before, &after, steps[i].stat, 0, &why);
+			if (verdict == XDP_PASS &&
+			    (out_len != buf->in.len || memcmp(buf->out, buf->in.bytes, out_len)))
+				failf(&why, "the passed packet was changed");
+		}
+		snprintf(what, sizeof(what), "lease: %s", steps[i].what);
+		report(tb, what, &why);
+	}
+	set_lease(tb, 0);
+	set_flow_flags(tb, index, original.line.flags);
+}
+
 /*
  * NAT latching, packet by packet: the first packet from the signalled
  * address fixes the source port; the same source keeps being relayed, any
@@ -2848,7 +2952,7 @@ static void run_flow_walk(struct testbed *tb)
 
 		snprintf(text, sizeof(text), "%s:%u", WALK_ADDR, walk_ports[i]);
 		xt_endpoint_parse(text, &local, err, sizeof(err));
-		rc = xt_flow_del(&maps, &local);
+		rc = xt_flow_del(&maps, &local, false);
 		if (rc)
 			failf(&why, "removing %s: %s", text, strerror(-rc));
 	}
@@ -2962,6 +3066,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(&tb, &cases[i], buf);
 	run_flow_counters(&tb, buf);
+	run_lease(&tb, buf);
 	run_nat_latching(&tb, buf);
 	run_latch_reverse(&tb, buf);
 	run_rtp_stats(&tb, buf);

@@ -145,7 +145,7 @@ static void test_flow_json(void)
 		json_of(write_flow, &e),
 		"{\"flow\":{\"local\":\"10.0.0.1:5004\",\"to\":\"192.0.2.10:4000\","
 		"\"via\":\"10.0.1.1:30000\",\"from\":\"192.0.2.10:*\",\"latch\":true,"
-		"\"reverse\":\"10.0.0.1:5006\",\"dscp\":46,\"packets\":100,\"bytes\":17200,"
+		"\"reverse\":\"10.0.0.1:5006\",\"dscp\":46,\"owner\":\"manual\",\"packets\":100,\"bytes\":17200,"
 		"\"drops\":2,\"idle_ms\":1500,\"rtp\":{\"clock_hz\":8000,\"ssrc\":4660,"
 		"\"expected\":100,\"received\":99,\"lost\":2,\"duplicates\":1,\"reordered\":3,"
 		"\"jitter\":40,\"jitter_ms\":5.000,\"mos\":4.21},\"nexthop\":{\"dev\":\"lo\","
@@ -164,7 +164,7 @@ static void test_flow_json(void)
 		json_of(write_flow, &e),
 		"{\"flow\":{\"local\":\"10.0.0.1:5004\",\"to\":\"192.0.2.10:4000\","
 		"\"via\":\"10.0.1.1:30000\",\"from\":null,\"latch\":false,\"reverse\":null,"
-		"\"dscp\":46,\"packets\":100,\"bytes\":17200,\"drops\":2,\"idle_ms\":null,"
+		"\"dscp\":46,\"owner\":\"manual\",\"packets\":100,\"bytes\":17200,\"drops\":2,\"idle_ms\":null,"
 		"\"rtp\":null,\"nexthop\":null}}\n");
 }
 

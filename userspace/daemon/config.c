@@ -78,6 +78,11 @@ static const struct config_key keys[] = {
 	  .unit = "seconds", .def = "180",
 	  .help = "seconds a call may wait for its answer (INVITE out, ringing or not) before "
 		  "the\ncallee gets CANCEL and the caller 408 Request Timeout (RFC 3261 timer C)" },
+	{ "flow_lease", RELAY(flow_lease_s), .type = KEY_UINT, .min = 2, .max = 86400,
+	  .unit = "seconds", .def = "60",
+	  .help = "how long XDP keeps relaying xtrunkd's flows after xtrunkd stops renewing "
+		  "them\n(it renews every quarter of this while it runs): a killed xtrunkd "
+		  "leaves no\nflow relaying for longer; the next xtrunkd removes them at start" },
 	{ "slots", RELAY(slots), .type = KEY_UINT, .min = 1, .max = XT_MAX_SLOTS,
 	  .unit = "a number", .def = "8",
 	  .help = "relay addresses the flow table has room for (65536 ports each)" },

@@ -90,6 +90,7 @@ struct xt_config {
 	unsigned int media_timeout_s;
 	unsigned int hold_timeout_s;
 	unsigned int ring_timeout_s; /* timer C: longest ringing before CANCEL and 408 */
+	unsigned int flow_lease_s;   /* XDP relays our flows this long past the last renewal */
 	unsigned int slots;
 	char pin_dir[256];
 	struct xt_endpoint metrics; /* Prometheus /metrics listen address; family 0: off */

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <net/if.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <bpf/bpf.h>
 
 #include "xtrunk_abi.h"
 #include "clock.h"
@@ -158,6 +163,118 @@ static void egress_checks_start(struct xt_dataplane *dp)
 	}
 }
 
+/* ---- xtrunkd's own flows: one xtrunkd per pin directory, its lease, the sweep ---- */
+
+/* Held until xtrunkd exits: a second xtrunkd would remove the first's flows at start. */
+static int lock_pin_dir(struct xt_dataplane *dp)
+{
+	const char *dir = dp->config->pin_dir;
+	int err;
+
+	dp->pin_dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dp->pin_dir_fd < 0) {
+		err = -errno;
+		pr_warn("cannot open %s: %s\n", dir, strerror(-err));
+		return err;
+	}
+	if (!flock(dp->pin_dir_fd, LOCK_EX | LOCK_NB))
+		return 0;
+	err = -errno;
+	if (err == -EWOULDBLOCK)
+		pr_warn("another xtrunkd is running on the maps under %s: one xtrunkd a pin "
+			"directory (pin_dir)\n",
+			dir);
+	else
+		pr_warn("cannot lock %s: %s\n", dir, strerror(-err));
+	close(dp->pin_dir_fd);
+	dp->pin_dir_fd = -1;
+	return err == -EWOULDBLOCK ? -EBUSY : err;
+}
+
+static void lease_renew(struct xt_dataplane *dp)
+{
+	struct xt_lease lease = {
+		.expires_ns =
+			xt_monotonic_ns() + (uint64_t)dp->config->flow_lease_s * 1000000000ull,
+	};
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(dp->maps.lease_fd, &zero, &lease, BPF_ANY))
+		pr_warn("cannot renew the flows' lease: %s (XDP stops relaying calls' media "
+			"when it runs out)\n",
+			strerror(errno));
+}
+
+static void lease_tick(su_root_magic_t *magic, su_timer_t *timer, su_timer_arg_t *arg)
+{
+	(void)magic;
+	(void)timer;
+	lease_renew((struct xt_dataplane *)arg);
+}
+
+struct owned_flows {
+	struct xt_endpoint *local;
+	size_t n, cap;
+};
+
+static int collect_owned(const struct xt_flow_entry *entry, void *arg)
+{
+	struct owned_flows *o = arg;
+
+	if (!entry->spec.owned)
+		return 0;
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? 2 * o->cap : 256;
+		struct xt_endpoint *local = realloc(o->local, cap * sizeof(*local));
+
+		if (!local)
+			return -ENOMEM;
+		o->local = local;
+		o->cap = cap;
+	}
+	o->local[o->n++] = entry->local;
+	return 0;
+}
+
+/*
+ * Flows an xtrunkd that did not stop left behind (killed, crashed): none is
+ * a call of ours, and their ports are ours to hand out again.
+ */
+static void sweep_owned_flows(struct xt_dataplane *dp)
+{
+	struct owned_flows o = {};
+	size_t removed = 0;
+	int rc = xt_flow_foreach_parts(&dp->maps, 0, collect_owned, &o);
+
+	for (size_t i = 0; i < o.n; i++)
+		removed += !xt_flow_del(&dp->maps, &o.local[i], true);
+	if (rc)
+		pr_warn("cannot read the flow table for flows a previous xtrunkd left: %s\n",
+			strerror(-rc));
+	if (removed)
+		pr_warn("removed %zu flows a previous xtrunkd left behind (it did not stop "
+			"cleanly)\n",
+			removed);
+	free(o.local);
+}
+
+static int own_flows_start(struct xt_dataplane *dp)
+{
+	unsigned int every_ms = dp->config->flow_lease_s * 1000 / 4;
+	int rc = lock_pin_dir(dp);
+
+	if (rc)
+		return rc;
+	sweep_owned_flows(dp);
+	lease_renew(dp);
+	dp->lease_timer = su_timer_create(su_root_task(dp->root), every_ms);
+	if (!dp->lease_timer || su_timer_run(dp->lease_timer, lease_tick, (su_timer_arg_t *)dp)) {
+		pr_warn("cannot start renewing the flows' lease\n");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, su_root_t *root,
 		      bool use_xdp)
 {
@@ -170,8 +287,9 @@ int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, s
 	dp->root = root;
 	dp->maps.relay_addrs_fd = dp->maps.flows_fd = dp->maps.tx_ports_fd = dp->maps.stats_fd = -1;
 	dp->maps.rtp_stats_fd = dp->maps.flows_slow_fd = dp->maps.nexthops_fd = -1;
+	dp->maps.lease_fd = dp->maps.slot_lock_fd = -1;
 	dp->maps.ifaces_fd = -1;
-	dp->nl_fd = dp->nl_registration = -1;
+	dp->nl_fd = dp->nl_registration = dp->pin_dir_fd = -1;
 	dp->xdp = use_xdp && config->xdp != XT_XDP_OFF;
 	if (!dp->xdp) {
 		pr_info("media relayed in userspace only (XDP off)\n");
@@ -202,6 +320,11 @@ int xt_dataplane_open(struct xt_dataplane *dp, const struct xt_config *config, s
 		xt_dataplane_close(dp);
 		return rc;
 	}
+	rc = own_flows_start(dp);
+	if (rc) {
+		xt_dataplane_close(dp);
+		return rc;
+	}
 	xt_flow_view_init(&dp->maps, &dp->view);
 	for (unsigned int i = 0; i < config->endpoints; i++)
 		if (xt_dataplane_iface_first(config, i))
@@ -217,6 +340,8 @@ void xt_dataplane_close(struct xt_dataplane *dp)
 
 	su_timer_destroy(dp->egress_timer);
 	dp->egress_timer = NULL;
+	su_timer_destroy(dp->lease_timer);
+	dp->lease_timer = NULL;
 	if (dp->nl_registration >= 0)
 		su_root_deregister(dp->root, dp->nl_registration);
 	dp->nl_registration = -1;
@@ -237,6 +362,9 @@ void xt_dataplane_close(struct xt_dataplane *dp)
 			pr_warn("%s\n", err);
 		dp->attached[i] = false;
 	}
+	if (dp->pin_dir_fd >= 0)
+		close(dp->pin_dir_fd);
+	dp->pin_dir_fd = -1;
 }
 
 /* Relay what arrived on a relay port in userspace: the same checks as XDP. */
@@ -308,11 +436,18 @@ int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,
 		rc = nexthop_lookup(dp, &spec->relay, &spec->peer, &path->spec.nexthop);
 		path->spec.has_nexthop = rc == 0 || (rc == -EAGAIN && path->spec.nexthop.ifindex &&
 						     path->spec.nexthop.family && dp->nl_fd >= 0);
-		rc = xt_flow_add(&dp->maps, &path->spec);
-		if (rc == -EEXIST) {
-			/* left behind by a crashed run: this port is ours now */
-			xt_flow_del(&dp->maps, &spec->local);
-			rc = xt_flow_add(&dp->maps, &path->spec);
+		path->spec.owned = true;
+		/* one of ours already there (a path reinstalled): replace it; one
+		 * added by hand (xtrunkctl flow add) is its owner's to remove */
+		rc = xt_flow_replace(&dp->maps, &path->spec);
+		if (rc == -EPERM) {
+			char local[XT_ENDPOINT_STRLEN];
+
+			xt_endpoint_format(&spec->local, local, sizeof(local));
+			pr_warn("relay port %s has a flow added by hand (xtrunkctl flow add): "
+				"left alone, and this stream cannot use the port\n",
+				local);
+			return -EADDRINUSE;
 		}
 		if (!rc)
 			rc = xt_flow_index(&dp->maps, &spec->local, &path->flow_index);
@@ -325,7 +460,7 @@ int xt_dataplane_install(struct xt_dataplane *dp, struct xt_relay_path *path,
 	    (path->registration = su_root_register(dp->root, wait, relay_readable,
 						   (su_wakeup_arg_t *)path, 0)) < 0) {
 		if (path->in_xdp)
-			xt_flow_del(&dp->maps, &spec->local);
+			xt_flow_del(&dp->maps, &spec->local, true);
 		path->in_xdp = false;
 		return -ENOMEM;
 	}
@@ -386,7 +521,7 @@ void xt_dataplane_remove(struct xt_relay_path *path)
 			dp->xdp_bytes[path->endpoint] += c.bytes;
 			dp->xdp_drops[path->endpoint] += c.src_drops;
 		}
-		xt_flow_del(&dp->maps, &path->spec.local);
+		xt_flow_del(&dp->maps, &path->spec.local, true);
 		path->in_xdp = false;
 	}
 	if (path->registration >= 0) {

@@ -31,6 +31,8 @@ struct xt_dataplane {
 	bool attached[XT_ENDPOINTS_MAX]; /* XDP attached to that endpoint's interface by us */
 	struct xt_maps maps;
 	struct xt_flow_view view; /* the per-flow maps, mapped: the activity poll reads them */
+	int pin_dir_fd;		  /* flock()ed: one xtrunkd per pin directory */
+	su_timer_t *lease_timer;  /* renews xt_lease */
 	/* totals over every path, alive or gone, by the endpoint the packets came from */
 	uint64_t userspace_packets[XT_ENDPOINTS_MAX], userspace_bytes[XT_ENDPOINTS_MAX];
 	uint64_t userspace_drops[XT_ENDPOINTS_MAX];

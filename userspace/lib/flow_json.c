@@ -83,6 +83,7 @@ void xt_flow_json(struct json_writer *w, const struct xt_flow_entry *entry, uint
 	jsonw_bool_field(w, "latch", t.spec.latch);
 	optional_string_field(w, "reverse", t.spec.has_reverse, t.reverse);
 	jsonw_uint_field(w, "dscp", flow->dscp);
+	jsonw_string_field(w, "owner", t.spec.owned ? "xtrunkd" : "manual");
 	jsonw_uint_field(w, "packets", flow->packets);
 	jsonw_uint_field(w, "bytes", flow->bytes);
 	jsonw_uint_field(w, "drops", flow->src_drops);

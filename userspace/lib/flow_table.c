@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 
 #include <bpf/bpf.h>
@@ -63,8 +64,7 @@ static int mark_used(const struct xt_endpoint *addr, uint32_t slot, void *arg)
 	return 0;
 }
 
-static int slot_get_or_alloc(const struct xt_maps *maps, const struct xt_endpoint *ep,
-			     uint32_t *slot)
+static int slot_alloc(const struct xt_maps *maps, const struct xt_endpoint *ep, uint32_t *slot)
 {
 	uint64_t used = 0;
 	uint32_t bucket;
@@ -95,6 +95,24 @@ static int slot_get_or_alloc(const struct xt_maps *maps, const struct xt_endpoin
 		return err;
 	}
 	return -ENOSPC;
+}
+
+static int slot_get_or_alloc(const struct xt_maps *maps, const struct xt_endpoint *ep,
+			     uint32_t *slot)
+{
+	int err = xt_relay_addr_find(maps->relay_addrs_fd, ep, slot);
+
+	if (!err && *slot != XT_SLOT_NONE)
+		return 0;
+	if (err && err != -ENOENT)
+		return err;
+	/* an address without a slot: one writer at a time picks the lowest free slot */
+	if (maps->slot_lock_fd >= 0 && flock(maps->slot_lock_fd, LOCK_EX))
+		return -errno;
+	err = slot_alloc(maps, ep, slot);
+	if (maps->slot_lock_fd >= 0)
+		flock(maps->slot_lock_fd, LOCK_UN);
+	return err;
 }
 
 /* The flow index of a local endpoint whose address has a slot, or -ENOENT. */
@@ -204,6 +222,8 @@ int xt_flow_encode(struct xt_flow_encoder *enc, const struct xt_flow_spec *spec,
 	}
 	if (spec->rtp_clock_hz)
 		flow->flags |= XT_FLOW_F_RTP_STATS;
+	if (spec->owned)
+		flow->flags |= XT_FLOW_F_OWNED;
 	if (spec->has_nexthop) {
 		/* a full next-hop table costs speed, not correctness: the FIB answers */
 		if (!nexthop_index(enc, &spec->nexthop, &flow->nexthop))
@@ -212,7 +232,8 @@ int xt_flow_encode(struct xt_flow_encoder *enc, const struct xt_flow_spec *spec,
 	return 0;
 }
 
-int xt_flow_add(const struct xt_maps *maps, const struct xt_flow_spec *spec)
+/* Installs spec over whatever is at its index; replace: only over a flow of the same owner. */
+static int flow_write(const struct xt_maps *maps, const struct xt_flow_spec *spec, bool replace)
 {
 	struct xt_flow_encoder enc;
 	struct xt_flow flow = {};
@@ -226,8 +247,10 @@ int xt_flow_add(const struct xt_maps *maps, const struct xt_flow_spec *spec)
 	index = flow_index(slot, spec->local.port);
 	if (bpf_map_lookup_elem(maps->flows_fd, &index, &flow))
 		return -errno;
-	if (flow.flags & XT_FLOW_F_ACTIVE)
+	if ((flow.flags & XT_FLOW_F_ACTIVE) && !replace)
 		return -EEXIST;
+	if ((flow.flags & XT_FLOW_F_ACTIVE) && !(flow.flags & XT_FLOW_F_OWNED) != !spec->owned)
+		return -EPERM;
 
 	xt_flow_encoder_init(&enc, maps);
 	err = xt_flow_encode(&enc, spec, &flow, &slow);
@@ -246,6 +269,16 @@ int xt_flow_add(const struct xt_maps *maps, const struct xt_flow_spec *spec)
 	if (bpf_map_update_elem(maps->flows_fd, &index, &flow, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+int xt_flow_add(const struct xt_maps *maps, const struct xt_flow_spec *spec)
+{
+	return flow_write(maps, spec, false);
+}
+
+int xt_flow_replace(const struct xt_maps *maps, const struct xt_flow_spec *spec)
+{
+	return flow_write(maps, spec, true);
 }
 
 /* Reads back what decoding a flow needs besides its own line. */
@@ -427,6 +460,7 @@ static int decode(struct flow_decoder *dec, uint32_t index, const struct xt_endp
 	spec->relay.port = ntohs(flow->relay_port);
 	spec->has_src = flow->flags & XT_FLOW_F_CHECK_SRC_ADDR;
 	spec->latch = flow->flags & XT_FLOW_F_LATCH;
+	spec->owned = flow->flags & XT_FLOW_F_OWNED;
 	spec->rtp_clock_hz = entry->rtp.clock_hz;
 	if (spec->has_src) {
 		memcpy(spec->src.addr, flow->src_addr, alen);
@@ -482,7 +516,7 @@ int xt_flow_get(const struct xt_maps *maps, const struct xt_endpoint *local,
 	return decode(&dec, index, local, &flow, &slow, &rtp, entry);
 }
 
-int xt_flow_del(const struct xt_maps *maps, const struct xt_endpoint *local)
+int xt_flow_del(const struct xt_maps *maps, const struct xt_endpoint *local, bool owned)
 {
 	struct xt_flow flow, empty = {};
 	uint32_t index;
@@ -495,6 +529,8 @@ int xt_flow_del(const struct xt_maps *maps, const struct xt_endpoint *local)
 		return -errno;
 	if (!(flow.flags & XT_FLOW_F_ACTIVE))
 		return -ENOENT;
+	if (!(flow.flags & XT_FLOW_F_OWNED) != !owned)
+		return -EPERM;
 	if (bpf_map_update_elem(maps->flows_fd, &index, &empty, BPF_ANY))
 		return -errno;
 	return 0;

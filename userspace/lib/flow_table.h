@@ -34,6 +34,8 @@ struct xt_flow_spec {
 	uint8_t dscp;
 	struct xt_nexthop nexthop; /* valid when has_nexthop */
 	bool has_nexthop;
+	/* xtrunkd's (XT_FLOW_F_OWNED): under its lease, and only it removes it */
+	bool owned;
 };
 
 /* A flow's flags and counters, widened from the map's compact entry. */
@@ -86,8 +88,16 @@ int xt_flow_spec_validate(const struct xt_flow_spec *spec, char *err, size_t err
 
 /* -EEXIST: a flow is already installed at spec->local; -ENOSPC: no free address slot. */
 int xt_flow_add(const struct xt_maps *maps, const struct xt_flow_spec *spec);
-/* -ENOENT: no flow at local. */
-int xt_flow_del(const struct xt_maps *maps, const struct xt_endpoint *local);
+/*
+ * xt_flow_add over a flow of the same owner (spec->owned) at spec->local;
+ * -EPERM: the flow there is the other owner's (xtrunkd's, or added by hand).
+ */
+int xt_flow_replace(const struct xt_maps *maps, const struct xt_flow_spec *spec);
+/*
+ * Removes the flow at local if owned says whose it is: -ENOENT: no flow
+ * there; -EPERM: the other owner's. One writer never removes another's flows.
+ */
+int xt_flow_del(const struct xt_maps *maps, const struct xt_endpoint *local, bool owned);
 int xt_flow_get(const struct xt_maps *maps, const struct xt_endpoint *local,
 		struct xt_flow_entry *entry);
 

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <net/if.h>
@@ -189,23 +188,29 @@ static int set_pins(struct xtrunk_bpf *skel, const char *pin_dir, uint32_t nslot
 	return 0;
 }
 
-/* Everything pinned under pin_dir is ours: remove it all, then the directory. */
+/*
+ * Remove what xtrunk pinned under pin_dir (the relay's maps, the transmit
+ * watcher's links and map), then the directory if nothing else is in it: a
+ * pin someone else put there is theirs.
+ */
 static void remove_pins(const char *pin_dir)
 {
+	struct xtrunk_bpf *skel = xtrunk_bpf__open();
 	char path[PATH_MAX];
-	struct dirent *d;
-	DIR *dir = opendir(pin_dir);
+	struct bpf_map *map;
 
-	if (!dir)
-		return;
-	while ((d = readdir(dir))) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, d->d_name);
-		unlink(path);
+	if (skel) {
+		bpf_object__for_each_map(map, skel->obj) {
+			if (bpf_map__is_internal(map))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map));
+			unlink(path);
+		}
+		xtrunk_bpf__destroy(skel);
 	}
-	closedir(dir);
-	rmdir(pin_dir);
+	xt_xmit_watch_unpin(pin_dir);
+	if (rmdir(pin_dir) && errno == ENOTEMPTY)
+		pr_info("%s kept: it holds pins xtrunk did not make\n", pin_dir);
 }
 
 /* No interface listed in xt_ifaces (a first attach that failed, the last detach): remove the pins. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 
 static const char *const map_names[] = { "xt_relay_addrs", "xt_flows",	   "xt_tx_ports",
 					 "xt_stats",	   "xt_rtp_stats", "xt_flows_slow",
-					 "xt_nexthops",	   "xt_ifaces" };
+					 "xt_nexthops",	   "xt_lease",	   "xt_ifaces" };
 #define NMAPS (sizeof(map_names) / sizeof(map_names[0]))
 
 /* The value size of each, in map_names' order: what this build reads and writes. */
@@ -26,6 +27,7 @@ static const uint32_t value_sizes[] = {
 	sizeof(struct xt_rtp_stats),
 	sizeof(struct xt_flow_slow),
 	sizeof(struct xt_nexthop_entry),
+	sizeof(struct xt_lease),
 	sizeof(struct xt_iface_xmit),
 };
 /* xt_ifaces is the transmit watcher's (xmit_watch.bpf.c), not in the relay's object */
@@ -36,7 +38,7 @@ static int *map_fd_slot(struct xt_maps *maps, unsigned int i)
 {
 	int *slots[] = { &maps->relay_addrs_fd, &maps->flows_fd,     &maps->tx_ports_fd,
 			 &maps->stats_fd,	&maps->rtp_stats_fd, &maps->flows_slow_fd,
-			 &maps->nexthops_fd,	&maps->ifaces_fd };
+			 &maps->nexthops_fd,	&maps->lease_fd,     &maps->ifaces_fd };
 
 	return slots[i];
 }
@@ -60,12 +62,14 @@ int xt_maps_open_pinned(struct xt_maps *maps, const char *dir)
 
 	for (i = 0; i < NMAPS; i++)
 		*map_fd_slot(maps, i) = -1;
+	snprintf(path, sizeof(path), "%s/xt_relay_addrs", dir);
+	maps->slot_lock_fd = open(path, O_RDONLY | O_CLOEXEC);
 	for (i = 0; i < NMAPS; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, map_names[i]);
 		*map_fd_slot(maps, i) = bpf_obj_get(path);
 		if (*map_fd_slot(maps, i) < 0) {
-			/* the relay's maps without it: pinned by a build before it */
-			err = i == IFACES_MAP && errno == ENOENT ? -ESTALE : -errno;
+			/* the first map there and not another: pinned by a build before it */
+			err = i > 0 && errno == ENOENT ? -ESTALE : -errno;
 			xt_maps_close(maps);
 			return err;
 		}
@@ -99,6 +103,7 @@ int xt_maps_from_object(struct xt_maps *maps, struct bpf_object *obj)
 {
 	unsigned int i;
 
+	maps->slot_lock_fd = -1;
 	for (i = 0; i < NMAPS; i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(obj, map_names[i]);
 
@@ -124,6 +129,9 @@ void xt_maps_close(struct xt_maps *maps)
 			close(*fd);
 		*fd = -1;
 	}
+	if (maps->slot_lock_fd >= 0)
+		close(maps->slot_lock_fd);
+	maps->slot_lock_fd = -1;
 }
 
 int xt_stats_read(const struct xt_maps *maps, uint64_t *totals, unsigned int count)

@@ -15,8 +15,16 @@ struct xt_maps {
 	int rtp_stats_fd;
 	int flows_slow_fd;
 	int nexthops_fd;
+	int lease_fd;	 /* xt_lease: xtrunkd's lease on the flows it owns */
 	int ifaces_fd;	 /* xt_ifaces: attached interfaces (-1 from a relay object alone) */
 	uint32_t nslots; /* flows array size / 65536 */
+	/*
+	 * The pinned xt_relay_addrs opened as a file (-1: maps from an object,
+	 * or not openable): flock()ed while a writer gives an address a slot,
+	 * so that two writers (xtrunkd, xtrunkctl flow add) never hand one slot
+	 * to two addresses.
+	 */
+	int slot_lock_fd;
 };
 
 /*

@@ -133,3 +133,15 @@ out:
 	xmit_watch_bpf__destroy(skel);
 	return rc;
 }
+
+void xt_xmit_watch_unpin(const char *pin_dir)
+{
+	char path[PATH_MAX];
+
+	for (unsigned int i = 0; i < XT_XMIT_WATCH_LINKS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, link_names[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/xt_ifaces", pin_dir);
+	unlink(path);
+}

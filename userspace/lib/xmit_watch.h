@@ -21,6 +21,9 @@
  */
 int xt_xmit_watch_ensure(const char *pin_dir, char *err, size_t errlen);
 
+/* Removes the watcher's pins (its links, xt_ifaces) under pin_dir, nothing else. */
+void xt_xmit_watch_unpin(const char *pin_dir);
+
 /* xmit_drops: the three counters added up, what a reader usually wants. */
 static inline uint64_t xt_iface_xmit_errors(const struct xt_iface_xmit *x)
 {

@@ -43,16 +43,18 @@ static __always_inline int addr_eq(const __u8 *a, const __u8 *b, int family)
  * peer port, and only then sets XT_FLOW_F_CHECK_SRC_PORT; packets racing
  * with it from the signalled address are relayed unlatched, as before.
  * Each port is one aligned 16-bit store, so no flow is ever seen half
- * written.
+ * written. A re-latch (flags already have XT_FLOW_F_CHECK_SRC_PORT) takes
+ * the same steps: packets racing with it are checked against the old port
+ * or the new one, never a torn one.
  */
-static __always_inline void latch(struct xt_flow *flow, __u32 flags, __u32 index, __be16 sport)
+static __always_inline int latch(struct xt_flow *flow, __u32 flags, __u32 index, __be16 sport)
 {
 	struct xt_flow_slow *slow;
 	struct xt_flow *reverse;
 
 	if (__sync_val_compare_and_swap(&flow->flags, flags, flags | XT_FLOW_F_LATCHING) != flags)
-		return;
-	flow->src_port = sport;
+		return 0;
+	*(volatile __be16 *)&flow->src_port = sport;
 	if (flags & XT_FLOW_F_REVERSE) {
 		slow = bpf_map_lookup_elem(&xt_flows_slow, &index);
 		if (slow) {
@@ -63,17 +65,34 @@ static __always_inline void latch(struct xt_flow *flow, __u32 flags, __u32 index
 				*(volatile __be16 *)&reverse->peer_port = sport;
 		}
 	}
-	__sync_fetch_and_or(&flow->flags, XT_FLOW_F_CHECK_SRC_PORT);
-	stat_inc(XT_STAT_LATCHED);
+	/* this CPU holds XT_FLOW_F_LATCHING: one xor releases it (and, on a
+	 * first latch, sets XT_FLOW_F_CHECK_SRC_PORT, which was clear) */
+	if (flags & XT_FLOW_F_CHECK_SRC_PORT) {
+		__sync_fetch_and_xor(&flow->flags, XT_FLOW_F_LATCHING);
+		stat_inc(XT_STAT_RELATCHED);
+	} else {
+		__sync_fetch_and_xor(&flow->flags, XT_FLOW_F_CHECK_SRC_PORT | XT_FLOW_F_LATCHING);
+		stat_inc(XT_STAT_LATCHED);
+	}
+	return 1;
+}
+
+/* A latched flow's source quiet long enough for another port to take over. */
+static __always_inline int latch_quiet(const struct xt_flow *flow, const struct xt_clock *clock)
+{
+	__u32 now = clock ? (__u32)(clock->ns >> XT_LAST_SEEN_SHIFT) : 0;
+
+	return !flow->last_seen || (__u32)(now - flow->last_seen) > XT_RELATCH_QUIET_UNITS;
 }
 
 /*
  * Source check: the security boundary. Only the signalled peer may send; a
- * latching flow learns the peer's port (behind NAT) from its first packet.
+ * latching flow learns the peer's port (behind NAT) from its first packet,
+ * and again from its address's next packet after a quiet period.
  * family is a constant: each family gets its own copy of the relay.
  */
 static __always_inline int source_ok(struct xt_flow *flow, const struct pkt *p, __u32 index,
-				     const int family)
+				     const struct xt_clock *clock, const int family)
 {
 	__u32 flags = flow->flags;
 
@@ -85,8 +104,15 @@ static __always_inline int source_ok(struct xt_flow *flow, const struct pkt *p, 
 		if (!addr_eq(saddr, flow->src_addr, family))
 			return 0;
 	}
-	if (flags & XT_FLOW_F_CHECK_SRC_PORT)
-		return p->udp->source == flow->src_port;
+	if (flags & XT_FLOW_F_CHECK_SRC_PORT) {
+		if (p->udp->source == flow->src_port)
+			return 1;
+		/* another port: only a latched flow's own address, after a quiet period */
+		return (flags &
+			(XT_FLOW_F_LATCH | XT_FLOW_F_CHECK_SRC_ADDR | XT_FLOW_F_LATCHING)) ==
+			       (XT_FLOW_F_LATCH | XT_FLOW_F_CHECK_SRC_ADDR) &&
+		       latch_quiet(flow, clock) && latch(flow, flags, index, p->udp->source);
+	}
 	if ((flags & (XT_FLOW_F_LATCH | XT_FLOW_F_CHECK_SRC_ADDR | XT_FLOW_F_LATCHING)) ==
 	    (XT_FLOW_F_LATCH | XT_FLOW_F_CHECK_SRC_ADDR))
 		latch(flow, flags, index, p->udp->source);
@@ -312,7 +338,7 @@ static __always_inline int relay_family(struct xdp_md *ctx, struct pkt *p, const
 		reason = XT_STAT_PASS_LEASE_EXPIRED;
 		goto pass;
 	}
-	if (XT_STEP(SOURCE_CHECK) && !source_ok(flow, p, index, family)) {
+	if (XT_STEP(SOURCE_CHECK) && !source_ok(flow, p, index, clock, family)) {
 		struct xt_flow_slow *slow = bpf_map_lookup_elem(&xt_flows_slow, &index);
 
 		if (slow)

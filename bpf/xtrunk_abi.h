@@ -99,6 +99,17 @@ static inline __u32 xt_addr_hash(const __u32 *words, __u8 family)
 #define XT_LAST_SEEN_SHIFT 20
 
 /*
+ * Re-latching (NAT rebinding): a latched flow whose source has sent nothing
+ * relayed for this long takes the next packet from its signalled address,
+ * whatever its port, as the new latch. A stream that talks keeps its port;
+ * only its own address can take over a silent one (a NAT that moved the
+ * binding, a phone that restarted its socket). XDP and xtrunkd's userspace
+ * relay apply the same rule.
+ */
+#define XT_RELATCH_QUIET_MS 2000u
+#define XT_RELATCH_QUIET_UNITS ((XT_RELATCH_QUIET_MS * 1000000ull) >> XT_LAST_SEEN_SHIFT)
+
+/*
  * One direction of one media stream: a UDP packet arriving at
  * (slot address, index port) [from src_addr:src_port] leaves from
  * relay_addr:relay_port to peer_addr:peer_port with DSCP dscp.
@@ -257,6 +268,7 @@ enum xt_stat {
 	XT_STAT_CSUM_COMPLETED,	   /* event: a partial UDP checksum was completed (not a verdict) */
 	XT_STAT_PASS_CSUM_TOO_LONG, /* passed: partial UDP checksum over more than XDP completes */
 	XT_STAT_PASS_LEASE_EXPIRED, /* passed: xtrunkd's flow, and xtrunkd's lease ran out */
+	XT_STAT_RELATCHED,	    /* event: a quiet latched flow took a new source port */
 	XT_STAT_MAX,
 };
 
@@ -283,6 +295,7 @@ static const char *const xt_stat_names[XT_STAT_MAX] = {
 	[XT_STAT_CSUM_COMPLETED] = "csum_completed",
 	[XT_STAT_PASS_CSUM_TOO_LONG] = "pass_partial_csum_too_long",
 	[XT_STAT_PASS_LEASE_EXPIRED] = "pass_lease_expired",
+	[XT_STAT_RELATCHED] = "relatched",
 };
 #endif
 

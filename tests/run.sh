@@ -19,6 +19,7 @@ SUITES=(
 	"tests/e2e/test_dialogs.sh"
 	"tests/e2e/test_limits.sh"
 	"tests/e2e/test_crash.sh"
+	"tests/e2e/test_latch.sh"
 	"tests/e2e/test_xmit.sh"
 	"tests/e2e/test_phones.sh"
 )

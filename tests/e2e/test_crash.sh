@@ -13,7 +13,7 @@
 #      leaves the manual flow alone.
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
-lab_init c crash
+lab_init k crash
 SOCK=$WORK/run/xtrunkd.sock
 PBX=10.97.1.2
 RELAY_P=10.97.1.1

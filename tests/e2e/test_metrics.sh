@@ -150,14 +150,15 @@ udp_bound() { [[ -n $(ip netns exec "$1" ss -Huan "sport = :$2") ]]; }
 # transmit errors (xtrunk_xdp_xmit_errors_total, checked by test_xmit.sh).
 ctl_stats() { ctl -j stats show | jq -r 'del(.rx, .xmit_errors, .interfaces) | to_entries | map("\(.key)=\(.value)") | sort | join(",")'; }
 # The same from Prometheus: xtrunk_xdp_packets_total by verdict and reason,
-# named as xtrunkctl names them, xtrunk_xdp_latched_total and
-# xtrunk_xdp_csum_completed_total.
+# named as xtrunkctl names them, xtrunk_xdp_latched_total,
+# xtrunk_xdp_relatched_total and xtrunk_xdp_csum_completed_total.
 prom_stats() {
 	# (not "a or b": or matches label sets without the name, and the two
 	# unlabelled counters have the same)
-	local q='{__name__=~"xtrunk_xdp_packets_total|xtrunk_xdp_latched_total|xtrunk_xdp_csum_completed_total"}'
+	local q='{__name__=~"xtrunk_xdp_packets_total|xtrunk_xdp_(re)?latched_total|xtrunk_xdp_csum_completed_total"}'
 	prom_api query --data-urlencode "query=$q" | jq -r '.data.result
 		| map((if .metric.__name__ == "xtrunk_xdp_latched_total" then "latched"
+		       elif .metric.__name__ == "xtrunk_xdp_relatched_total" then "relatched"
 		       elif .metric.__name__ == "xtrunk_xdp_csum_completed_total" then "csum_completed"
 		       elif .metric.reason == "relayed" then .metric.verdict
 		       else "\(.metric.verdict)_\(.metric.reason)" end) + "=" + .value[1])

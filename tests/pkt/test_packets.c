@@ -2420,6 +2420,109 @@ static void run_latch_reverse(struct testbed *tb, struct case_buffers *buf)
  * RTCP, relayed but kept out of the RTP statistics; 191 and 224 (marker set,
  * payload types 63 and 96) are RTP.
  */
+/* Make a flow's source look quiet for longer than the re-latch period. */
+static int make_quiet(struct testbed *tb, __u32 index)
+{
+	struct flow_state flow;
+	struct timespec now;
+	__u64 now_ns;
+	int err = read_flow(tb, index, &flow);
+
+	if (err)
+		return err;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	now_ns = now.tv_sec * 1000000000ull + now.tv_nsec;
+	flow.line.last_seen =
+		(__u32)(now_ns >> XT_LAST_SEEN_SHIFT) - (__u32)XT_RELATCH_QUIET_UNITS - 100;
+	return bpf_map__update_elem(tb->skel->maps.xt_flows, &index, sizeof(index), &flow.line,
+				    sizeof(flow.line), BPF_ANY);
+}
+
+/*
+ * Re-latching (issue 13 point 8), after run_latch_reverse latched the flow
+ * to PBX_NAT_PORT: another port of the signalled address is dropped while
+ * the stream talks, takes over once it has been quiet (NAT rebinding),
+ * counted, and moves the reverse flow's peer port with it; the old port is
+ * then the stranger; another address never re-latches.
+ */
+static void run_relatch(struct testbed *tb, struct case_buffers *buf)
+{
+	static const struct {
+		struct pkt_spec packet;
+		bool quiet; /* make the flow quiet first */
+		int verdict;
+		__u16 latched; /* the flow's source port after the packet */
+		const char *what;
+	} steps[] = {
+		{ { V4_ARRIVING(PBX_V4, PBX_NAT_PORT + 4, PORT_LATCH_REVERSE) },
+		  false,
+		  XDP_DROP,
+		  PBX_NAT_PORT,
+		  "a new port while the stream talks" },
+		{ { V4_ARRIVING(STRANGER_V4, PBX_NAT_PORT + 4, PORT_LATCH_REVERSE) },
+		  true,
+		  XDP_DROP,
+		  PBX_NAT_PORT,
+		  "another address after a quiet period" },
+		{ { V4_ARRIVING(PBX_V4, PBX_NAT_PORT + 4, PORT_LATCH_REVERSE) },
+		  true,
+		  XDP_TX,
+		  PBX_NAT_PORT + 4,
+		  "the signalled address's new port after a quiet period" },
+		{ { V4_ARRIVING(PBX_V4, PBX_NAT_PORT, PORT_LATCH_REVERSE) },
+		  false,
+		  XDP_DROP,
+		  PBX_NAT_PORT + 4,
+		  "the old port, once the new one talks" },
+	};
+	struct failure why = { .used = 0 };
+	struct flow_state flow, back;
+	struct stats before, after;
+	__u32 index, back_index;
+	size_t out_len;
+	int verdict, err;
+
+	flow_index(XT_AF_INET, RELAY_V4, PORT_LATCH_REVERSE, &index);
+	flow_index(XT_AF_INET, RELAY_V4, PORT_LATCH_BACK, &back_index);
+	if (read_stats(tb, &before))
+		failf(&why, "reading stats: %s", strerror(errno));
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		build_frame(&steps[i].packet, tb->macs, &buf->in);
+		err = steps[i].quiet ? make_quiet(tb, index) : 0;
+		if (!err)
+			err = run_program(tb, tb->ifindex[IFACE_INGRESS], buf->in.bytes,
+					  buf->in.len, buf->out, &out_len, &verdict);
+		if (err)
+			failf(&why, "%s: %s", steps[i].what, strerror(-err));
+		else if (verdict != steps[i].verdict)
+			failf(&why, "%s: verdict %s, expected %s", steps[i].what,
+			      verdict_name(verdict), verdict_name(steps[i].verdict));
+		if (read_flow(tb, index, &flow) || read_flow(tb, back_index, &back))
+			failf(&why, "reading the flows: %s", strerror(errno));
+		else if (flow.line.src_port != htons(steps[i].latched) ||
+			 back.line.peer_port != htons(steps[i].latched) ||
+			 (flow.line.flags & XT_FLOW_F_LATCHING))
+			failf(&why,
+			      "%s: source port %u, reverse flow's peer port %u, flags 0x%x: "
+			      "expected %u, %u, not latching",
+			      steps[i].what, ntohs(flow.line.src_port), ntohs(back.line.peer_port),
+			      flow.line.flags, steps[i].latched, steps[i].latched);
+	}
+	if (read_stats(tb, &after))
+		failf(&why, "reading stats: %s", strerror(errno));
+	else if (after.count[XT_STAT_RELATCHED] - before.count[XT_STAT_RELATCHED] != 1 ||
+		 after.count[XT_STAT_LATCHED] != before.count[XT_STAT_LATCHED])
+		failf(&why, "relatched +%llu, latched +%llu: expected +1 and +0",
+		      (unsigned long long)(after.count[XT_STAT_RELATCHED] -
+					   before.count[XT_STAT_RELATCHED]),
+		      (unsigned long long)(after.count[XT_STAT_LATCHED] -
+					   before.count[XT_STAT_LATCHED]));
+	report(tb,
+	       "a quiet latched flow re-latches to its own address's new port, counted, and "
+	       "moves its reverse flow",
+	       &why);
+}
+
 static void run_rtcp_mux(struct testbed *tb, struct case_buffers *buf)
 {
 	static const struct {
@@ -3069,6 +3172,7 @@ int main(int argc, char **argv)
 	run_lease(&tb, buf);
 	run_nat_latching(&tb, buf);
 	run_latch_reverse(&tb, buf);
+	run_relatch(&tb, buf);
 	run_rtp_stats(&tb, buf);
 	run_rtp_duplicates_saturate(&tb, buf);
 	run_rtcp_mux(&tb, buf);

@@ -112,8 +112,9 @@ static const struct config_key keys[] = {
 	{ "latch", ENDPOINT(latch), .type = KEY_ENUM, .choices = latch_modes, .def = "auto",
 	  .help = "NAT latching of the endpoint's media (symmetric RTP): the first packet from "
 		  "the\naddress the SDP gave fixes the source port; others are dropped and "
-		  "counted.\nauto: on when the SDP address differs from the SIP source address "
-		  "(NAT)." },
+		  "counted,\nuntil the stream has been quiet for 2 s: then that address's next "
+		  "packet\ntakes over (NAT rebinding), counted too.\nauto: on when the SDP "
+		  "address differs from the SIP source address (NAT)." },
 	{ "channels", ENDPOINT(channels), .type = KEY_UINT, .min = 0, .max = 1000000,
 	  .unit = "a number", .def = "0",
 	  .help = "Admission. channels: most calls through this endpoint at once (a call holds "

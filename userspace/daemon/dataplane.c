@@ -367,6 +367,60 @@ void xt_dataplane_close(struct xt_dataplane *dp)
 	dp->pin_dir_fd = -1;
 }
 
+/* The stream's source now uses port: the reverse direction answers there. */
+static void latch_to(struct xt_relay_path *path, uint16_t port)
+{
+	path->latched_port = port;
+	if (path->reverse)
+		path->reverse->peer_port = port;
+}
+
+/*
+ * The source check of a packet userspace relays, XDP's rule: the signalled
+ * address (and port, when signalled); a latching flow takes its first
+ * packet's port, and after XT_RELATCH_QUIET_MS without media another port
+ * of that address (NAT rebinding). Packets XDP passes up have already been
+ * checked there, and XDP may have latched the flow: its latch comes first,
+ * so that the two never hold different ports.
+ */
+static bool userspace_source_ok(struct xt_relay_path *path, const struct xt_endpoint *src)
+{
+	const struct xt_flow_spec *spec = &path->spec;
+	uint64_t now = xt_monotonic_ns(), xdp_seen = 0, last = path->last_seen_ns;
+	uint16_t xdp_port;
+
+	if (!spec->has_src)
+		return true;
+	if (!xt_endpoint_addr_equal(src, &spec->src))
+		return false;
+	if (!spec->latch)
+		return !spec->src.port || src->port == spec->src.port;
+	if (path->in_xdp &&
+	    !xt_flow_view_latched(&path->dp->view, path->flow_index, &xdp_port, &xdp_seen)) {
+		if (xdp_port != path->latched_port)
+			latch_to(path, xdp_port);
+		if (xdp_seen > last)
+			last = xdp_seen;
+	}
+	if (!path->latched_port) {
+		latch_to(path, src->port);
+		return true;
+	}
+	if (src->port == path->latched_port)
+		return true;
+	if (last && now - last <= XT_RELATCH_QUIET_MS * 1000000ull)
+		return false;
+	char from[XT_ENDPOINT_STRLEN];
+
+	xt_endpoint_format(src, from, sizeof(from));
+	pr_info("stream re-latched from port %u to %s after %.1f s without media (NAT "
+		"rebinding)\n",
+		path->latched_port, from, last ? (double)(now - last) / 1e9 : 0.0);
+	latch_to(path, src->port);
+	path->dp->userspace_relatched[path->endpoint]++;
+	return true;
+}
+
 /* Relay what arrived on a relay port in userspace: the same checks as XDP. */
 static int relay_readable(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
 {
@@ -390,19 +444,10 @@ static int relay_readable(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg
 		if (n < 0)
 			break;
 		xt_endpoint_from_sockaddr(&from, &src);
-		if (path->spec.has_src &&
-		    (!xt_endpoint_addr_equal(&src, &path->spec.src) ||
-		     (path->spec.src.port && src.port != path->spec.src.port) ||
-		     (path->latched_port && src.port != path->latched_port))) {
+		if (!userspace_source_ok(path, &src)) {
 			path->drops++;
 			dp->userspace_drops[path->endpoint]++;
 			continue;
-		}
-		if (path->spec.latch && path->spec.has_src && !path->latched_port) {
-			/* the first packet from the signalled address fixes the port */
-			path->latched_port = src.port;
-			if (path->reverse)
-				path->reverse->peer_port = src.port;
 		}
 		if (sendto(path->out_fd, buf, (size_t)n, 0, (struct sockaddr *)&to, tolen) < 0)
 			continue;
@@ -559,6 +604,7 @@ void xt_dataplane_media_totals(const struct xt_dataplane *dp, struct xt_media_to
 	memcpy(t->userspace_packets, dp->userspace_packets, sizeof(t->userspace_packets));
 	memcpy(t->userspace_bytes, dp->userspace_bytes, sizeof(t->userspace_bytes));
 	memcpy(t->userspace_drops, dp->userspace_drops, sizeof(t->userspace_drops));
+	memcpy(t->userspace_relatched, dp->userspace_relatched, sizeof(t->userspace_relatched));
 	t->flows = dp->flows;
 	/* counters only: the slow part has the drops, RTP statistics are not needed */
 	if (dp->xdp)

@@ -36,6 +36,7 @@ struct xt_dataplane {
 	/* totals over every path, alive or gone, by the endpoint the packets came from */
 	uint64_t userspace_packets[XT_ENDPOINTS_MAX], userspace_bytes[XT_ENDPOINTS_MAX];
 	uint64_t userspace_drops[XT_ENDPOINTS_MAX];
+	uint64_t userspace_relatched[XT_ENDPOINTS_MAX]; /* re-latches after a quiet period */
 	uint64_t xdp_packets[XT_ENDPOINTS_MAX], xdp_bytes[XT_ENDPOINTS_MAX],
 		xdp_drops[XT_ENDPOINTS_MAX];
 	unsigned int flows;
@@ -117,7 +118,8 @@ struct xt_media_totals {
 	uint64_t xdp_drops[XT_ENDPOINTS_MAX];
 	uint64_t userspace_packets[XT_ENDPOINTS_MAX], userspace_bytes[XT_ENDPOINTS_MAX];
 	uint64_t userspace_drops[XT_ENDPOINTS_MAX];
-	unsigned int flows; /* installed now */
+	uint64_t userspace_relatched[XT_ENDPOINTS_MAX]; /* re-latches after a quiet period */
+	unsigned int flows;				/* installed now */
 };
 
 /* The totals: one batched pass over the live flows (no bpf(2) call per flow). */

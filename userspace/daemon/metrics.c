@@ -64,6 +64,7 @@ static void render_datapath(FILE *out, const struct xt_dataplane *dp)
 		{ XT_STAT_PASS_NO_TXPORT, "pass", "no_tx_port" },
 		{ XT_STAT_PASS_FAMILY, "pass", "family_mismatch" },
 		{ XT_STAT_PASS_CSUM_TOO_LONG, "pass", "partial_csum_too_long" },
+		{ XT_STAT_PASS_LEASE_EXPIRED, "pass", "lease_expired" },
 	};
 	uint64_t totals[XT_STAT_MAX];
 
@@ -77,6 +78,11 @@ static void render_datapath(FILE *out, const struct xt_dataplane *dp)
 	       "Flows that learned their peer's source port from its first packet (NAT).");
 	fprintf(out, "xtrunk_xdp_latched_total %llu\n",
 		(unsigned long long)totals[XT_STAT_LATCHED]);
+	family(out, "xtrunk_xdp_relatched_total", "counter",
+	       "Latched flows that took a new source port of their peer's address after "
+	       "2 s without media (NAT rebinding).");
+	fprintf(out, "xtrunk_xdp_relatched_total %llu\n",
+		(unsigned long long)totals[XT_STAT_RELATCHED]);
 	family(out, "xtrunk_xdp_csum_completed_total", "counter",
 	       "Relayed packets whose sender left the UDP checksum partial (checksum offload "
 	       "on a local veth or container), completed by XDP.");
@@ -126,6 +132,13 @@ static void render_media(FILE *out, const struct xt_dataplane *dp)
 				(unsigned long long)families[i].userspace[in]);
 		}
 	}
+	family(out, "xtrunk_media_relatched_total", "counter",
+	       "Streams the userspace relay re-latched to a new source port of their peer's "
+	       "address after 2 s without media (NAT rebinding), by the endpoint they came "
+	       "from; XDP's are in xtrunk_xdp_relatched_total.");
+	for (unsigned int in = 0; in < config->endpoints; in++)
+		fprintf(out, "xtrunk_media_relatched_total{path=\"userspace\",side=\"%s\"} %llu\n",
+			config->endpoint[in].name, (unsigned long long)t.userspace_relatched[in]);
 	family(out, "xtrunk_flows", "gauge", "Media flows installed (one per stream direction).");
 	fprintf(out, "xtrunk_flows %u\n", t.flows);
 }

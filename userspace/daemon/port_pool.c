@@ -40,13 +40,17 @@ static bool fatal(int err)
 }
 
 /*
- * Where the search starts: after the last pair handed out.
+ * Where the search starts: at random, so the next call's ports cannot be
+ * guessed from the last one's (an attacker racing a call's first packet to
+ * its relay port has to find the port first).
  */
 static unsigned int search_start(const struct xt_port_pool *pool)
 {
-	/* TODO (issue 13 point 8): at random; test_calls' multi-stream case still
-	 * expects a call's streams on consecutive pairs, so not yet */
-	return pool->next % pool->pairs;
+	uint32_t r;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = pool->next;
+	return r % pool->pairs;
 }
 
 int xt_port_pool_get(struct xt_port_pool *pool, const struct xt_endpoint *address,

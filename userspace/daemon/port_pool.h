@@ -20,7 +20,7 @@ struct xt_port_pair {
 struct xt_port_pool {
 	const char *side;
 	uint16_t port_min, port_max;
-	uint16_t next; /* where the search for a free pair starts: spreads reuse */
+	uint16_t next; /* after the last pair handed out: where a search starts without random bytes */
 	uint8_t *used; /* one byte per pair */
 	unsigned int pairs, in_use;
 };

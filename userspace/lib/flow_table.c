@@ -623,6 +623,26 @@ int xt_flow_view_counters(struct xt_flow_view *view, uint32_t index,
 	return 0;
 }
 
+int xt_flow_view_latched(struct xt_flow_view *view, uint32_t index, uint16_t *port,
+			 uint64_t *seen_ns)
+{
+	int slot;
+	const struct xt_flow *flow = view_flow(view, index, &slot);
+	uint32_t flags;
+
+	if (!flow)
+		return -ENOENT;
+	flags = __atomic_load_n(&flow->flags, __ATOMIC_ACQUIRE);
+	if (!(flags & XT_FLOW_F_LATCH))
+		return -ENOENT;
+	if (!(flags & XT_FLOW_F_CHECK_SRC_PORT))
+		return -EAGAIN;
+	*port = ntohs(__atomic_load_n(&flow->src_port, __ATOMIC_RELAXED));
+	*seen_ns = last_seen_ns(__atomic_load_n(&flow->last_seen, __ATOMIC_RELAXED),
+				xt_monotonic_ns());
+	return 0;
+}
+
 int xt_flow_view_rtp(struct xt_flow_view *view, uint32_t index, struct xt_rtp_stats *rtp)
 {
 	int slot;

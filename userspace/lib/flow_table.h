@@ -155,6 +155,13 @@ struct xt_flow_counters {
 /* The counters of the active flow at index; -ENOENT when no flow is there. */
 int xt_flow_view_counters(struct xt_flow_view *view, uint32_t index,
 			  struct xt_flow_counters *counters);
+/*
+ * The source port XDP latched the flow at index to, and when it last relayed
+ * (last_seen_ns, 0: never); -EAGAIN: a latching flow not latched yet;
+ * -ENOENT: no flow there, or one that does not latch.
+ */
+int xt_flow_view_latched(struct xt_flow_view *view, uint32_t index, uint16_t *port,
+			 uint64_t *last_seen_ns);
 /* Its RTP statistics, as the data path has them now; -ENOENT without a flow or statistics. */
 int xt_flow_view_rtp(struct xt_flow_view *view, uint32_t index, struct xt_rtp_stats *rtp);
 

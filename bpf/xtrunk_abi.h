@@ -226,9 +226,9 @@ enum xt_stat {
 	XT_STAT_DROP_SRC,	   /* dropped: flow's source check failed */
 	XT_STAT_PASS_NOT_IP,	   /* passed: not IPv4/IPv6 (ARP, LLDP, ...) */
 	XT_STAT_PASS_NOT_UDP,	   /* passed: IP but not UDP */
-	XT_STAT_PASS_FRAGMENT,	   /* passed: IPv4 fragment */
-	XT_STAT_PASS_IP_OPTIONS,   /* passed: IPv4 header with options */
-	XT_STAT_PASS_IPV6_EXT,	   /* passed: IPv6 extension header */
+	XT_STAT_PASS_FRAGMENT,	   /* passed: IPv4 fragment, not aimed at a flow or not the first */
+	XT_STAT_PASS_IP_OPTIONS,   /* passed: IPv4 header with options, not aimed at a flow */
+	XT_STAT_PASS_IPV6_EXT,	   /* passed: IPv6 extension header, not aimed at a flow */
 	XT_STAT_PASS_MALFORMED,	   /* passed: truncated or inconsistent headers */
 	XT_STAT_PASS_NO_ADDR,	   /* passed: destination is not a relay address */
 	XT_STAT_PASS_NO_FLOW,	   /* passed: relay address, but no flow on the port */
@@ -240,6 +240,15 @@ enum xt_stat {
 	XT_STAT_LATCHED,	   /* event: a flow latched its source port (not a verdict) */
 	XT_STAT_CSUM_COMPLETED,	   /* event: a partial UDP checksum was completed (not a verdict) */
 	XT_STAT_PASS_CSUM_TOO_LONG, /* passed: partial UDP checksum over more than XDP completes */
+	/*
+	 * Dropped: aimed at an active flow, but not relayable. Passed, the stack
+	 * would reassemble or accept it and deliver it to xtrunkd's socket for
+	 * the port, around the source check. Dropping an IPv4 first fragment is
+	 * enough: the later ones (no UDP header) can never be reassembled.
+	 */
+	XT_STAT_DROP_FRAGMENT,	 /* an IPv4 first fragment (offset 0, more fragments) */
+	XT_STAT_DROP_IP_OPTIONS, /* an unfragmented IPv4 packet with options */
+	XT_STAT_DROP_IPV6_EXT,	 /* IPv6 UDP behind extension headers (a first fragment too) */
 	XT_STAT_MAX,
 };
 
@@ -265,6 +274,9 @@ static const char *const xt_stat_names[XT_STAT_MAX] = {
 	[XT_STAT_LATCHED] = "latched",
 	[XT_STAT_CSUM_COMPLETED] = "csum_completed",
 	[XT_STAT_PASS_CSUM_TOO_LONG] = "pass_partial_csum_too_long",
+	[XT_STAT_DROP_FRAGMENT] = "drop_fragment",
+	[XT_STAT_DROP_IP_OPTIONS] = "drop_ip_options",
+	[XT_STAT_DROP_IPV6_EXT] = "drop_ipv6_ext_header",
 };
 #endif
 

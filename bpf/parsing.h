@@ -20,10 +20,22 @@
 
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1FFF
+#define IP6_OFFSET 0xFFF8 /* fragment header: the offset, in 8-byte units, above 3 flag bits */
+
+/* IPv6 extension headers looked through for a UDP header; behind more, it is not looked for. */
+#define XT_IPV6_EXT_MAX 4
 
 struct vlan_tag {
 	__be16 tci;
 	__be16 proto;
+};
+
+/* RFC 8200 4.5; the kernel's struct frag_hdr is not in its UAPI. */
+struct ipv6_frag_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 identification;
 };
 
 /* Where the headers of one packet are, and what they say. */
@@ -76,6 +88,9 @@ static __always_inline int parse_udp_packet(struct pkt *p)
 			return XT_STAT_PASS_MALFORMED;
 		if (ip->version != 4 || ip->ihl < 5)
 			return XT_STAT_PASS_MALFORMED;
+		/* set before the reasons parse_unrelayable_udp() looks further into */
+		p->l3 = ip;
+		p->family = XT_AF_INET;
 		if (ip->ihl != 5)
 			return XT_STAT_PASS_IP_OPTIONS;
 		if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
@@ -86,9 +101,7 @@ static __always_inline int parse_udp_packet(struct pkt *p)
 		if (tot_len < sizeof(*ip) + sizeof(struct udphdr) ||
 		    (void *)ip + tot_len > data_end)
 			return XT_STAT_PASS_MALFORMED;
-		p->l3 = ip;
 		p->l3_len = tot_len;
-		p->family = XT_AF_INET;
 		p->udp = (void *)(ip + 1);
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = l3;
@@ -98,6 +111,8 @@ static __always_inline int parse_udp_packet(struct pkt *p)
 			return XT_STAT_PASS_MALFORMED;
 		if (ip6->version != 6)
 			return XT_STAT_PASS_MALFORMED;
+		p->l3 = ip6;
+		p->family = XT_AF_INET6;
 		switch (ip6->nexthdr) {
 		case IPPROTO_UDP:
 			break;
@@ -118,9 +133,7 @@ static __always_inline int parse_udp_packet(struct pkt *p)
 		if (tot_len < sizeof(*ip6) + sizeof(struct udphdr) ||
 		    (void *)ip6 + tot_len > data_end)
 			return XT_STAT_PASS_MALFORMED;
-		p->l3 = ip6;
 		p->l3_len = tot_len;
-		p->family = XT_AF_INET6;
 		p->udp = (void *)(ip6 + 1);
 	} else {
 		return XT_STAT_PASS_NOT_IP;
@@ -140,6 +153,80 @@ static __always_inline int parse_udp_packet(struct pkt *p)
 			return XT_STAT_PASS_MALFORMED;
 	}
 	return XT_STAT_MAX;
+}
+
+/*
+ * For a packet parse_udp_packet() passed as pass_reason (IPv4 options, an
+ * IPv4 fragment, IPv6 extension headers): find the UDP header it carries,
+ * set p->udp and return the reason to drop it if that header is aimed at
+ * an active flow (XT_STAT_DROP_*). Returns pass_reason when there is none:
+ * a later fragment, not UDP, an IPv6 header other than hop-by-hop, routing,
+ * destination options or fragment, more than XT_IPV6_EXT_MAX of them, or a
+ * truncated packet. No length is checked: such a packet is never relayed.
+ * Only this slow path walks further than the fixed IP header.
+ */
+static __always_inline int parse_unrelayable_udp(struct pkt *p, int pass_reason)
+{
+	void *data_end = p->data_end;
+	struct udphdr *udp;
+	int drop_reason;
+
+	if (p->family == XT_AF_INET) {
+		struct iphdr *ip = p->l3;
+
+		if ((void *)(ip + 1) > data_end)
+			return pass_reason;
+		if ((ip->frag_off & bpf_htons(IP_OFFSET)) || ip->protocol != IPPROTO_UDP)
+			return pass_reason;
+		drop_reason = ip->frag_off & bpf_htons(IP_MF) ? XT_STAT_DROP_FRAGMENT :
+								XT_STAT_DROP_IP_OPTIONS;
+		udp = (void *)ip + ip->ihl * 4;
+	} else {
+		struct ipv6hdr *ip6 = p->l3;
+		void *hdr = ip6 + 1;
+		__u32 len;
+		__u8 next;
+		int i;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return pass_reason;
+		next = ip6->nexthdr;
+#pragma unroll
+		for (i = 0; i < XT_IPV6_EXT_MAX; i++) {
+			struct ipv6_opt_hdr *opt = hdr;
+			struct ipv6_frag_hdr *frag = hdr;
+
+			if (next == IPPROTO_UDP)
+				break;
+			/* every extension header is 8 bytes or more */
+			if ((void *)(frag + 1) > data_end)
+				return pass_reason;
+			switch (next) {
+			case IPPROTO_HOPOPTS:
+			case IPPROTO_ROUTING:
+			case IPPROTO_DSTOPTS:
+				len = ((__u32)opt->hdrlen + 1) * 8;
+				break;
+			case IPPROTO_FRAGMENT:
+				if (frag->frag_off & bpf_htons(IP6_OFFSET))
+					return pass_reason;
+				len = sizeof(*frag);
+				break;
+			default:
+				return pass_reason;
+			}
+			next = opt->nexthdr;
+			hdr += len;
+		}
+		if (next != IPPROTO_UDP)
+			return pass_reason;
+		drop_reason = XT_STAT_DROP_IPV6_EXT;
+		udp = hdr;
+	}
+	if ((void *)(udp + 1) > data_end)
+		return pass_reason;
+	p->udp = udp;
+	return drop_reason;
 }
 
 #endif /* XTRUNK_PARSING_H */

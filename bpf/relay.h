@@ -417,6 +417,52 @@ pass:
 	return XDP_PASS;
 }
 
+/*
+ * A packet parse_udp_packet() found the relay cannot handle goes to the
+ * stack, counted under reason; but not when it carries a UDP header aimed at
+ * an active flow behind IPv4 options, as an IPv4 first fragment or behind
+ * IPv6 extension headers: the stack would reassemble or accept it and
+ * deliver it to xtrunkd's socket for the port, around the source check, to
+ * be read on the SIP event loop. That one is dropped, counted globally; the
+ * flow's own drops stay the source check's.
+ *
+ * A function of its own (a BPF-to-BPF call) for every passed packet, which
+ * parses those few again: inlined, or with the three reasons told apart in
+ * the caller, it cost the relayed packets' code stack spills and moves (seen
+ * in the compiled object). As it is, that code is the same as before.
+ */
+static __noinline int pass_unparsed(struct xdp_md *ctx, int reason)
+{
+	struct pkt p = {
+		.data = (void *)(long)ctx->data,
+		.data_end = (void *)(long)ctx->data_end,
+	};
+	struct xt_flow *flow;
+	__u32 index;
+	int drop_reason;
+
+	if (reason != XT_STAT_PASS_FRAGMENT && reason != XT_STAT_PASS_IP_OPTIONS &&
+	    reason != XT_STAT_PASS_IPV6_EXT)
+		goto pass;
+	/* the same answer as the caller's; it also says where the IP header is */
+	if (parse_udp_packet(&p) != reason)
+		goto pass;
+	drop_reason = parse_unrelayable_udp(&p, reason);
+	if (drop_reason == reason)
+		goto pass;
+	if (p.family == XT_AF_INET)
+		flow = flow_lookup(&p, &index, XT_AF_INET);
+	else
+		flow = flow_lookup(&p, &index, XT_AF_INET6);
+	if (!flow || !(flow->flags & XT_FLOW_F_ACTIVE) || flow->family != p.family)
+		goto pass;
+	stat_inc(drop_reason);
+	return XDP_DROP;
+pass:
+	stat_inc(reason);
+	return XDP_PASS;
+}
+
 static __always_inline int xt_relay(struct xdp_md *ctx)
 {
 	struct pkt p = {
@@ -428,10 +474,8 @@ static __always_inline int xt_relay(struct xdp_md *ctx)
 	if (XT_STEP(GLOBAL_COUNTERS))
 		stat_inc(XT_STAT_RX);
 	reason = parse_udp_packet(&p);
-	if (reason != XT_STAT_MAX) {
-		stat_inc(reason);
-		return XDP_PASS;
-	}
+	if (reason != XT_STAT_MAX)
+		return pass_unparsed(ctx, reason);
 	if (p.family == XT_AF_INET)
 		return relay_family(ctx, &p, XT_AF_INET);
 	return relay_family(ctx, &p, XT_AF_INET6);

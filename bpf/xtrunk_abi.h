@@ -253,9 +253,9 @@ enum xt_stat {
 	XT_STAT_DROP_SRC,	   /* dropped: flow's source check failed */
 	XT_STAT_PASS_NOT_IP,	   /* passed: not IPv4/IPv6 (ARP, LLDP, ...) */
 	XT_STAT_PASS_NOT_UDP,	   /* passed: IP but not UDP */
-	XT_STAT_PASS_FRAGMENT,	   /* passed: IPv4 fragment */
-	XT_STAT_PASS_IP_OPTIONS,   /* passed: IPv4 header with options */
-	XT_STAT_PASS_IPV6_EXT,	   /* passed: IPv6 extension header */
+	XT_STAT_PASS_FRAGMENT,	   /* passed: IPv4 fragment, not aimed at a flow or not the first */
+	XT_STAT_PASS_IP_OPTIONS,   /* passed: IPv4 header with options, not aimed at a flow */
+	XT_STAT_PASS_IPV6_EXT,	   /* passed: IPv6 extension header, not aimed at a flow */
 	XT_STAT_PASS_MALFORMED,	   /* passed: truncated or inconsistent headers */
 	XT_STAT_PASS_NO_ADDR,	   /* passed: destination is not a relay address */
 	XT_STAT_PASS_NO_FLOW,	   /* passed: relay address, but no flow on the port */
@@ -269,6 +269,15 @@ enum xt_stat {
 	XT_STAT_PASS_CSUM_TOO_LONG, /* passed: partial UDP checksum over more than XDP completes */
 	XT_STAT_PASS_LEASE_EXPIRED, /* passed: xtrunkd's flow, and xtrunkd's lease ran out */
 	XT_STAT_RELATCHED,	    /* event: a quiet latched flow took a new source port */
+	/*
+	 * Dropped: aimed at an active flow, but not relayable. Passed, the stack
+	 * would reassemble or accept it and deliver it to xtrunkd's socket for
+	 * the port, around the source check. Dropping an IPv4 first fragment is
+	 * enough: the later ones (no UDP header) can never be reassembled.
+	 */
+	XT_STAT_DROP_FRAGMENT,	 /* an IPv4 first fragment (offset 0, more fragments) */
+	XT_STAT_DROP_IP_OPTIONS, /* an unfragmented IPv4 packet with options */
+	XT_STAT_DROP_IPV6_EXT,	 /* IPv6 UDP behind extension headers (a first fragment too) */
 	XT_STAT_MAX,
 };
 
@@ -296,6 +305,9 @@ static const char *const xt_stat_names[XT_STAT_MAX] = {
 	[XT_STAT_PASS_CSUM_TOO_LONG] = "pass_partial_csum_too_long",
 	[XT_STAT_PASS_LEASE_EXPIRED] = "pass_lease_expired",
 	[XT_STAT_RELATCHED] = "relatched",
+	[XT_STAT_DROP_FRAGMENT] = "drop_fragment",
+	[XT_STAT_DROP_IP_OPTIONS] = "drop_ip_options",
+	[XT_STAT_DROP_IPV6_EXT] = "drop_ipv6_ext_header",
 };
 #endif
 

@@ -68,12 +68,12 @@ static const struct json_doc json_docs[] = {
 	  "the first RTP packet)" },
 	{ "flow list", "nexthop", "{dev, ifindex, lladdr} as cached, or null (FIB lookup)" },
 	{ "flow del", "deleted", "the LOCAL endpoint of the deleted flow" },
-	{ "stats",
-	  "rx, tx, redirect, drop_source_check, pass_*, latched, relatched, csum_completed",
-	  "global counters: packets seen, relayed (XDP_TX, redirect), dropped by the source "
-	  "check, passed to the stack by reason (pass_lease_expired: a flow of an xtrunkd that "
-	  "stopped renewing its lease), flows latched, flows re-latched after 2 s without "
-	  "media (NAT rebinding), partial UDP checksums completed" },
+	{ "stats", "rx, tx, redirect, drop_*, pass_*, latched, relatched, csum_completed",
+	  "global counters: packets seen, relayed (XDP_TX, redirect), dropped by reason (the "
+	  "source check; a first fragment, IPv4 options or IPv6 extension headers before a "
+	  "flow's UDP header), passed to the stack by reason (pass_lease_expired: a flow of an "
+	  "xtrunkd that stopped renewing its lease), flows latched, flows re-latched after 2 s "
+	  "without media (NAT rebinding), partial UDP checksums completed" },
 	{ "stats", "interfaces",
 	  "per attached interface: {ifname, xmit_errors, redirect_drops, tx_drops, "
 	  "redirect_errors}" },

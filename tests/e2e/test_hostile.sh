@@ -7,7 +7,9 @@
 # no c= line, bodies that are not SDP) and the trunk's host sends broken
 # re-INVITEs into the call's own dialog. Every message that can be answered
 # gets the 4xx a user would expect; what has nothing to answer to (no request
-# line, no Via) is dropped and counted. The call completes with its media
+# line, no Via) is dropped and counted. Fragmented datagrams from a stranger
+# aimed at the call's relay port are dropped in XDP, never reassembled by the
+# relay's stack for xtrunkd's socket. The call completes with its media
 # relayed, its flows untouched; xtrunkd stays up, exits clean, and holds no
 # relay port and no flow afterwards.
 set -uo pipefail
@@ -22,6 +24,7 @@ RELAY_P=10.89.1.1
 RELAY_T=10.89.2.1
 MEDIA_P=40000
 MEDIA_T=50000
+STRANGER=10.89.1.3 # another address on the PBX's network, in no SDP
 METRICS=127.0.0.1:9477 # in the relay's namespace
 
 ctl() { in_ns "$NS_R" "$XTRUNKCTL" --pin-dir "$PIN" "$@"; }
@@ -57,6 +60,7 @@ write_config() {
 
 setup() {
 	lab_up 89
+	ip -n "$NS_P" addr add "$STRANGER/24" dev eth0
 	write_config
 }
 
@@ -65,6 +69,34 @@ setup() {
 # send_from NS ADDR FILE: one datagram from a host to the relay's SIP port on its side.
 send_from() {
 	ip netns exec "$1" bash -c "cat '$3' >/dev/udp/$2/5060"
+}
+# send_fragmented COUNT ADDR:PORT: COUNT datagrams of 3,000 bytes from the
+# stranger, each sent in fragments (the link's MTU is 1,500).
+send_fragmented() {
+	ip netns exec "$NS_P" /usr/bin/python3 - "$STRANGER" "$1" "${2%:*}" "${2##*:}" <<-'PY'
+		import socket, sys
+		src, count, addr, port = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		# IP_MTU_DISCOVER (10): IP_PMTUDISC_DONT (0), fragment here; Python names neither
+		s.setsockopt(socket.IPPROTO_IP, 10, 0)
+		s.bind((src, 0))
+		for _ in range(count):
+		    s.sendto(b"F" * 3000, (addr, port))
+	PY
+}
+# reasm_oks: datagrams the relay's IPv4 stack reassembled from fragments.
+reasm_oks() {
+	ip netns exec "$NS_R" awk '$1 == "Ip:" { if (!n) for (i = 2; i <= NF; i++) col[$i] = i;
+		else print $col["ReasmOKs"]; n++ }' /proc/net/snmp
+}
+drop_fragment_ctl() { ctl -j stats | jq .drop_fragment; }
+userspace_source_drops() {
+	in_ns "$NS_R" curl -sf "http://$METRICS/metrics" |
+		awk '/^xtrunk_media_source_drops_total\{path="userspace"/ { n += $2 } END { print n + 0 }'
+}
+drop_fragment_is() {
+	[[ $(drop_fragment_ctl) == "$1" &&
+		$(metric 'xtrunk_xdp_packets_total{verdict="drop",reason="fragment"}') == "$1" ]]
 }
 
 sdp_body() { # sdp_body ADDR PORT [EXTRA_LINES]: a G.711 offer
@@ -231,6 +263,23 @@ UAC=$!
 track $UAC
 check "the call is up: its 4 flows are installed" wait_until 15 flows_are 4
 FLOWS_DURING=$(flow_lines)
+
+# A stranger's fragmented datagrams aimed at the relay port the PBX sends its
+# RTP to: XDP drops each first fragment, so the relay's stack reassembles none
+# and none reaches xtrunkd's socket for the port (where its source check would
+# have to drop it, on the SIP event loop). Fragmented SIP (m-64k below, to
+# port 5060: no flow) still passes.
+MEDIA_LOCAL=$(ctl -j flow list | jq -r --arg p "$PBX:" \
+	'[.[] | select(.from // "" | startswith($p)) | .local] | sort | first // ""')
+REASM_BEFORE=$(reasm_oks)
+DROP_FRAGMENT_BEFORE=$(drop_fragment_ctl)
+USERSPACE_DROPS_BEFORE=$(userspace_source_drops)
+send_fragmented 5 "$MEDIA_LOCAL"
+check "5 fragmented datagrams from $STRANGER to the call's relay port $MEDIA_LOCAL: drop_fragment +5 in xtrunkctl stats and /metrics" \
+	wait_until 2 drop_fragment_is $((DROP_FRAGMENT_BEFORE + 5))
+check_eq "... the relay's stack reassembled none of them (ReasmOKs)" "$REASM_BEFORE" "$(reasm_oks)"
+check_eq "... and none reached xtrunkd (its userspace source drops)" "$USERSPACE_DROPS_BEFORE" \
+	"$(userspace_source_drops)"
 
 # Out of dialog, from the PBX's host, while the call's media flows.
 HOSTILE=(port-99999 port-0 m-2000 m-64k no-c sofia-loop text-plain html-as-sdp nul-in-sdp

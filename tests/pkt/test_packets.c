@@ -502,10 +502,13 @@ static const struct flow_spec flows[] = {
 #define IPOPT_ROUTER_ALERT_LEN 4
 #define IPOPT_NOP 0x01
 #define IPV6_VERSION 6
-#define IPV6_EXT_HEADER_LEN 8
+#define IPV6_EXT_HEADER_LEN 8 /* the unit of the length field, and the shortest */
 #define IPV6_OPT_PADN 1
 #define IPV6_FRAGMENT_MORE 0x0001
+#define IPV6_FRAGMENT_OFFSET_1480 (1480 / 8 << 3)
 #define IPV6_FRAGMENT_ID 0x2a2a2a2au
+#define IPV6_ROUTING_EXPERIMENT 253 /* RFC 4727; with no segments left, skipped */
+#define IPV6_EXT_CHAIN_MAX 6
 #define IPV6_FLOW_LABEL 0x12345
 #define UDP_HEADER_LEN 8
 #define UDP_CHECK_OFFSET 6
@@ -525,8 +528,11 @@ static const struct flow_spec flows[] = {
 
 enum ipv6_ext_kind {
 	IPV6_EXT_NONE,
-	IPV6_EXT_HOP_BY_HOP, /* one with only padding */
-	IPV6_EXT_FRAGMENT,   /* first fragment: offset 0, more fragments */
+	IPV6_EXT_HOP_BY_HOP,	/* one with only padding: 8 bytes */
+	IPV6_EXT_DEST_OPTIONS,	/* one with only padding: 16 bytes */
+	IPV6_EXT_ROUTING,	/* an experimental type, no segments left: 8 bytes */
+	IPV6_EXT_FRAGMENT,	/* first fragment: offset 0, more fragments */
+	IPV6_EXT_FRAGMENT_LAST, /* last fragment: offset 1480, no more */
 };
 
 enum payload_kind {
@@ -555,9 +561,10 @@ struct pkt_spec {
 	__u8 protocol;	/* 0: UDP */
 	__u16 frag_off; /* IPv4 flags and fragment offset */
 	__u8 ipv4_option_words;
-	__u8 ipv4_ihl;		     /* 0: 5 + ipv4_option_words */
-	enum ipv6_ext_kind ipv6_ext; /* an extension header before UDP */
-	bool udp_csum_zero;	     /* IPv4: sent without UDP checksum */
+	__u8 ipv4_ihl; /* 0: 5 + ipv4_option_words */
+	/* extension headers before UDP, in this order; up to the first IPV6_EXT_NONE */
+	enum ipv6_ext_kind ipv6_ext[IPV6_EXT_CHAIN_MAX];
+	bool udp_csum_zero; /* IPv4: sent without UDP checksum */
 	/*
 	 * sent as a local sender with checksum offload leaves it
 	 * (CHECKSUM_PARTIAL): the field holds the pseudo-header's sum only
@@ -793,22 +800,57 @@ static __u8 *put_ipv6(__u8 *at, const struct pkt_spec *spec, __u8 next_header, s
 
 static __u8 ipv6_ext_header_type(enum ipv6_ext_kind kind)
 {
-	return kind == IPV6_EXT_FRAGMENT ? IPPROTO_FRAGMENT : IPPROTO_HOPOPTS;
+	switch (kind) {
+	case IPV6_EXT_DEST_OPTIONS:
+		return IPPROTO_DSTOPTS;
+	case IPV6_EXT_ROUTING:
+		return IPPROTO_ROUTING;
+	case IPV6_EXT_FRAGMENT:
+	case IPV6_EXT_FRAGMENT_LAST:
+		return IPPROTO_FRAGMENT;
+	default:
+		return IPPROTO_HOPOPTS;
+	}
+}
+
+static size_t ipv6_ext_len(enum ipv6_ext_kind kind)
+{
+	return kind == IPV6_EXT_DEST_OPTIONS ? 2 * IPV6_EXT_HEADER_LEN : IPV6_EXT_HEADER_LEN;
+}
+
+/* The extension headers of spec, how many in *count and their bytes in *len. */
+static void ipv6_ext_chain(const struct pkt_spec *spec, int *count, size_t *len)
+{
+	*count = 0;
+	*len = 0;
+	while (*count < IPV6_EXT_CHAIN_MAX && spec->ipv6_ext[*count] != IPV6_EXT_NONE)
+		*len += ipv6_ext_len(spec->ipv6_ext[(*count)++]);
 }
 
 static __u8 *put_ipv6_ext(__u8 *at, enum ipv6_ext_kind kind, __u8 next_header)
 {
+	size_t len = ipv6_ext_len(kind);
+	size_t i;
+
 	at = put8(at, next_header);
-	if (kind == IPV6_EXT_FRAGMENT) {
+	if (kind == IPV6_EXT_FRAGMENT || kind == IPV6_EXT_FRAGMENT_LAST) {
 		at = put8(at, 0);
-		at = put16(at, IPV6_FRAGMENT_MORE); /* offset 0, more fragments */
+		at = put16(at, kind == IPV6_EXT_FRAGMENT ? IPV6_FRAGMENT_MORE :
+							   IPV6_FRAGMENT_OFFSET_1480);
 		return put32(at, IPV6_FRAGMENT_ID);
 	}
-	/* hop-by-hop or destination options: length 0 (8 bytes), one PadN */
-	at = put8(at, 0);
+	at = put8(at, len / IPV6_EXT_HEADER_LEN - 1);
+	if (kind == IPV6_EXT_ROUTING) {
+		at = put8(at, IPV6_ROUTING_EXPERIMENT);
+		at = put8(at, 0); /* segments left */
+		return put32(at, 0);
+	}
+	/* hop-by-hop or destination options: one PadN over the rest */
 	at = put8(at, IPV6_OPT_PADN);
-	at = put8(at, IPV6_EXT_HEADER_LEN - 4);
-	return put32(at, 0);
+	at = put8(at, len - 4);
+	for (i = 4; i < len; i++)
+		at = put8(at, 0);
+	return at;
 }
 
 static __u8 *put_l4_header(__u8 *at, const struct pkt_spec *spec, __u8 protocol, size_t l4_len)
@@ -870,12 +912,19 @@ static void build_frame(const struct pkt_spec *spec, const __u8 macs[][ETH_ALEN]
 	}
 	if (spec->family == XT_AF_INET) {
 		at = put_ipv4(at, spec, protocol, l4_len);
-	} else if (spec->ipv6_ext != IPV6_EXT_NONE) {
-		at = put_ipv6(at, spec, ipv6_ext_header_type(spec->ipv6_ext),
-			      IPV6_EXT_HEADER_LEN + l4_len);
-		at = put_ipv6_ext(at, spec->ipv6_ext, protocol);
 	} else {
-		at = put_ipv6(at, spec, protocol, l4_len);
+		size_t ext_len;
+		int ext_count, i;
+
+		ipv6_ext_chain(spec, &ext_count, &ext_len);
+		at = put_ipv6(at, spec,
+			      ext_count ? ipv6_ext_header_type(spec->ipv6_ext[0]) : protocol,
+			      ext_len + l4_len);
+		for (i = 0; i < ext_count; i++)
+			at = put_ipv6_ext(at, spec->ipv6_ext[i],
+					  i + 1 < ext_count ?
+						  ipv6_ext_header_type(spec->ipv6_ext[i + 1]) :
+						  protocol);
 	}
 	f->l4_off = at - f->bytes;
 	at = put_l4_header(at, spec, protocol, l4_len);
@@ -1404,34 +1453,204 @@ static const struct pkt_case cases[] = {
 		.stat = XT_STAT_PASS_NOT_IP,
 	},
 
-	/* What the relay does not handle: passed, untouched */
+	/*
+	 * What the relay does not handle: dropped when its UDP header is aimed
+	 * at an active flow (the stack would hand it to xtrunkd's socket for the
+	 * port, around the source check), otherwise passed, untouched
+	 */
 	{
-		.description = "IPv4 first fragment (more-fragments set) is passed",
+		.description = "IPv4 first fragment (offset 0, more fragments) to an active flow "
+			       "is dropped",
 		.in = { V4_FROM_PBX(PORT_RTP), .frag_off = IP_MF },
-		.verdict = XDP_PASS,
-		.stat = XT_STAT_PASS_FRAGMENT,
+		.verdict = XDP_DROP,
+		.stat = XT_STAT_DROP_FRAGMENT,
 	},
 	{
-		.description = "IPv4 last fragment (offset set) is passed",
+		.description = "IPv4 first fragment to an active flow from a stranger is dropped "
+			       "as a fragment, before any source check",
+		.in = { V4_ARRIVING(STRANGER_V4, PBX_RTP_PORT, PORT_RTP), .frag_off = IP_MF },
+		.verdict = XDP_DROP,
+		.stat = XT_STAT_DROP_FRAGMENT,
+	},
+	{
+		.description = "IPv4 first fragment in one 802.1Q tag to an active flow is dropped",
+		.in = { V4_FROM_PBX(PORT_RTP), .vlan_tags = 1, .frag_off = IP_MF },
+		.verdict = XDP_DROP,
+		.stat = XT_STAT_DROP_FRAGMENT,
+	},
+	{
+		.description = "IPv4 first fragment with options (ihl 6) to an active flow is "
+			       "dropped as a fragment",
+		.in = { V4_FROM_PBX(PORT_RTP), .frag_off = IP_MF, .ipv4_option_words = 1 },
+		.verdict = XDP_DROP,
+		.stat = XT_STAT_DROP_FRAGMENT,
+	},
+	{
+		.description =
+			"IPv4 later fragment (offset set, no UDP header) to a flow's port is "
+			"passed",
 		.in = { V4_FROM_PBX(PORT_RTP), .frag_off = IPV4_FRAGMENT_OFFSET_1480 },
 		.verdict = XDP_PASS,
 		.stat = XT_STAT_PASS_FRAGMENT,
 	},
 	{
-		.description = "IPv4 with options (ihl 6, router alert) is passed",
+		.description = "IPv4 middle fragment (offset and more fragments) to a flow's port "
+			       "is passed",
+		.in = { V4_FROM_PBX(PORT_RTP), .frag_off = IP_MF | IPV4_FRAGMENT_OFFSET_1480 },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_FRAGMENT,
+	},
+	{
+		.description = "IPv4 first fragment to a relay port without flow is passed (SIP "
+			       "over UDP)",
+		.in = { V4_FROM_PBX(PORT_NO_FLOW), .frag_off = IP_MF },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_FRAGMENT,
+	},
+	{
+		.description = "IPv4 first fragment to a flow entry that is not active is passed",
+		.in = { V4_FROM_PBX(PORT_INACTIVE), .frag_off = IP_MF },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_FRAGMENT,
+	},
+	{
+		.description = "IPv4 first fragment to a flow entry of family IPv6 is passed",
+		.in = { V4_FROM_PBX(PORT_WRONG_FAMILY), .frag_off = IP_MF },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_FRAGMENT,
+	},
+	{
+		.description = "IPv4 first fragment to an address that is not a relay address is "
+			       "passed",
+		.in = { V4_ARRIVING_AT(PBX_V4, PBX_RTP_PORT, NOT_RELAY_V4, PORT_RTP),
+			.frag_off = IP_MF },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_FRAGMENT,
+	},
+	{
+		.description = "IPv4 TCP first fragment to a flow's port is passed",
+		.in = { V4_FROM_PBX(PORT_RTP), .protocol = IPPROTO_TCP, .frag_off = IP_MF },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_FRAGMENT,
+	},
+	{
+		.description =
+			"IPv4 with options (ihl 6, router alert) to an active flow is dropped",
 		.in = { V4_FROM_PBX(PORT_RTP), .ipv4_option_words = 1 },
+		.verdict = XDP_DROP,
+		.stat = XT_STAT_DROP_IP_OPTIONS,
+	},
+	{
+		.description = "IPv4 with the most options (ihl 15) in QinQ to an active flow is "
+			       "dropped",
+		.in = { V4_FROM_PBX(PORT_RTP), .vlan_tags = 2, .ipv4_option_words = 10 },
+		.verdict = XDP_DROP,
+		.stat = XT_STAT_DROP_IP_OPTIONS,
+	},
+	{
+		.description = "IPv4 with options to an address that is not a relay address is "
+			       "passed",
+		.in = { V4_ARRIVING_AT(PBX_V4, PBX_RTP_PORT, NOT_RELAY_V4, PORT_RTP),
+			.ipv4_option_words = 1 },
 		.verdict = XDP_PASS,
 		.stat = XT_STAT_PASS_IP_OPTIONS,
 	},
 	{
-		.description = "IPv6 with a hop-by-hop options header is passed",
-		.in = { V6_FROM_PBX(PORT_RTP), .ipv6_ext = IPV6_EXT_HOP_BY_HOP },
+		.description = "IPv4 with options to a relay port without flow is passed",
+		.in = { V4_FROM_PBX(PORT_NO_FLOW), .ipv4_option_words = 1 },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_IP_OPTIONS,
+	},
+	{
+		.description = "IPv4 TCP with options to a flow's port is passed",
+		.in = { V4_FROM_PBX(PORT_RTP), .protocol = IPPROTO_TCP, .ipv4_option_words = 1 },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_IP_OPTIONS,
+	},
+	{
+		.description = "IPv4 later fragment with options to a flow's port is passed",
+		.in = { V4_FROM_PBX(PORT_RTP), .frag_off = IPV4_FRAGMENT_OFFSET_1480,
+			.ipv4_option_words = 1 },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_IP_OPTIONS,
+	},
+	{
+		.description = "IPv6 with a hop-by-hop options header to an active flow is dropped",
+		.in = { V6_FROM_PBX(PORT_RTP), .ipv6_ext = { IPV6_EXT_HOP_BY_HOP } },
+		.verdict = XDP_DROP,
+		.stat = XT_STAT_DROP_IPV6_EXT,
+	},
+	{
+		.description =
+			"IPv6 with a 16-byte destination options header to an active flow is "
+			"dropped",
+		.in = { V6_FROM_PBX(PORT_RTP), .ipv6_ext = { IPV6_EXT_DEST_OPTIONS } },
+		.verdict = XDP_DROP,
+		.stat = XT_STAT_DROP_IPV6_EXT,
+	},
+	{
+		.description = "IPv6 with a routing header (no segments left) to an active flow is "
+			       "dropped",
+		.in = { V6_FROM_PBX(PORT_RTP), .ipv6_ext = { IPV6_EXT_ROUTING } },
+		.verdict = XDP_DROP,
+		.stat = XT_STAT_DROP_IPV6_EXT,
+	},
+	{
+		.description = "IPv6 first fragment (fragment header, offset 0) to an active flow "
+			       "is dropped",
+		.in = { V6_FROM_PBX(PORT_RTP), .ipv6_ext = { IPV6_EXT_FRAGMENT } },
+		.verdict = XDP_DROP,
+		.stat = XT_STAT_DROP_IPV6_EXT,
+	},
+	{
+		.description = "IPv6 first fragment in one 802.1Q tag to an active flow is dropped",
+		.in = { V6_FROM_PBX(PORT_RTP), .vlan_tags = 1, .ipv6_ext = { IPV6_EXT_FRAGMENT } },
+		.verdict = XDP_DROP,
+		.stat = XT_STAT_DROP_IPV6_EXT,
+	},
+	{
+		.description = "IPv6 hop-by-hop, destination options, routing and fragment headers "
+			       "(four) in QinQ to an active flow is dropped",
+		.in = { V6_FROM_PBX(PORT_RTP), .vlan_tags = 2,
+			.ipv6_ext = { IPV6_EXT_HOP_BY_HOP, IPV6_EXT_DEST_OPTIONS, IPV6_EXT_ROUTING,
+				      IPV6_EXT_FRAGMENT } },
+		.verdict = XDP_DROP,
+		.stat = XT_STAT_DROP_IPV6_EXT,
+	},
+	{
+		.description = "IPv6 with five extension headers before UDP is passed (not looked "
+			       "behind)",
+		.in = { V6_FROM_PBX(PORT_RTP),
+			.ipv6_ext = { IPV6_EXT_HOP_BY_HOP, IPV6_EXT_DEST_OPTIONS, IPV6_EXT_ROUTING,
+				      IPV6_EXT_DEST_OPTIONS, IPV6_EXT_FRAGMENT } },
 		.verdict = XDP_PASS,
 		.stat = XT_STAT_PASS_IPV6_EXT,
 	},
 	{
-		.description = "IPv6 with a fragment header is passed",
-		.in = { V6_FROM_PBX(PORT_RTP), .ipv6_ext = IPV6_EXT_FRAGMENT },
+		.description = "IPv6 later fragment (fragment header, offset set) to a flow's port "
+			       "is passed",
+		.in = { V6_FROM_PBX(PORT_RTP), .ipv6_ext = { IPV6_EXT_FRAGMENT_LAST } },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_IPV6_EXT,
+	},
+	{
+		.description = "IPv6 first fragment to a relay port without flow is passed",
+		.in = { V6_FROM_PBX(PORT_NO_FLOW), .ipv6_ext = { IPV6_EXT_FRAGMENT } },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_IPV6_EXT,
+	},
+	{
+		.description = "IPv6 with a hop-by-hop header to an address that is not a relay "
+			       "address is passed",
+		.in = { V6_ARRIVING_AT(PBX_V6, PBX_RTP_PORT, NOT_RELAY_V6, PORT_RTP),
+			.ipv6_ext = { IPV6_EXT_HOP_BY_HOP } },
+		.verdict = XDP_PASS,
+		.stat = XT_STAT_PASS_IPV6_EXT,
+	},
+	{
+		.description = "IPv6 TCP behind a hop-by-hop header to a flow's port is passed",
+		.in = { V6_FROM_PBX(PORT_RTP), .protocol = IPPROTO_TCP,
+			.ipv6_ext = { IPV6_EXT_HOP_BY_HOP } },
 		.verdict = XDP_PASS,
 		.stat = XT_STAT_PASS_IPV6_EXT,
 	},
@@ -1776,13 +1995,14 @@ static int read_flow(struct testbed *tb, __u32 index, struct flow_state *flow)
 
 /*
  * A relayed packet adds one packet and its IP length to its flow and stamps
- * it; a dropped one adds one source-check drop; a passed one changes nothing.
+ * it; one the source check dropped adds one source-check drop; any other
+ * changes nothing.
  */
 /* The data path's clock ticks once a jiffy: 10 ms at the coarsest HZ (100). */
 #define LAST_SEEN_RESOLUTION_NS 10000000ull
 
 static void check_flow(const struct flow_state *before, const struct flow_state *after, int verdict,
-		       size_t ip_len, struct failure *why)
+		       enum xt_stat stat, size_t ip_len, struct failure *why)
 {
 	struct flow_state expected = *before;
 
@@ -1796,7 +2016,7 @@ static void check_flow(const struct flow_state *before, const struct flow_state 
 			failf(why, "flow last_seen not stamped (%u, before %u)",
 			      after->line.last_seen, before->line.last_seen);
 		expected.line.last_seen = after->line.last_seen;
-	} else if (verdict == XDP_DROP) {
+	} else if (verdict == XDP_DROP && stat == XT_STAT_DROP_SRC) {
 		expected.slow.src_drops++;
 	}
 	if (after->line.packets != expected.line.packets)
@@ -2010,7 +2230,8 @@ static void run_case(struct testbed *tb, const struct pkt_case *c, struct case_b
 		if (read_flow(tb, index, &flow_after))
 			failf(&why, "reading flow %u: %s", index, strerror(errno));
 		else
-			check_flow(&flow_before, &flow_after, c->verdict, buf->in.ip_len, &why);
+			check_flow(&flow_before, &flow_after, c->verdict, c->stat, buf->in.ip_len,
+				   &why);
 	}
 out:
 	report(tb, c->description, &why);

@@ -126,6 +126,8 @@ write_config() {
 		peer = 10.91.1.2:5060
 		ports = 20000-39999
 		sip_rate = 0
+		sip_rate_global = 0
+		sip_rate_peer = 0
 
 		[side trunk]
 		interface = right0
@@ -135,6 +137,8 @@ write_config() {
 		peer = 10.91.2.2:5060
 		ports = 40000-59999
 		sip_rate = 0
+		sip_rate_global = 0
+		sip_rate_peer = 0
 	EOF
 	# Its own control socket, and no SIP rate limit (the benchmark is the
 	# flood), where this xtrunkd has them.

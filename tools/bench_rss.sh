@@ -126,6 +126,8 @@ sip = 10.92.1.1:5060
 peer = 10.92.1.2:5060
 ports = $PORTS_MIN-$PORTS_MAX
 sip_rate = 0
+sip_rate_global = 0
+sip_rate_peer = 0
 channels = 0
 
 [side trunk]
@@ -135,6 +137,8 @@ sip = 10.92.2.1:5060
 peer = 10.92.2.2:5060
 ports = $PORTS_MIN-$PORTS_MAX
 sip_rate = 0
+sip_rate_global = 0
+sip_rate_peer = 0
 channels = 0
 EOF
 # its own control socket, no admission limits: where this xtrunkd has them

@@ -248,6 +248,8 @@ xtrunkd_userspace() {
 		peer = 10.66.1.2:5060
 		ports = 30000-30099
 		sip_rate = 0
+		sip_rate_global = 0
+		sip_rate_peer = 0
 
 		[side trunk]
 		interface = right0

@@ -11,6 +11,10 @@
 #      inside go through.
 #   3. sip_rate: an OPTIONS flood from one source is mostly dropped unanswered
 #      while a call from the PBX's own address completes with its media.
+#   3b. spoofing: a flood from forty addresses (each with a full sip_rate
+#      bucket) is held to sip_rate_global while the PBX's call completes; the
+#      PBX over its own sip_rate_peer is limited too; a source that never
+#      ACKs (a spoofed victim) gets each failure once, never retransmitted.
 #   4. bad values for these keys stop xtrunkd with FILE:LINE: why.
 #   0. (first) secure by default: with no allow, only the side's peer may
 #      send requests (403 to another address); SDP aiming media at loopback,
@@ -201,8 +205,8 @@ check_eq "acl: ... and one PBX-side request rejected for acl (its ACK is not cou
 # A call from the PBX; while it is up, a BYE for its dialog from the outsider.
 uas acl-uas 1
 uac acl-in "$PBX" 5060 adm_uac_hold.xml -m 1 -d 3000
-in_dialog_probe() { # [NAME]: a BYE from the outsider in SIPp NAME's call (acl-in)
-	local dialog to_tag name=${1:-acl-in}
+in_dialog_probe() { # [NAME [METHOD]]: a request from the outsider in SIPp NAME's call (acl-in)
+	local dialog to_tag name=${1:-acl-in} method=${2:-BYE}
 	wait_until 10 eval '[[ -n $(received $name | grep -i "^To:.*tag=") ]]' || return 1
 	to_tag=$(received "$name" | grep -i '^To:.*tag=' | head -1 | sed 's/.*tag=//')
 	dialog=$(received "$name" | grep -i '^Call-ID:' | head -1 | awk '{print $2}')
@@ -210,28 +214,37 @@ in_dialog_probe() { # [NAME]: a BYE from the outsider in SIPp NAME's call (acl-i
 	# CSeq 1, not above the PBX's own: nta records a dialog's remote CSeq before
 	# the request reaches xtrunkd, so a higher one, even refused, would make
 	# the PBX's next request in the dialog look out of order (500).
+	# A BYE: its first answer (2 s at most). An INVITE: every answer in 5 s,
+	# never ACKed (nta would retransmit a failure at 0.5, 1.5 and 3.5 s).
 
 	ip netns exec "$NS_P" /usr/bin/python3 - "$OUTSIDER" "$RELAY_P" "$dialog" "$to_tag" \
-		>"$WORK/probe.txt" 2>&1 <<-'PY'
-		import socket, sys
-		src, relay, callid, totag = sys.argv[1:5]
+		"$method" >"$WORK/probe.txt" 2>&1 <<-'PY'
+		import socket, sys, time
+		src, relay, callid, totag, method = sys.argv[1:6]
 		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 		s.bind((src, 5070))
-		s.settimeout(2.0)
-		m = ("BYE sip:xtrunk@%s:5060 SIP/2.0\r\n"
-		     "Via: SIP/2.0/UDP %s:5070;branch=z9hG4bK-probe\r\n"
+		m = ("%s sip:xtrunk@%s:5060 SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP %s:5070;branch=z9hG4bK-probe%s\r\n"
 		     "From: <sip:2000@%s>;tag=hold5060x1\r\nTo: <sip:1000@%s>;tag=%s\r\n"
-		     "Call-ID: %s\r\nCSeq: 1 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-		     % (relay, src, src, relay, totag, callid))
+		     "Call-ID: %s\r\nCSeq: 1 %s\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+		     % (method, relay, src, method, src, relay, totag, callid, method))
 		s.sendto(m.encode(), (relay, 5060))
-		try:
-		    print(s.recv(4096).decode().split("\r\n")[0])
-		except socket.timeout:
-		    print("no answer")
+		end = time.monotonic() + (5.0 if method == "INVITE" else 2.0)
+		answers = []
+		while time.monotonic() < end and (method == "INVITE" or not answers):
+		    s.settimeout(max(end - time.monotonic(), 0.01))
+		    try:
+		        answers.append(s.recv(4096).decode().split("\r\n")[0])
+		    except socket.timeout:
+		        break
+		print("\n".join(answers) if answers else "no answer")
 		PY
 }
 in_dialog_probe
 check_eq "acl: a BYE in the call's dialog from $OUTSIDER gets 403 Forbidden" \
+	"SIP/2.0 403 Forbidden" "$(cat "$WORK/probe.txt")"
+in_dialog_probe acl-in INVITE
+check_eq "acl: a re-INVITE in the call's dialog from $OUTSIDER gets one 403, not retransmitted until an ACK" \
 	"SIP/2.0 403 Forbidden" "$(cat "$WORK/probe.txt")"
 finished acl-in
 check_eq "acl: ... and the call goes on until the PBX hangs up (SIPp's scenario passes)" "0 1" \
@@ -239,7 +252,7 @@ check_eq "acl: ... and the call goes on until the PBX hangs up (SIPp's scenario 
 finished acl-uas
 check_eq "acl: the trunk sees one BYE, the PBX's" "0 1" \
 	"$? $(received acl-uas | grep -c '^BYE ')"
-check_eq "acl: /metrics: 2 PBX-side requests rejected for acl, 1 call answered" "2 1" \
+check_eq "acl: /metrics: 3 PBX-side requests rejected for acl, 1 call answered" "3 1" \
 	"$(metric 'xtrunk_sip_requests_rejected_total{side="pbx",reason="acl"}') $(metric 'xtrunk_calls_total{result="answered"}')"
 
 # === 2b. deny = drop: the outsider hears nothing ===
@@ -309,6 +322,97 @@ check_eq "rate: the rate table tracks the flooding source only (the PBX, the sid
 	"$(metric 'xtrunk_sip_rate_sources{side="pbx"}')"
 check "stopping xtrunkd (SIGTERM) ends it cleanly" stop_xtrunkd
 
+# === 3b. spoofing: many sources, one budget; failures sent once ===
+# Forty more addresses on the PBX's host play spoofed sources: each new one
+# gets a full sip_rate bucket, only sip_rate_global holds them together.
+# allow opens the lower half of the PBX's network; .200 stays outside it.
+SPOOFED=()
+for i in $(seq 64 103); do SPOOFED+=("10.90.1.$i"); done
+for a in "${SPOOFED[@]}" 10.90.1.110 10.90.1.111 10.90.1.200; do
+	ip -n "$NS_P" addr add "$a/24" dev eth0
+done
+GLOBAL=50
+PEER_RATE=100
+SPOOF_FLOOD=1000
+restart spoof.log "allow = 10.90.1.0/25
+sip_rate = 20
+sip_rate_global = $GLOBAL
+sip_rate_peer = $PEER_RATE" ""
+sources() { ip netns exec "$NS_P" /usr/bin/python3 "$(dirname "$0")/sip_sources.py" "$@"; }
+uas spoof-uas 1
+# $SPOOF_FLOOD OPTIONS at 1000/s, 25 from each address: within sip_rate (20, burst 20)
+sources flood "$RELAY_P:5060" $SPOOF_FLOOD 1000 "${SPOOFED[@]}" >"$WORK/spoof-flood.txt" 2>&1 &
+flood_pid=$!
+track $flood_pid
+sleep 0.3
+uac spoof-call "$PBX" 5060 adm_uac_hold.xml -m 1 -d 500
+finished spoof-call
+check_eq "spoof: during a flood from ${#SPOOFED[@]} addresses, the PBX's call completes (its own bucket)" \
+	"0 1" "$? $(calls spoof-call Successful)"
+finished spoof-uas
+check_eq "spoof: ... on the trunk too" "0 1" "$? $(calls spoof-uas Successful)"
+reap $flood_pid 30
+read -r _ sent _ answered <"$WORK/spoof-flood.txt"
+echo "# spoofed flood: ${sent:-?} OPTIONS sent, ${answered:-?} answered"
+# a burst of $GLOBAL, then $GLOBAL a second for the ~1 s the flood lasts (2x slack)
+check "spoof: the flood is held to sip_rate_global ($answered of $SPOOF_FLOOD answered, $GLOBAL to $((4 * GLOBAL)) allowed)" \
+	test "${sent:-0}" -eq $SPOOF_FLOOD -a "${answered:-0}" -ge $GLOBAL -a "${answered:-0}" -le $((4 * GLOBAL))
+spoof_global=$(metric 'xtrunk_sip_requests_dropped_total{side="pbx",reason="rate_global"}')
+spoof_rate=$(metric 'xtrunk_sip_requests_dropped_total{side="pbx",reason="rate"}')
+check_eq "spoof: /metrics counts the unanswered flood as dropped for rate_global (none for one source's rate)" \
+	"$((SPOOF_FLOOD - ${answered:-0})) 0" "$spoof_global $spoof_rate"
+check_eq "spoof: ... the rate table tracks the ${#SPOOFED[@]} sources, and the PBX lost nothing" \
+	"${#SPOOFED[@]} 0" \
+	"$(metric 'xtrunk_sip_rate_sources{side="pbx"}') $(metric 'xtrunk_sip_requests_dropped_total{side="pbx",reason="rate_peer"}')"
+check "spoof: xtrunkd warns that sources other than the peer are over sip_rate_global" \
+	grep -q 'endpoint pbx: sources other than the peer send more than sip_rate_global = 50' "$XD_LOG"
+
+# Victims: an INVITE each from an address that never ACKs, as a spoofed
+# source's owner would see it; 6 s covers nta's retransmissions at 0.5, 1.5
+# and 3.5 s (RFC 3261 timer G).
+ip netns exec "$NS_T" sipp -sf "$SIP_DIR/uas_busy.xml" -i "$TRUNK" -p 5060 -m 1 -nostdin \
+	-timeout 30 -timeout_error >"$WORK/busy-uas.out" 2>&1 &
+SIPP_PID[busy-uas]=$!
+track $!
+wait_until 10 udp_bound "$NS_T" 5060
+sources invite "$RELAY_P:5060" 10.90.1.110:5090 6 >"$WORK/victim-busy.txt" 2>&1 &
+victim_busy=$!
+sources invite "$RELAY_P:5060" 10.90.1.111:5090 6 0 >"$WORK/victim-483.txt" 2>&1 &
+victim_483=$!
+sources invite "$RELAY_P:5060" 10.90.1.200:5090 6 >"$WORK/victim-403.txt" 2>&1 &
+victim_403=$!
+track $victim_busy
+track $victim_483
+track $victim_403
+reap $victim_busy 20
+reap $victim_483 20
+reap $victim_403 20
+check_eq "no reflection: a call from an allowed non-peer that the trunk refuses: 100, then 486 once (not until an ACK)" \
+	"100 486" "$(cat "$WORK/victim-busy.txt")"
+check_eq "no reflection: an INVITE with Max-Forwards: 0 from an allowed non-peer: one 483" \
+	"483" "$(cat "$WORK/victim-483.txt")"
+check_eq "no reflection: an INVITE from outside allow: one 403" \
+	"403" "$(cat "$WORK/victim-403.txt")"
+finished busy-uas
+check_eq "no reflection: the trunk's 486 was ACKed by xtrunkd (SIPp's scenario passes)" "0 1" \
+	"$? $(calls busy-uas Successful)"
+check "no reflection: the refused call holds no channel" \
+	wait_until 5 metric_is 'xtrunk_channels_active{side="pbx"}' 0
+
+# The peer has a bucket of its own, generous but not absent: over UDP its address can be spoofed too.
+uac peer-over "$PBX" 5060 adm_flood_options.xml -m 600 -r 600 -l 600
+finished peer-over 60
+peer_answered=$(calls peer-over Successful)
+peer_dropped=$(calls peer-over Failed)
+# a burst of $PEER_RATE, then $PEER_RATE a second for the ~1 s the burst lasts (1.5x slack)
+check "spoof: 600 OPTIONS at 600/s from the PBX over sip_rate_peer = $PEER_RATE are limited ($peer_answered answered)" \
+	test "${peer_answered:-0}" -ge $PEER_RATE -a "${peer_answered:-0}" -le $((3 * PEER_RATE))
+check_eq "spoof: ... /metrics counts the rest dropped for rate_peer" "$peer_dropped" \
+	"$(metric 'xtrunk_sip_requests_dropped_total{side="pbx",reason="rate_peer"}')"
+check "spoof: ... and xtrunkd warns about the peer" \
+	grep -q 'endpoint pbx: the peer sends more than sip_rate_peer = 100' "$XD_LOG"
+check "stopping xtrunkd (SIGTERM) ends it cleanly" stop_xtrunkd
+
 # === 4. bad values stop xtrunkd with FILE:LINE: why ===
 bad_value() { # LINE EXPECTED-WHY: LINE added to [side trunk] is refused with EXPECTED-WHY
 	local line out rc
@@ -321,6 +425,9 @@ bad_value() { # LINE EXPECTED-WHY: LINE added to [side trunk] is refused with EX
 }
 bad_value 'channels = -1' "channels must be a number from 0 (no limit) to 1000000, not '-1'"
 bad_value 'sip_rate = fast' "sip_rate must be a number from 0 (no limit) to 1000000, not 'fast'"
+bad_value 'sip_rate_global = -5' \
+	"sip_rate_global must be a number from 0 (no limit) to 1000000, not '-5'"
+bad_value 'sip_rate_peer = 1e9' "sip_rate_peer must be a number from 0 (no limit) to 1000000, not '1e9'"
 bad_value 'deny = ignore' "deny must be reject or drop, not 'ignore'"
 bad_value 'allow = 10.90.1.2/8' \
 	"allow: '10.90.1.2/8' has bits set past its /8 prefix (host bits must be zero)"

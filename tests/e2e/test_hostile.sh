@@ -44,6 +44,9 @@ metric() { # metric NAME_AND_LABELS: its value in xtrunkd's metrics, 0 when abse
 	echo "${v:-0}"
 }
 
+NO_RATE="sip_rate = 0
+sip_rate_global = 0
+sip_rate_peer = 0"
 write_config() {
 	{
 		cat <<-EOF
@@ -54,7 +57,7 @@ write_config() {
 			control = $WORK/control.sock
 
 		EOF
-		lab_sides "sip_rate = 0" "sip_rate = 0"
+		lab_sides "$NO_RATE" "$NO_RATE"
 	} >"$CONF"
 }
 

@@ -107,7 +107,8 @@ static void setup(void)
 		xt_endpoint_parse("[::1]:0", &sc->address6, err, sizeof(err));
 		sc->port_min = (uint16_t)(port + side * 100);
 		sc->port_max = (uint16_t)(sc->port_min + 2 * PAIRS - 1);
-		sc->sip_rate = 0; /* one source sends everything, fast */
+		/* one source sends everything, fast */
+		sc->sip_rate = sc->sip_rate_global = sc->sip_rate_peer = 0;
 		xt_port_pool_init(&fz.env.pools[side], sc->name, sc->port_min, sc->port_max);
 	}
 	xt_dataplane_open(&fz.dp, &fz.config, fz.root, false);

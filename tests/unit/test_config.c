@@ -146,7 +146,9 @@ static void endpoints(void)
 		       config.endpoint[2].channels == 10 && config.endpoint[1].port_min == 21000 &&
 		       config.endpoint[1].latch == XT_LATCH_AUTO &&
 		       config.endpoint[2].latch == XT_LATCH_OFF &&
-		       config.endpoint[3].sip_rate == XT_DEFAULT_SIP_RATE,
+		       config.endpoint[3].sip_rate == XT_DEFAULT_SIP_RATE &&
+		       config.endpoint[3].sip_rate_global == XT_DEFAULT_SIP_RATE_GLOBAL &&
+		       config.endpoint[3].sip_rate_peer == XT_DEFAULT_SIP_RATE_PEER,
 	       "config: each endpoint has its own ports and limits, the rest at the defaults",
 	       NULL);
 	expect(xt_config_route(&config, 0) == 2 && xt_config_route(&config, 1) == 2 &&
@@ -191,7 +193,8 @@ static void errors(void)
 		":3: dscp must be a number from 0 to 63, not '99'");
 	refused("config: an unknown endpoint key lists the keys there are", "[pbx pbx]\nmtu = 1\n",
 		":2: unknown key 'mtu' in an endpoint section (interface, address, address6, "
-		"advertise, ports, sip, peer, latch, channels, allow, media_deny, deny, sip_rate)");
+		"advertise, ports, sip, peer, latch, channels, allow, media_deny, deny, sip_rate, "
+		"sip_rate_global, sip_rate_peer)");
 	refused("config: an unknown section says which there are", "[carrier x y]\n",
 		":1: unknown section [carrier x y] (expected [relay], [pbx NAME] or [trunk "
 		"NAME])");

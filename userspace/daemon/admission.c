@@ -15,14 +15,20 @@
 #define RATE_BUCKETS (2 * XT_RATE_SOURCES) /* hash chains: a power of two */
 #define NONE (-1)
 
-const char *const xt_refusal_names[XT_REFUSALS] = { "acl", "rate", "channel_limit" };
+const char *const xt_refusal_names[XT_REFUSALS] = { "acl", "rate", "rate_global", "rate_peer",
+						    "channel_limit" };
+
+/* A token bucket: rate tokens a second, as many at most; a request takes one. */
+struct rate_bucket {
+	double tokens;
+	uint64_t last_ns;
+};
 
 /* One source address's token bucket, in a hash chain and the recency list. */
 struct rate_source {
 	uint8_t family;
 	uint8_t addr[16];
-	double tokens;
-	uint64_t last_ns;
+	struct rate_bucket bucket;
 	int32_t hash_next;
 	int32_t newer, older;
 };
@@ -43,6 +49,14 @@ struct xt_admission {
 	const struct xt_config *config;
 	uint32_t seed;		 /* keyed hash: the chains cannot be aimed at from outside */
 	struct rate_table *rate; /* one per endpoint */
+	/*
+	 * Per endpoint: one bucket all sources but the peer share, so that a
+	 * flood from many addresses (spoofed: each new one gets a full bucket in
+	 * the table) is held to sip_rate_global; and the peer's own, so that
+	 * such a flood cannot starve it.
+	 */
+	struct rate_bucket global[XT_ENDPOINTS_MAX];
+	struct rate_bucket peer[XT_ENDPOINTS_MAX];
 	struct xt_admission_stats stats;
 };
 
@@ -62,10 +76,13 @@ struct xt_admission *xt_admission_create(const struct xt_config *config)
 		adm->seed = (uint32_t)xt_monotonic_ns();
 	for (unsigned int e = 0; e < config->endpoints; e++) {
 		struct rate_table *t = &adm->rate[e];
+		uint64_t now = xt_monotonic_ns();
 
 		for (int i = 0; i < RATE_BUCKETS; i++)
 			t->chain[i] = NONE;
 		t->newest = t->oldest = NONE;
+		adm->global[e] = (struct rate_bucket){ config->endpoint[e].sip_rate_global, now };
+		adm->peer[e] = (struct rate_bucket){ config->endpoint[e].sip_rate_peer, now };
 	}
 	return adm;
 }
@@ -177,7 +194,7 @@ static struct rate_source *rate_source(struct xt_admission *adm, int endpoint, u
 		*pp = old->hash_next;
 		recency_unlink(t, i);
 	}
-	t->source[i] = (struct rate_source){ .family = family, .tokens = burst, .last_ns = now };
+	t->source[i] = (struct rate_source){ .family = family, .bucket = { burst, now } };
 	memcpy(t->source[i].addr, addr, 16);
 	t->source[i].hash_next = t->chain[b];
 	t->chain[b] = i;
@@ -185,26 +202,45 @@ static struct rate_source *rate_source(struct xt_admission *adm, int endpoint, u
 	return &t->source[i];
 }
 
-/* Token bucket: sip_rate tokens a second, as many at most; a request takes one. */
-static bool within_rate(struct xt_admission *adm, int endpoint, uint8_t family, const uint8_t *addr)
+/* Take a token from b, which refills at rate a second up to rate; false when it is empty. */
+static bool bucket_take(struct rate_bucket *b, unsigned int rate, uint64_t now)
 {
-	unsigned int rate = adm->config->endpoint[endpoint].sip_rate;
-	uint64_t now = xt_monotonic_ns();
-	struct rate_source *s;
-
-	if (!rate)
-		return true;
-	s = rate_source(adm, endpoint, family, addr, rate, now);
-	if (now > s->last_ns) {
-		s->tokens += (double)(now - s->last_ns) * rate / 1e9;
-		if (s->tokens > rate)
-			s->tokens = rate;
-		s->last_ns = now;
+	if (now > b->last_ns) {
+		b->tokens += (double)(now - b->last_ns) * rate / 1e9;
+		if (b->tokens > rate)
+			b->tokens = rate;
+		b->last_ns = now;
 	}
-	if (s->tokens < 1.0)
+	if (b->tokens < 1.0)
 		return false;
-	s->tokens -= 1.0;
+	b->tokens -= 1.0;
 	return true;
+}
+
+/*
+ * A request outside a dialog from (family, addr): within the endpoint's rates,
+ * or the reason it is not. The peer has a bucket of its own; any other source
+ * takes from its own bucket and then from the one they all share.
+ */
+static bool within_rate(struct xt_admission *adm, int endpoint, uint8_t family, const uint8_t *addr,
+			enum xt_refusal *why)
+{
+	const struct xt_endpoint_config *sc = &adm->config->endpoint[endpoint];
+	uint64_t now = xt_monotonic_ns();
+
+	if (xt_endpoint_is_peer(sc, family, addr)) {
+		*why = XT_REFUSED_RATE_PEER;
+		return !sc->sip_rate_peer ||
+		       bucket_take(&adm->peer[endpoint], sc->sip_rate_peer, now);
+	}
+	*why = XT_REFUSED_RATE;
+	if (sc->sip_rate &&
+	    !bucket_take(&rate_source(adm, endpoint, family, addr, sc->sip_rate, now)->bucket,
+			 sc->sip_rate, now))
+		return false;
+	*why = XT_REFUSED_RATE_GLOBAL;
+	return !sc->sip_rate_global ||
+	       bucket_take(&adm->global[endpoint], sc->sip_rate_global, now);
 }
 
 enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int endpoint,
@@ -227,12 +263,11 @@ enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int end
 		return XT_ADMIT_DROP;
 	}
 	/* Outsiders are rate-limited too: a flood must not turn into a flood of 403s.
-	 * The endpoint's own peer (the PBX, the provider's proxy) is trusted: a busy
-	 * trunk sends hundreds of calls a second from one address. */
-	if ((flags & XT_ADMIT_RATED) && family && !xt_endpoint_is_peer(sc, family, addr) &&
-	    !within_rate(adm, endpoint, family, addr)) {
-		adm->stats.dropped[endpoint][XT_REFUSED_RATE]++;
-		*why = XT_REFUSED_RATE;
+	 * The endpoint's own peer (the PBX, the provider's proxy) has a generous
+	 * bucket of its own: a busy trunk sends hundreds of calls a second from
+	 * one address, and a flood from other addresses must not starve it. */
+	if ((flags & XT_ADMIT_RATED) && family && !within_rate(adm, endpoint, family, addr, why)) {
+		adm->stats.dropped[endpoint][*why]++;
 		return XT_ADMIT_DROP;
 	}
 	if (!inside) {
@@ -241,6 +276,14 @@ enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int end
 		return XT_ADMIT_REJECT;
 	}
 	return XT_ADMIT;
+}
+
+bool xt_admission_from_peer(const struct xt_admission *adm, int endpoint,
+			    const struct sockaddr *src, socklen_t srclen)
+{
+	uint8_t addr[16], family = source_addr(src, srclen, addr);
+
+	return family && xt_endpoint_is_peer(&adm->config->endpoint[endpoint], family, addr);
 }
 
 int xt_admission_channels(struct xt_admission *adm, int in, int out, const unsigned int *active)

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Admission control, per endpoint: which source addresses may send SIP (allow,
- * deny = reject|drop), how fast one source may send requests (a token
- * bucket per source address, sip_rate), and how many calls a side's trunk
- * carries at once (channels). The SIP B2BUA asks before it does any work on
- * a request; this file keeps the verdicts and their counters.
+ * deny = reject|drop), how fast requests outside a dialog may come (token
+ * buckets: one per source address other than the peer, sip_rate; one for all
+ * of those together, sip_rate_global; one for the peer, sip_rate_peer), and
+ * how many calls a side's trunk carries at once (channels). The SIP B2BUA
+ * asks before it does any work on a request; this file keeps the verdicts
+ * and their counters.
  */
 #ifndef XTRUNKD_ADMISSION_H
 #define XTRUNKD_ADMISSION_H
@@ -28,6 +30,8 @@ enum xt_admission_verdict {
 enum xt_refusal {
 	XT_REFUSED_ACL,		  /* source outside the endpoint's allowed networks */
 	XT_REFUSED_RATE,	  /* source over its sip_rate */
+	XT_REFUSED_RATE_GLOBAL,	  /* sources other than the peer over sip_rate_global */
+	XT_REFUSED_RATE_PEER,	  /* the peer over sip_rate_peer */
 	XT_REFUSED_CHANNEL_LIMIT, /* INVITE while an endpoint's channels are all in use */
 	XT_REFUSALS
 };
@@ -57,8 +61,9 @@ enum xt_admission_flags {
 
 /*
  * A request from src arrived for endpoint: admit it, reject it (403) or drop it.
- * Requests outside a dialog are rated; those in a call's dialog only answer
- * to the ACL. Counts what it refuses and says why in *why.
+ * Requests outside a dialog are rated: the peer against its own bucket, any
+ * other source against its own and the shared one; those in a call's dialog
+ * only answer to the ACL. Counts what it refuses and says why in *why.
  */
 enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int endpoint,
 					       const struct sockaddr *src, socklen_t srclen,
@@ -72,6 +77,10 @@ enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int end
 int xt_admission_channels(struct xt_admission *adm, int in, int out, const unsigned int *active);
 
 void xt_admission_get_stats(const struct xt_admission *adm, struct xt_admission_stats *stats);
+
+/* src is the endpoint's configured peer (its address; any port). */
+bool xt_admission_from_peer(const struct xt_admission *adm, int endpoint,
+			    const struct sockaddr *src, socklen_t srclen);
 
 /* Text form of a source address, for logs. */
 void xt_admission_source_text(const struct sockaddr *src, socklen_t srclen, char *buf, size_t len);

@@ -1,7 +1,36 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Admission hooks: ACL, SIP rate, channels (admission.c decides and counts). */
 #include "b2bua_private.h"
+#include "clock.h"
 #include "log.h"
+
+#define RATE_WARN_INTERVAL_NS 10000000000ull
+
+/*
+ * The peer over its own bucket, or everyone else over the shared one, is
+ * something to tell an operator (a busy trunk, a flood); at most once every
+ * 10 s per endpoint and reason, the counters say the rest.
+ */
+static void warn_rate(struct xt_b2bua *b2b, int endpoint, enum xt_refusal why)
+{
+	const struct xt_endpoint_config *sc = &b2b->config->endpoint[endpoint];
+	uint64_t now = xt_monotonic_ns();
+
+	if (why != XT_REFUSED_RATE_GLOBAL && why != XT_REFUSED_RATE_PEER)
+		return;
+	if (b2b->warned_ns[endpoint][why] &&
+	    now - b2b->warned_ns[endpoint][why] < RATE_WARN_INTERVAL_NS)
+		return;
+	b2b->warned_ns[endpoint][why] = now;
+	if (why == XT_REFUSED_RATE_PEER)
+		pr_warn("endpoint %s: the peer sends more than sip_rate_peer = %u requests a second "
+			"outside a dialog: the rest are dropped\n",
+			sc->name, sc->sip_rate_peer);
+	else
+		pr_warn("endpoint %s: sources other than the peer send more than sip_rate_global = "
+			"%u requests a second outside a dialog: the rest are dropped\n",
+			sc->name, sc->sip_rate_global);
+}
 
 static void log_refusal(const char *what, const char *method, msg_t *msg, enum xt_refusal why,
 			const char *config_name)
@@ -31,6 +60,7 @@ bool b2bua_admit_new_request(struct xt_b2bua *b2b, int endpoint, nta_agent_t *ag
 		return true;
 	if (invite && why == XT_REFUSED_ACL)
 		b2b->stats.calls_rejected_acl++;
+	warn_rate(b2b, endpoint, why);
 	log_refusal(verdict == XT_ADMIT_REJECT ? "403 to" : "dropped",
 		    sip->sip_request->rq_method_name, msg, why,
 		    b2b->config->endpoint[endpoint].name);
@@ -68,7 +98,7 @@ bool b2bua_admit_in_dialog(struct xt_b2bua *b2b, int endpoint, nta_incoming_t *i
 	return verdict == XT_ADMIT;
 }
 
-bool b2bua_channels_full(struct xt_b2bua *b2b, int in, int out, nta_incoming_t *irq)
+bool b2bua_channels_full(struct xt_b2bua *b2b, int in, int out, nta_agent_t *agent, msg_t *msg)
 {
 	int full = xt_admission_channels(b2b->admission, in, out, b2b->stats.channels_active);
 
@@ -78,8 +108,8 @@ bool b2bua_channels_full(struct xt_b2bua *b2b, int in, int out, nta_incoming_t *
 	pr_info("endpoint %s: INVITE refused (503): endpoint %s has all %u channels in use\n",
 		b2b->config->endpoint[in].name, b2b->config->endpoint[full].name,
 		b2b->config->endpoint[full].channels);
-	nta_incoming_treply(irq, SIP_503_SERVICE_UNAVAILABLE,
-			    SIPTAG_RETRY_AFTER_STR(XT_CHANNELS_RETRY_AFTER),
-			    SIPTAG_USER_AGENT_STR(USER_AGENT), TAG_END());
+	nta_msg_treply(agent, msg, SIP_503_SERVICE_UNAVAILABLE,
+		       SIPTAG_RETRY_AFTER_STR(XT_CHANNELS_RETRY_AFTER),
+		       SIPTAG_USER_AGENT_STR(USER_AGENT), TAG_END());
 	return true;
 }

@@ -158,8 +158,15 @@ int b2bua_leg_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, sip_t co
 	sip_method_t method = sip->sip_request->rq_method;
 
 	b2bua_count_request(call->b2b, call_endpoint(call, from), sip);
-	if (!b2bua_admit_in_dialog(call->b2b, call_endpoint(call, from), irq, sip))
-		return method == sip_method_ack ? 0 : 403; /* an ACK is never answered */
+	if (!b2bua_admit_in_dialog(call->b2b, call_endpoint(call, from), irq, sip)) {
+		if (method != sip_method_invite)
+			return method == sip_method_ack ? 0 : 403; /* an ACK is never answered */
+		/* a re-INVITE from outside allow: its 403 is sent once, not until an ACK */
+		nta_incoming_treply(irq, SIP_403_FORBIDDEN, SIPTAG_USER_AGENT_STR(USER_AGENT),
+				    TAG_END());
+		b2bua_final_once(call->b2b, call_endpoint(call, from), irq);
+		return 403; /* answered already: nta lets the transaction go */
+	}
 	switch (method) {
 	case sip_method_ack:
 		/* our 2xx was answered; the other side was ACKed already (an ACK

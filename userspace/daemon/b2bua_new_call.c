@@ -2,7 +2,8 @@
 /*
  * Requests outside a dialog: an INVITE becomes a new call (the caller's leg,
  * ours to the endpoint the call goes to, with its own Call-ID, tags and Contact), OPTIONS is
- * answered here, the rest refused.
+ * answered here, the rest refused. Only an INVITE that starts a call gets a
+ * server transaction; everything else is answered statelessly.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,27 +61,25 @@ static bool open_callee_leg(struct xt_call *call, sip_t const *sip, char *ruri, 
 	return call->leg[out] && nta_leg_tag(call->leg[out], NULL);
 }
 
-static int invite_new_call(struct xt_b2bua *b2b, int from, int to, nta_incoming_t *irq,
-			   sip_t const *sip)
+/* An INVITE that starts a call: its server transaction, the call, our INVITE to the callee. */
+int b2bua_new_call(struct xt_b2bua *b2b, int from, nta_incoming_t *irq, sip_t const *sip,
+		   bool from_peer)
 {
 	const char *user = sip->sip_request->rq_url->url_user;
+	int to = xt_config_route(b2b->config, from);
 	unsigned long max_forwards = 70;
 	char ruri[256], max_forwards_text[24];
 	struct xt_call *call;
 	char *sdp = NULL;
 	int bad, in, out;
 
-	if (sip->sip_to && sip->sip_to->a_tag)
-		return 481; /* a re-INVITE for a dialog we do not know */
-	if (sip->sip_max_forwards) {
-		if (sip->sip_max_forwards->mf_count == 0)
-			return 483;
-		max_forwards = sip->sip_max_forwards->mf_count - 1;
-	}
+	if (sip->sip_max_forwards)
+		max_forwards = sip->sip_max_forwards->mf_count - 1; /* not 0: answered 483 */
 	snprintf(max_forwards_text, sizeof(max_forwards_text), "%lu", max_forwards);
 	call = xt_call_create(b2b, from, to);
 	if (!call)
 		return 500;
+	call->caller_is_peer = from_peer;
 	in = call->in;
 	out = call->out;
 	pr_info("call %s: INVITE from %s for %s\n", call->id, b2b->config->endpoint[from].name,
@@ -122,30 +121,55 @@ static int invite_new_call(struct xt_b2bua *b2b, int from, int to, nta_incoming_
 	return 0;
 }
 
-int b2bua_default_request(struct xt_b2bua *b2b, int endpoint, nta_incoming_t *irq, sip_t const *sip)
+/*
+ * The status an INVITE outside a dialog gets before a call is made for it;
+ * 0: it starts one.
+ */
+static int invite_refusal(struct xt_b2bua *b2b, int endpoint, nta_agent_t *agent, msg_t *msg,
+			  sip_t const *sip)
 {
 	/* until routes exist: a PBX's calls go to the first trunk, a trunk's to the first PBX */
 	int to = xt_config_route(b2b->config, endpoint);
 
+	if (to < 0)
+		return 404;
+	if (sip->sip_to && sip->sip_to->a_tag)
+		return 481; /* a re-INVITE for a dialog we do not know */
+	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0)
+		return 483;
+	if (b2bua_channels_full(b2b, endpoint, to, agent, msg))
+		return -1; /* answered, with Retry-After */
+	return 0;
+}
+
+bool b2bua_answer_stateless(struct xt_b2bua *b2b, int endpoint, nta_agent_t *agent, msg_t *msg,
+			    sip_t *sip)
+{
+	int status;
+
 	b2bua_count_request(b2b, endpoint, sip);
 	switch (sip->sip_request->rq_method) {
 	case sip_method_invite:
-		if (to < 0)
-			return 404;
-		if (b2bua_channels_full(b2b, endpoint, to, irq))
-			return 503; /* answered, with Retry-After */
-		return invite_new_call(b2b, endpoint, to, irq, sip);
+		status = invite_refusal(b2b, endpoint, agent, msg, sip);
+		if (status == 0)
+			return false;
+		if (status < 0)
+			return true;
+		break;
 	case sip_method_options:
-		nta_incoming_treply(irq, SIP_200_OK, SIPTAG_ALLOW_STR(ALLOWED_METHODS),
-				    SIPTAG_ACCEPT_STR(SDP_TYPE), SIPTAG_USER_AGENT_STR(USER_AGENT),
-				    TAG_END());
-		return 0;
+		nta_msg_treply(agent, msg, SIP_200_OK, SIPTAG_ALLOW_STR(ALLOWED_METHODS),
+			       SIPTAG_ACCEPT_STR(SDP_TYPE), SIPTAG_USER_AGENT_STR(USER_AGENT),
+			       TAG_END());
+		return true;
 	case sip_method_bye:
 	case sip_method_cancel:
-		return 481;
+		status = 481;
+		break;
 	default:
-		nta_incoming_treply(irq, SIP_405_METHOD_NOT_ALLOWED,
-				    SIPTAG_ALLOW_STR(ALLOWED_METHODS), TAG_END());
-		return 0;
+		nta_msg_treply(agent, msg, SIP_405_METHOD_NOT_ALLOWED,
+			       SIPTAG_ALLOW_STR(ALLOWED_METHODS), TAG_END());
+		return true;
 	}
+	nta_msg_treply(agent, msg, status, sip_status_phrase(status), TAG_END());
+	return true;
 }

@@ -65,6 +65,8 @@ struct xt_b2bua {
 	unsigned int next_call;
 	struct xt_b2bua_stats stats;
 	struct xt_admission *admission; /* ACL, rate limit, channels */
+	int sip_fd[XT_ENDPOINTS_MAX];	/* each agent's UDP socket (b2bua_final_once) */
+	uint64_t warned_ns[XT_ENDPOINTS_MAX][XT_REFUSALS]; /* last rate warning logged */
 };
 
 /* The endpoint a call's leg faces, and its configuration. */
@@ -94,6 +96,14 @@ void b2bua_note_source(struct xt_call *call, int leg, msg_t *msg);
  * Returns 0 (no body, or *sdp set), or the SIP status to answer with.
  */
 int b2bua_rewrite_body(struct xt_call *call, int from, sip_t const *sip, char **sdp);
+/* msg (a request from endpoint) came from the endpoint's configured peer. */
+bool b2bua_from_peer(struct xt_b2bua *b2b, int endpoint, msg_t *msg);
+/*
+ * irq, an INVITE from endpoint, has its failure final (3xx-6xx): make it the
+ * only copy sent (nta would retransmit it until an ACK). For a source that is
+ * not the endpoint's peer, where a spoofed address would make us a reflector.
+ */
+void b2bua_final_once(struct xt_b2bua *b2b, int endpoint, nta_incoming_t *irq);
 
 /* ---- b2bua_admission.c ---- */
 
@@ -106,14 +116,28 @@ bool b2bua_admit_new_request(struct xt_b2bua *b2b, int endpoint, nta_agent_t *ag
 /* A request in a call's dialog: the ACL applies (a call's own peer is never rate-limited). */
 bool b2bua_admit_in_dialog(struct xt_b2bua *b2b, int endpoint, nta_incoming_t *irq,
 			   sip_t const *sip);
-/* A new call from endpoint in to out would pass a channel limit: 503 with Retry-After, counted. */
-bool b2bua_channels_full(struct xt_b2bua *b2b, int in, int out, nta_incoming_t *irq);
+/*
+ * A new call from endpoint in to out would pass a channel limit: 503 with
+ * Retry-After (stateless: msg consumed), counted.
+ */
+bool b2bua_channels_full(struct xt_b2bua *b2b, int in, int out, nta_agent_t *agent, msg_t *msg);
 
 /* ---- b2bua_new_call.c ---- */
 
-/* A request from an endpoint outside any dialog, admitted: answers like an nta leg callback. */
-int b2bua_default_request(struct xt_b2bua *b2b, int endpoint, nta_incoming_t *irq,
-			  sip_t const *sip);
+/*
+ * A request from an endpoint outside any dialog, admitted and counted here:
+ * answered without a server transaction (RFC 3261 8.2.7), so nothing is ever
+ * retransmitted and a retransmitted request is simply answered again (msg
+ * consumed: true), unless it is an INVITE that starts a call (false).
+ */
+bool b2bua_answer_stateless(struct xt_b2bua *b2b, int endpoint, nta_agent_t *agent, msg_t *msg,
+			    sip_t *sip);
+/*
+ * That INVITE, in its server transaction: the call. Returns 0, or the status
+ * to answer it with (like an nta leg callback).
+ */
+int b2bua_new_call(struct xt_b2bua *b2b, int endpoint, nta_incoming_t *irq, sip_t const *sip,
+		   bool from_peer);
 
 /* ---- b2bua_responses.c ---- */
 

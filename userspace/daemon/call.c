@@ -261,6 +261,13 @@ static void end_unanswered(struct xt_call *call, enum xt_call_end_reason reason,
 				    TAG_IF(rule->user_agent, SIPTAG_USER_AGENT_STR(USER_AGENT)),
 				    TAG_END());
 	}
+	if (irq && !call->caller_is_peer && nta_incoming_status(irq) >= 300) {
+		/* sent once, not until an ACK: the source may be spoofed; nothing
+		 * more is owed to the caller, so the call lets its INVITE go now */
+		b2bua_final_once(call->b2b, call_endpoint(call, call->in), irq);
+		nta_incoming_destroy(irq);
+		call->invite_irq = NULL;
+	}
 	if (rule->cancel && call->invite_orq)
 		nta_outgoing_cancel(call->invite_orq);
 }

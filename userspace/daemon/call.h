@@ -45,6 +45,7 @@ struct xt_call {
 	nta_outgoing_t *invite_orq; /* our INVITE to the callee */
 	bool offer_in_invite;	    /* else the offer comes in the 2xx (delayed offer) */
 	bool callee_acked;	    /* its 2xx was ACKed (retransmissions are ACKed again) */
+	bool caller_is_peer;	    /* the INVITE came from its endpoint's peer address */
 	struct xt_pending_ack pending_ack;
 	nta_leg_t *forks[4]; /* extra answered branches, ACKed and BYEd */
 	struct xt_relayed_request *relayed;

@@ -138,9 +138,21 @@ static const struct config_key keys[] = {
 		  "stack holds a transaction for it that only an answer frees)." },
 	{ "sip_rate", ENDPOINT(sip_rate), .type = KEY_UINT, .min = 0, .max = 1000000,
 	  .unit = "a number", .def = "100",
-	  .help = "sip_rate: requests per second one source address may send outside a dialog\n"
-		  "(token bucket, burst as many); more are dropped unanswered. 0: off. The\n"
-		  "endpoint's own peer (peer = above) is trusted and never rate-limited." },
+	  .help = "sip_rate: requests per second one source address other than the peer may\n"
+		  "send outside a dialog (token bucket, burst as many); more are dropped\n"
+		  "unanswered. 0: off." },
+	{ "sip_rate_global", ENDPOINT(sip_rate_global), .type = KEY_UINT, .min = 0, .max = 1000000,
+	  .unit = "a number", .def = "500",
+	  .help = "sip_rate_global: requests per second all sources other than the peer may send\n"
+		  "outside a dialog together (burst as many), beside each one's sip_rate: a\n"
+		  "flood from many (spoofed) addresses, each with a full bucket of its own,\n"
+		  "is held to it; more are dropped unanswered. 0: off." },
+	{ "sip_rate_peer", ENDPOINT(sip_rate_peer), .type = KEY_UINT, .min = 0, .max = 1000000,
+	  .unit = "a number", .def = "5000",
+	  .help = "sip_rate_peer: requests per second the endpoint's peer (peer = above) may send\n"
+		  "outside a dialog (burst as many): a bucket of its own, which a flood from\n"
+		  "other sources cannot empty; over UDP its address can be spoofed too, so it\n"
+		  "is generous rather than absent. 0: off." },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -39,6 +39,8 @@ enum xt_latch_mode { XT_LATCH_AUTO, XT_LATCH_ON, XT_LATCH_OFF };
 /* Admission: the networks an endpoint accepts SIP from, and what outsiders get. */
 #define XT_ALLOW_MAX 32
 #define XT_DEFAULT_SIP_RATE 100
+#define XT_DEFAULT_SIP_RATE_GLOBAL 500
+#define XT_DEFAULT_SIP_RATE_PEER 5000
 
 struct xt_cidr {
 	struct xt_endpoint net; /* family and address (host bits zero); port unused */
@@ -72,14 +74,17 @@ struct xt_endpoint_config {
 
 	/*
 	 * Admission: the SIP sources accepted (none listed: any), what the others
-	 * get, and the requests a second one source may send outside a dialog
-	 * (burst as many; 0: no limit).
+	 * get, and the requests a second sent outside a dialog (burst as many; 0:
+	 * no limit): by one source other than the peer, by all of them together,
+	 * by the peer.
 	 */
 	struct xt_cidr_list allow;
 	/* media (SDP addresses) is never sent into these networks */
 	struct xt_cidr_list media_deny;
 	enum xt_deny_action deny;
 	unsigned int sip_rate;
+	unsigned int sip_rate_global;
+	unsigned int sip_rate_peer;
 };
 
 struct xt_config {

@@ -251,9 +251,11 @@ static void render_admission(FILE *out, const struct xt_b2bua_stats *stats,
 			config->endpoint[side].channels);
 	family(out, "xtrunk_sip_requests_dropped_total", "counter",
 	       "SIP requests dropped unanswered, by endpoint and reason (acl: source outside the "
-	       "allowed networks with deny = drop; rate: source over sip_rate).");
+	       "allowed networks with deny = drop; rate: source over sip_rate; rate_global: "
+	       "sources other than the peer over sip_rate_global together; rate_peer: the peer "
+	       "over sip_rate_peer).");
 	for (unsigned int side = 0; side < config->endpoints; side++)
-		for (int r = XT_REFUSED_ACL; r <= XT_REFUSED_RATE; r++)
+		for (int r = XT_REFUSED_ACL; r <= XT_REFUSED_RATE_PEER; r++)
 			fprintf(out,
 				"xtrunk_sip_requests_dropped_total{side=\"%s\",reason=\"%s\"} "
 				"%llu\n",
@@ -264,8 +266,8 @@ static void render_admission(FILE *out, const struct xt_b2bua_stats *stats,
 	       "channel_limit: 503 to an INVITE).");
 	for (unsigned int side = 0; side < config->endpoints; side++)
 		for (int r = 0; r < XT_REFUSALS; r++) {
-			if (r == XT_REFUSED_RATE)
-				continue; /* over the rate is never answered */
+			if (r != XT_REFUSED_ACL && r != XT_REFUSED_CHANNEL_LIMIT)
+				continue; /* over a rate is never answered */
 			fprintf(out,
 				"xtrunk_sip_requests_rejected_total{side=\"%s\",reason=\"%s\"} "
 				"%llu\n",

@@ -126,19 +126,86 @@ int b2bua_rewrite_body(struct xt_call *call, int from, sip_t const *sip, char **
 	return rc == -EBADMSG ? 400 : rc == -ENOSPC ? 503 : 488;
 }
 
+bool b2bua_from_peer(struct xt_b2bua *b2b, int endpoint, msg_t *msg)
+{
+	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
+
+	return ai && xt_admission_from_peer(b2b->admission, endpoint, ai->ai_addr,
+					    (socklen_t)ai->ai_addrlen);
+}
+
+/* A header as SIP text, in home; "" when it cannot be had. */
+static const char *header_text(su_home_t *home, const void *h)
+{
+	char *text = h ? sip_header_as_string(home, (sip_header_t const *)h) : NULL;
+
+	return text ? text : "";
+}
+
+/*
+ * nta retransmits a failure final to an INVITE until its ACK comes (RFC 3261
+ * 17.2.1, timer G: about ten copies over 32 s over UDP): a request with a
+ * spoofed source address would make us a reflector. nta has no switch for it
+ * per transaction (a server transaction takes only SigComp and extra-100
+ * options), so the B2BUA gives nta the ACK itself: the one the caller would
+ * send (RFC 3261 17.1.1.3: the INVITE's top Via, From, Call-ID and CSeq
+ * number, To with our tag), from the endpoint's SIP socket to itself. nta
+ * matches it to the transaction before any callback of ours, which stops
+ * timer G before its first 500 ms; the transaction stays for timer I (T4) and
+ * absorbs the caller's own ACK, or answers a retransmitted INVITE once more.
+ */
+void b2bua_final_once(struct xt_b2bua *b2b, int endpoint, nta_incoming_t *irq)
+{
+	const struct xt_endpoint_config *sc = &b2b->config->endpoint[endpoint];
+	msg_t *msg = nta_incoming_getrequest(irq);
+	sip_t const *sip = sip_object(msg);
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	const char *tag = nta_incoming_gettag(irq);
+	struct sockaddr_storage self;
+	socklen_t self_len;
+	char ack[4096];
+	int len;
+
+	if (!sip || !sip->sip_request || !sip->sip_via || !sip->sip_from || !sip->sip_to ||
+	    !sip->sip_call_id || !sip->sip_cseq || b2b->sip_fd[endpoint] < 0 ||
+	    nta_incoming_status(irq) < 300) {
+		if (msg)
+			msg_destroy(msg);
+		return;
+	}
+	len = snprintf(ack, sizeof(ack),
+		       "ACK %s SIP/2.0\r\nVia: %s\r\nFrom: %s\r\nTo: %s%s%s\r\nCall-ID: %s\r\n"
+		       "CSeq: %u ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+		       url_as_string(home, sip->sip_request->rq_url),
+		       header_text(home, sip->sip_via), header_text(home, sip->sip_from),
+		       header_text(home, sip->sip_to), tag && !sip->sip_to->a_tag ? ";tag=" : "",
+		       tag && !sip->sip_to->a_tag ? tag : "", sip->sip_call_id->i_id,
+		       (unsigned int)sip->sip_cseq->cs_seq);
+	self_len = xt_sockaddr_from_endpoint(&sc->sip, &self);
+	if (len <= 0 || (size_t)len >= sizeof(ack) ||
+	    sendto(b2b->sip_fd[endpoint], ack, (size_t)len, 0, (struct sockaddr *)&self,
+		   self_len) != len)
+		pr_debug("endpoint %s: cannot stop the retransmission of a final response\n",
+			 sc->name);
+	su_home_deinit(home);
+	msg_destroy(msg);
+}
+
 /* ---- requests nta matched to nothing ---- */
 
 /*
  * Every message nta could not match to a transaction or a dialog: new
  * requests, and stray responses (discarded). There is no default leg, so a
  * new request arrives here before nta keeps any state for it: admission
- * drops it with nothing to clean up, or rejects it statelessly, and only an
- * admitted request becomes a server transaction.
+ * drops it with nothing to clean up, or rejects it statelessly; a request
+ * that starts no call is answered statelessly too, and only an INVITE that
+ * starts a call becomes a server transaction.
  */
 static int stray_message(struct xt_b2bua *b2b, nta_agent_t *agent, msg_t *msg, sip_t *sip)
 {
 	nta_incoming_t *irq;
 	int side = 0, status;
+	bool from_peer;
 
 	while (side + 1 < (int)b2b->config->endpoints && b2b->agent[side] != agent)
 		side++;
@@ -149,25 +216,29 @@ static int stray_message(struct xt_b2bua *b2b, nta_agent_t *agent, msg_t *msg, s
 	if (!b2bua_admit_new_request(b2b, side, agent, msg, sip))
 		return 0;
 	if (sip->sip_request->rq_method == sip_method_ack) {
-		/* an ACK outside any dialog (of a stateless 403, of a call gone):
+		/* an ACK outside any dialog (of a stateless answer, of a call gone):
 		 * counted, never answered, no transaction */
 		b2bua_count_request(b2b, side, sip);
 		nta_msg_discard(agent, msg);
 		return 0;
 	}
+	if (b2bua_answer_stateless(b2b, side, agent, msg, sip))
+		return 0;
+	from_peer = b2bua_from_peer(b2b, side, msg);
 	irq = nta_incoming_create(agent, NULL, msg, sip, TAG_END());
 	if (!irq)
 		return 0; /* nta took the message */
 	/* what nta does with a leg callback's answer */
-	status = b2bua_default_request(b2b, side, irq, sip);
+	status = b2bua_new_call(b2b, side, irq, sip, from_peer);
 	if (status == 0)
 		return 0;
-	if (status < 100 || status > 699)
+	if (status < 300 || status > 699)
 		status = 500;
 	if (nta_incoming_status(irq) < 200)
 		nta_incoming_treply(irq, status, NULL, TAG_END());
-	if (status >= 200)
-		nta_incoming_destroy(irq);
+	if (!from_peer)
+		b2bua_final_once(b2b, side, irq);
+	nta_incoming_destroy(irq);
 	return 0;
 }
 
@@ -179,9 +250,9 @@ static int stray_message(struct xt_b2bua *b2b, nta_agent_t *agent, msg_t *msg, s
  */
 #define SIP_RCVBUF (8 * 1024 * 1024)
 
-static void enlarge_receive_buffer(const struct xt_endpoint *sip, const char *endpoint)
+static void enlarge_receive_buffer(int fd, const char *endpoint)
 {
-	int fd = xt_udp_socket_find(sip), size = SIP_RCVBUF;
+	int size = SIP_RCVBUF;
 
 	if (fd < 0 || (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) &&
 		       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size))))
@@ -195,7 +266,7 @@ static void enlarge_receive_buffer(const struct xt_endpoint *sip, const char *en
  * each one (found by make fuzz); binary junk has nothing to answer to anyway.
  * A classic BPF filter on the socket drops the rest in the kernel.
  */
-static void only_sip_datagrams(const struct xt_endpoint *sip, const char *endpoint)
+static void only_sip_datagrams(int fd, const char *endpoint)
 {
 	struct sock_filter code[] = {
 		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 8), /* the first byte after the UDP header */
@@ -207,7 +278,6 @@ static void only_sip_datagrams(const struct xt_endpoint *sip, const char *endpoi
 		BPF_STMT(BPF_RET | BPF_K, 0xffffffff), /* the whole datagram */
 	};
 	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
-	int fd = xt_udp_socket_find(sip);
 
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)))
 		pr_warn("endpoint %s: cannot filter what is not SIP from the SIP socket\n",
@@ -234,6 +304,8 @@ struct xt_b2bua *xt_b2bua_create(su_root_t *root, const struct xt_config *config
 	b2b->root = root;
 	b2b->config = config;
 	b2b->media = media;
+	for (unsigned int side = 0; side < XT_ENDPOINTS_MAX; side++)
+		b2b->sip_fd[side] = -1;
 	for (unsigned int side = 0; side < config->endpoints; side++) {
 		const struct xt_endpoint_config *sc = &config->endpoint[side];
 		char url[96], contact[160];
@@ -250,8 +322,9 @@ struct xt_b2bua *xt_b2bua_create(su_root_t *root, const struct xt_config *config
 			xt_b2bua_destroy(b2b);
 			return NULL;
 		}
-		enlarge_receive_buffer(&sc->sip, sc->name);
-		only_sip_datagrams(&sc->sip, sc->name);
+		b2b->sip_fd[side] = xt_udp_socket_find(&sc->sip);
+		enlarge_receive_buffer(b2b->sip_fd[side], sc->name);
+		only_sip_datagrams(b2b->sip_fd[side], sc->name);
 		snprintf(contact, sizeof(contact), "<sip:xtrunk@%s>", b2b->host[side]);
 		b2b->contact[side] = sip_contact_make(b2b->home, contact);
 		if (!b2b->contact[side]) {

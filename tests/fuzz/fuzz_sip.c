@@ -16,7 +16,12 @@
  * a request back along the dialog the relay opened. $me is the sender's own
  * address (for Via and Contact).
  *
- * After every input: no relay port is held and no flow is left.
+ * After every input, while the B2BUA still runs: its timers are made to see
+ * two hours pass, a step at a time (the once-a-second tick, given a later
+ * clock), the peers answering nothing more; by then every call must have
+ * ended by its timers alone (ringing, no ACK, CANCEL unanswered, silence,
+ * hold), holding no relay port and no flow. Then the B2BUA stops, and again
+ * nothing may be left.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -30,6 +35,7 @@
 #include <sofia-sip/su_wait.h>
 
 #include "xtrunk_abi.h"
+#include "clock.h"
 #include "fuzz_common.h"
 #include "log.h"
 #include "media_session.h"
@@ -249,6 +255,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sendto(fz.peer_fd[side], datagram, n, 0, (struct sockaddr *)&fz.relay_sip[side],
 		       sizeof(struct sockaddr_in));
 		settle();
+	}
+
+	/* time passes: past 64*T1, ring_timeout, media_timeout, hold_timeout */
+	{
+		static const unsigned int seconds[] = { 1, 5, 33, 66, 100, 190, 230, 3700, 3800 };
+		uint64_t start = xt_monotonic_ns();
+		struct xt_b2bua_stats stats;
+
+		for (size_t i = 0; i < sizeof(seconds) / sizeof(seconds[0]); i++) {
+			xt_b2bua_tick(b2b, start + seconds[i] * 1000000000ull);
+			settle();
+		}
+		xt_b2bua_get_stats(b2b, &stats);
+		fuzz_assert(stats.calls_active == 0, "%u calls still up after two hours of timers",
+			    stats.calls_active);
+		for (int side = 0; side < SIDES; side++)
+			fuzz_assert(fz.env.pools[side].in_use == 0,
+				    "side %d: %u port pairs held after two hours of timers", side,
+				    fz.env.pools[side].in_use);
+		fuzz_assert(fz.dp.flows == 0, "%u flows left after two hours of timers",
+			    fz.dp.flows);
 	}
 
 	xt_b2bua_destroy(b2b);

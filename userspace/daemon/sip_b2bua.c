@@ -383,9 +383,8 @@ static void tick_unanswered(struct xt_b2bua *b2b, struct xt_call *call, uint64_t
 		xt_call_end(call, XT_CALL_END_CANCEL_TIMEOUT, 0, NULL);
 }
 
-void xt_b2bua_tick(struct xt_b2bua *b2b)
+void xt_b2bua_tick(struct xt_b2bua *b2b, uint64_t now)
 {
-	uint64_t now = xt_monotonic_ns();
 	uint64_t media_timeout = (uint64_t)b2b->config->media_timeout_s * 1000000000ull;
 	uint64_t hold_timeout = (uint64_t)b2b->config->hold_timeout_s * 1000000000ull;
 	struct xt_call *call, *next;

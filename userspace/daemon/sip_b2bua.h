@@ -75,9 +75,10 @@ void xt_b2bua_destroy(struct xt_b2bua *b2b);
  * Once a second: end calls whose media has been silent for the configured
  * media timeout (counted from the answer), calls ringing past ring_timeout
  * (CANCEL, 408), 2xx never ACKed (BYE both legs after 64*T1) and CANCELs
- * never answered (forgotten after 64*T1).
+ * never answered (forgotten after 64*T1). now_ns: CLOCK_MONOTONIC (clock.h),
+ * given so that the fuzzer can let hours pass in a moment.
  */
-void xt_b2bua_tick(struct xt_b2bua *b2b);
+void xt_b2bua_tick(struct xt_b2bua *b2b, uint64_t now_ns);
 void xt_b2bua_get_stats(const struct xt_b2bua *b2b, struct xt_b2bua_stats *stats);
 
 /* ---- control interface (the control socket: xtrunkctl call ...) ---- */

@@ -19,6 +19,7 @@
 #include <sofia-sip/su.h>
 #include <sofia-sip/su_wait.h>
 
+#include "clock.h"
 #include "config.h"
 #include "control.h"
 #include "dataplane.h"
@@ -52,7 +53,7 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *timer, su_timer_arg_t *a
 {
 	static unsigned int ticks;
 
-	xt_b2bua_tick((struct xt_b2bua *)arg);
+	xt_b2bua_tick((struct xt_b2bua *)arg, xt_monotonic_ns());
 	if (++ticks % TRIM_TICKS == 0)
 		malloc_trim(0);
 }

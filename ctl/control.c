@@ -10,7 +10,12 @@
 
 #include "main.h"
 
-#define REPLY_MAX (64 * 1024 * 1024)
+/*
+ * xtrunkd writes a reply of any length, a part at a time; xtrunkctl holds it
+ * whole to parse it. This bound is a runaway's, not a list's: a call list
+ * entry is under 512 bytes, so 1 GiB is some 2 million calls.
+ */
+#define REPLY_MAX (1024 * 1024 * 1024)
 
 static int connect_daemon(void)
 {
@@ -49,18 +54,39 @@ static int send_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Read up to the reply's newline. */
-static char *read_line(int fd, size_t *len)
+/* Why read_line has no whole line: the connection ended after used bytes (recv's errno err). */
+static void no_reply(size_t used, int err, int send_err)
+{
+	if (used)
+		p_err("xtrunkd's reply was cut off after %zu bytes%s%s (xtrunkd's log says why)",
+		      used, err ? ": " : "", err ? strerror(err) : "");
+	else if (send_err)
+		p_err("cannot send to xtrunkd at %s: %s", control_socket, strerror(send_err));
+	else
+		p_err("no reply from xtrunkd at %s", control_socket);
+}
+
+/*
+ * Read up to the reply's newline. NULL (reported) when there is no whole
+ * line: nothing came, the reply was cut off, or it is too long.
+ */
+static char *read_line(int fd, size_t *len, int send_err)
 {
 	size_t cap = 65536, used = 0;
-	char *buf = malloc(cap);
+	char *buf = malloc(cap), *nl = NULL;
 
-	while (buf) {
+	while (buf && !nl) {
 		ssize_t n;
 
 		if (used == cap) {
 			char *bigger = cap < REPLY_MAX ? realloc(buf, cap * 2) : NULL;
 
+			if (!bigger && cap < REPLY_MAX)
+				p_err("out of memory reading xtrunkd's reply (%zu MiB)",
+				      used >> 20);
+			else if (!bigger)
+				p_err("xtrunkd's reply is longer than %d MiB, more than xtrunkctl reads",
+				      REPLY_MAX >> 20);
 			if (!bigger)
 				break;
 			buf = bigger;
@@ -69,17 +95,21 @@ static char *read_line(int fd, size_t *len)
 		n = recv(fd, buf + used, cap - used, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			no_reply(used, n < 0 ? errno : 0, send_err);
 			break;
-		if (memchr(buf + used, '\n', (size_t)n)) {
-			used += (size_t)n;
-			*len = (size_t)((char *)memchr(buf, '\n', used) - buf);
-			return buf;
 		}
+		nl = memchr(buf + used, '\n', (size_t)n);
 		used += (size_t)n;
 	}
-	free(buf);
-	return NULL;
+	if (!nl) {
+		if (!buf)
+			p_err("out of memory");
+		free(buf);
+		return NULL;
+	}
+	*len = (size_t)(nl - buf);
+	return buf;
 }
 
 int control_request(const char *command, const char *key, const char *value, struct xt_json **reply,
@@ -121,13 +151,10 @@ int control_request(const char *command, const char *key, const char *value, str
 	/* a daemon refusing the connection says why before it closes: read that too */
 	send_err = send_all(fd, request, request_len) ? errno : 0;
 	free(request);
-	line = read_line(fd, &len);
+	line = read_line(fd, &len, send_err);
 	close(fd);
-	if (!line && send_err)
-		return p_err("cannot send to xtrunkd at %s: %s", control_socket,
-			     strerror(send_err));
 	if (!line)
-		return p_err("no reply from xtrunkd at %s", control_socket);
+		return -1;
 	*reply = xt_json_parse(line, len, perr, sizeof(perr));
 	free(line);
 	if (!*reply)

@@ -7,7 +7,8 @@
 # xtrunkctl -j flow list reads from the maps; trunk and port list must count
 # it; call terminate must hang both SIPp ends up (BYE, or 503 and CANCEL before
 # the answer) and free the ports. Malformed requests get an error and xtrunkd
-# stays up; with xtrunkd down, call fails clearly while flow and stats work.
+# stays up; a call list of 30000 calls (over 4 MiB) reaches xtrunkctl whole,
+# -j and human; with xtrunkd down, call fails clearly while flow and stats work.
 # Also: the man page is what xtrunkctl help --man writes, it documents every
 # -j field the test sees, and human output fits 80 columns.
 set -uo pipefail
@@ -46,6 +47,7 @@ hctl() {
 	printf '%s\n' "$out"
 }
 
+# write_config TRUNK_KEYS [PBX_KEYS]
 write_config() {
 	{
 		cat <<-EOF
@@ -56,7 +58,7 @@ write_config() {
 			control = $SOCK
 
 		EOF
-		lab_sides "" "$1"
+		lab_sides "${2:-}" "$1"
 	} >"$CONF"
 }
 
@@ -141,7 +143,7 @@ try:
 except (BrokenPipeError, ConnectionResetError):
     pass
 s.settimeout(5)
-out = b""
+out = bytearray()
 while True:
     try:
         d = s.recv(65536)
@@ -381,6 +383,63 @@ check_eq "every field -j printed in this test is documented in the man page's JS
 stop_xtrunkd
 check_eq "xtrunkd stops on SIGTERM with exit 0" 0 "$?"
 check "... and removes its control socket" test ! -e "$SOCK"
+
+# === a call list of any length reaches xtrunkctl whole (issue 13 point 13) ===
+# Calls left waiting for their answer cost the relay no media: INVITEs
+# without SDP, to which the trunk says 100 Trying and nothing more. Their
+# call list is over 4 MiB, where a reply used to make xtrunkd close the
+# client without a word.
+BIG=30000
+write_config "" "sip_rate = 0" # SIPp calls faster than the admission rate lets one source
+if ! start_xtrunkd "$WORK/xtrunkd-big.log"; then
+	fail "xtrunkd starts for $BIG calls"
+	sed 's/^/# /' "$XD_LOG"
+fi
+ip netns exec "$NS_T" sipp -sf "$SIP_DIR/ctl_uas_waiting.xml" -i "${HOST4[trunk]}" -p 5060 \
+	-nostdin >"$WORK/uas.waiting.out" 2>&1 &
+big_uas=$!
+track $big_uas
+wait_until 10 udp_bound "$NS_T" 5060
+ip netns exec "$NS_P" sipp -sf "$SIP_DIR/ctl_uac_waiting.xml" "${RELAY4[pbx]}:5060" -s 1000 \
+	-i "${HOST4[pbx]}" -p 5060 -m $BIG -l $BIG -r 3000 -nostdin >"$WORK/uac.waiting.out" 2>&1 &
+big_uac=$!
+track $big_uac
+channels_are() { [[ $(channels) == "pbx=$1,trunk=$1" ]]; }
+check "$BIG calls waiting for an answer (INVITE without SDP, 100 Trying): trunk list counts them" \
+	wait_until 60 channels_are $BIG
+kill "$big_uac" "$big_uas" 2>/dev/null
+reap "$big_uac" 10
+reap "$big_uas" 10
+
+# A client that asks for the list and reads none of it: the others are
+# served meanwhile, and after 10 s it is closed with a log line.
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b"{\"command\": \"call list\"}\n"); time.sleep(60)' "$SOCK" &
+stalled=$!
+track $stalled
+
+big_json=$(ctl -j call list)
+check_eq "call list -j with $BIG calls: exit 0, valid JSON, every call once, oldest first" \
+	"0|$BIG|$BIG|true" \
+	"$?|$(jq -r '"\(length)|\(map(.id) | unique | length)|\([.[].id[1:] | tonumber] | . == sort)"' <<<"$big_json")"
+big_human=$(ctl call list)
+check_eq "call list with $BIG calls: exit 0, each call's 'ID  inviting  pbx -> trunk'" "0|$BIG" \
+	"$?|$(grep -cE '^c[0-9]+  inviting  pbx -> trunk$' <<<"$big_human")"
+raw=$(printf '%s\n' '{"command": "call list"}' '{"command": "trunk list"}' '{"command": "call list"}' |
+	raw_request)
+big_bytes=$(head -1 <<<"$raw" | wc -c)
+echo "# the call list reply of $BIG calls: $big_bytes bytes"
+check "... the reply itself, one line, is over 4 MiB" test "$big_bytes" -gt $((4 << 20))
+check_eq "call list, trunk list, call list on one connection: three whole replies, in order" \
+	"3|$BIG,2,$BIG" "$(wc -l <<<"$raw")|$(jq -r '.result | length' <<<"$raw" | paste -sd,)"
+check "the client reading nothing is closed after 10 s, xtrunkd saying so" \
+	wait_until 20 grep -q 'control: closing a client [0-9]* bytes into its reply: it has read nothing for 10 s' "$XD_LOG"
+kill "$stalled"
+reap "$stalled" 5
+check "xtrunkd with $BIG calls stops on SIGTERM with exit 0" stop_xtrunkd
+
+write_config "${LIMIT:+channels = $LIMIT}"
 check "xtrunkd starts again on the same control socket" start_xtrunkd "$WORK/xtrunkd2.log"
 
 # === xtrunkd down without cleaning up: call fails, flow and stats still work ===

@@ -165,6 +165,35 @@ static void test_json(void)
 	free(buf);
 }
 
+/* A document written in parts, each to its own stream (the control socket's call list). */
+static void test_json_parts(void)
+{
+	char *head = NULL, *rest = NULL, joined[64];
+	size_t head_len = 0, rest_len = 0;
+	FILE *first = open_memstream(&head, &head_len), *second = open_memstream(&rest, &rest_len);
+	struct json_writer *w = jsonw_new(first, false);
+
+	jsonw_start_object(w);
+	jsonw_name(w, "result");
+	jsonw_start_array(w);
+	jsonw_uint(w, 1);
+	jsonw_set_output(w, second);
+	jsonw_uint(w, 2);
+	jsonw_start_object(w);
+	jsonw_end_object(w);
+	jsonw_end_array(w);
+	jsonw_end_object(w);
+	jsonw_destroy(&w);
+	fclose(first);
+	fclose(second);
+	snprintf(joined, sizeof(joined), "%s|%s", head, rest);
+	expect(!strcmp(joined, "{\"result\":[1|,2,{}]}\n"),
+	       "JSON writer: a document carried on in a second stream keeps its commas and nesting",
+	       joined);
+	free(head);
+	free(rest);
+}
+
 /* The reader (control socket): what it parses writes back the same; bad input is named. */
 static void reads_back(const char *text, const char *expected)
 {
@@ -212,6 +241,9 @@ static void test_json_reader(void)
 		   "{\"a\":[1,-2.5e3,true,false,null,\"x\"],\"b\":{}}");
 	reads_back("\"q\\\" b\\\\ \\u00e9 \\ud83d\\ude00 \\n\"",
 		   "\"q\\\" b\\\\ \xc3\xa9 \xf0\x9f\x98\x80 \\n\"");
+	/* a string ends at its first unescaped quote, wherever the document ends */
+	reads_back("[\"a\\\"\", \"b\\\\\", \"\\u00e9\", \"\"]",
+		   "[\"a\\\"\",\"b\\\\\",\"\xc3\xa9\",\"\"]");
 	v = xt_json_parse(req, strlen(req), deep, sizeof(deep));
 	expect(v && !strcmp(xt_json_get_str(v, "command"), "call show") &&
 		       !strcmp(xt_json_get_str(v, "id"), "c1") && !xt_json_get_str(v, "n") &&
@@ -224,6 +256,7 @@ static void test_json_reader(void)
 	read_rejected("{\"a\" 1}", 7, "expected ':'");
 	read_rejected("[1 2]", 5, "expected ',' or ']'");
 	read_rejected("\"abc", 4, "unterminated string");
+	read_rejected("\"ab\\", 4, "unterminated string");
 	read_rejected("{} {}", 5, "trailing characters");
 	read_rejected("1.2.3", 5, "malformed number");
 	read_rejected("\"a\x01\"", 4, "control character");
@@ -241,6 +274,7 @@ int main(void)
 	test_flow_spec();
 	test_flow_layout();
 	test_json();
+	test_json_parts();
 	test_json_reader();
 	test_call_state();
 	test_config();

@@ -61,8 +61,8 @@ struct xt_b2bua {
 	char host[XT_ENDPOINTS_MAX][80]; /* our SIP host:port text toward each endpoint */
 	char peer_host[XT_ENDPOINTS_MAX][80];
 	su_home_t home[1];
-	struct xt_call *calls;
-	unsigned int next_call;
+	struct xt_call *calls; /* the newest first: their numbers go down along the list */
+	uint64_t calls_numbered;
 	struct xt_b2bua_stats stats;
 	struct xt_admission *admission; /* ACL, rate limit, channels */
 	int sip_fd[XT_ENDPOINTS_MAX];	/* each agent's UDP socket (b2bua_final_once) */

@@ -3,6 +3,7 @@
  * A call's life: create, change state on events, end. How each end is
  * logged, counted and told to the legs is the table end_rules below.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,8 @@ struct xt_call *xt_call_create(struct xt_b2bua *b2b, int from, int to)
 	endpoint[call->out] = to;
 	call->state = XT_CALL_NEW;
 	call->started_ns = xt_monotonic_ns();
-	snprintf(call->id, sizeof(call->id), "c%u", ++b2b->next_call);
+	call->number = ++b2b->calls_numbered;
+	snprintf(call->id, sizeof(call->id), "c%" PRIu64, call->number);
 	xt_media_session_init(&call->media, b2b->media, call->id, endpoint);
 	call->next = b2b->calls;
 	b2b->calls = call;

@@ -32,8 +32,9 @@ struct xt_call {
 	struct xt_call *next;
 	struct xt_b2bua *b2b;
 	su_home_t home[1];
-	char id[24];
-	int in, out; /* legs (0, 1): in, the caller's; each faces media.endpoint[leg] */
+	uint64_t number; /* 1, 2, ... in the order calls start: never reused */
+	char id[24];	 /* "c" and the number */
+	int in, out;	 /* legs (0, 1): in, the caller's; each faces media.endpoint[leg] */
 	enum xt_call_state state;
 	uint64_t answered_ns; /* CLOCK_MONOTONIC when answered */
 	uint64_t started_ns;  /* CLOCK_MONOTONIC when the INVITE came (control: duration) */

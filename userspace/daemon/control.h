@@ -3,7 +3,7 @@
  * The control socket: a unix stream socket on the daemon's event loop where
  * xtrunkctl asks about calls, trunks and relay ports, and hangs calls up. The
  * protocol (commands, keys, limits) is in control_proto.h. control_server.c
- * serves the socket (clients, buffers, one reply per request line);
+ * serves the socket (clients, buffers, one reply per request line, in turn);
  * control_cmds.c answers the requests from the modules' snapshots.
  */
 #ifndef XTRUNKD_CONTROL_H
@@ -30,10 +30,26 @@ struct xt_control *xt_control_create(su_root_t *root, const char *path,
 				     size_t errlen);
 void xt_control_destroy(struct xt_control *control);
 
-/* The reply line (with its newline) to one request line, malloc'd. */
-char *xt_control_handle(const struct xt_daemon_sources *sources, const char *request, size_t len,
-			size_t *reply_len);
-/* The reply line {"error": msg}, malloc'd; NULL when out of memory. */
-char *xt_control_error_reply(const char *msg, size_t *len);
+/*
+ * The reply line (with its newline) to one request line, handed out a part
+ * at a time as the client reads (control_cmds.c): a command's whole result
+ * is one part; call list's parts are XT_B2BUA_CALL_BATCH calls each, so a
+ * reply of any length costs one part's memory at a time (the bound:
+ * control_server.c).
+ */
+struct xt_control_reply;
+
+/* The reply to one request line (no newline); NULL when out of memory. */
+struct xt_control_reply *xt_control_reply_start(const struct xt_daemon_sources *sources,
+						const char *request, size_t len);
+/* The reply {"error": msg}; NULL when out of memory. */
+struct xt_control_reply *xt_control_reply_error(const char *msg);
+/*
+ * The reply's next part into *data and *len, valid until the next call: 1;
+ * 0 when the reply is complete; -ENOMEM when it cannot be written (only
+ * after its first part: a first part that fails is an error reply).
+ */
+int xt_control_reply_next(struct xt_control_reply *reply, const char **data, size_t *len);
+void xt_control_reply_free(struct xt_control_reply *reply);
 
 #endif

@@ -3,6 +3,9 @@
  * The control socket's commands: a table from command name to handler, and
  * the replies, rendered from the snapshots the owning modules hand out
  * (calls: sip_b2bua.c, streams: media_session.c, flows: dataplane.c).
+ * A reply is written a part at a time as the client reads it: a command's
+ * whole result is one part, call list a batch of calls a part, so a list
+ * of any length is never held whole.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -302,6 +305,22 @@ struct request {
 	char error[256];
 };
 
+/*
+ * A reply on its way to a client. Every part is written to out, a memory
+ * stream rewound for each: its buffer holds one part, the largest so far.
+ */
+struct xt_control_reply {
+	const struct xt_daemon_sources *src;
+	FILE *out;
+	char *buf; /* out's buffer, and the part's length in it (both set by fflush) */
+	size_t len;
+	bool handed; /* the part in buf has been handed out (or there is none yet) */
+	/* a list command's: writes its next elements, false after the last; NULL: no more parts */
+	bool (*list)(struct xt_control_reply *reply);
+	struct json_writer *w; /* the list's writer, from its first part to its last */
+	uint64_t after;	       /* call list: the last call listed */
+};
+
 static int request_error(struct request *rq, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static int request_error(struct request *rq, const char *fmt, ...)
@@ -323,14 +342,17 @@ static const char *required_str(struct request *rq, const char *key)
 	return value;
 }
 
-static int call_list(struct request *rq)
+/*
+ * call list's next XT_B2BUA_CALL_BATCH calls. A part holds no more: an entry
+ * is under 512 bytes (an ID, a state, two endpoint names of at most 31
+ * characters, a time and 8 numbers), so a part is under 32 KiB.
+ */
+static bool call_list_more(struct xt_control_reply *reply)
 {
-	struct call_visit cv = { rq->w, rq->src, false, xt_monotonic_ns() };
+	struct call_visit cv = { reply->w, reply->src, false, xt_monotonic_ns() };
 
-	jsonw_start_array(rq->w);
-	xt_b2bua_foreach_call(rq->src->b2b, NULL, call_json, &cv);
-	jsonw_end_array(rq->w);
-	return 0;
+	return xt_b2bua_foreach_call_after(reply->src->b2b, reply->after, call_json, &cv,
+					   &reply->after) == XT_B2BUA_CALL_BATCH;
 }
 
 static int call_show(struct request *rq)
@@ -404,38 +426,18 @@ static int port_list(struct request *rq)
 	return 0;
 }
 
+/* A command writes its whole result (fn), or its result is a list written a part at a time. */
 static const struct control_cmd {
 	const char *name;
 	int (*fn)(struct request *rq);
+	bool (*list)(struct xt_control_reply *reply);
 } commands[] = {
-	{ XT_CTL_CALL_LIST, call_list },	   { XT_CTL_CALL_SHOW, call_show },
-	{ XT_CTL_CALL_TERMINATE, call_terminate }, { XT_CTL_TRUNK_LIST, trunk_list },
-	{ XT_CTL_TRUNK_SHOW, trunk_show },	   { XT_CTL_PORT_LIST, port_list },
+	{ XT_CTL_CALL_LIST, .list = call_list_more },	 { XT_CTL_CALL_SHOW, .fn = call_show },
+	{ XT_CTL_CALL_TERMINATE, .fn = call_terminate }, { XT_CTL_TRUNK_LIST, .fn = trunk_list },
+	{ XT_CTL_TRUNK_SHOW, .fn = trunk_show },	 { XT_CTL_PORT_LIST, .fn = port_list },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-char *xt_control_error_reply(const char *msg, size_t *len)
-{
-	char *text = NULL;
-	FILE *out = open_memstream(&text, len);
-	struct json_writer *w;
-
-	if (!out)
-		return NULL;
-	w = jsonw_new(out, false);
-	if (w) {
-		jsonw_start_object(w);
-		jsonw_string_field(w, XT_CTL_KEY_ERROR, msg);
-		jsonw_end_object(w);
-		jsonw_destroy(&w);
-	}
-	if (fclose(out)) {
-		free(text);
-		return NULL;
-	}
-	return text;
-}
 
 /* "unknown command" names them all, from the table. */
 static int unknown_command(struct request *rq, const char *command)
@@ -449,47 +451,131 @@ static int unknown_command(struct request *rq, const char *command)
 	return request_error(rq, "unknown command '%.64s' (%s)", command, names);
 }
 
-/*
- * {"result": ...} from cmd. The result is written into its own buffer first,
- * so that a command that fails half way replies with its error alone.
- */
-static char *run_command(struct request *rq, const struct control_cmd *cmd, size_t *reply_len)
+/* Start the next part: out rewound, its old bytes to be overwritten. */
+static void part_start(struct xt_control_reply *reply)
 {
-	char *result = NULL;
-	size_t result_len = 0;
-	FILE *out = open_memstream(&result, &result_len);
+	clearerr(reply->out);
+	fseeko(reply->out, 0, SEEK_SET);
+}
+
+/* The part is written: fflush sets buf and len (to the position, not the old end). */
+static int part_end(struct xt_control_reply *reply)
+{
+	if (fflush(reply->out) || ferror(reply->out))
+		return -ENOMEM;
+	reply->handed = false;
+	return 0;
+}
+
+/* {"error": msg} as the part, instead of whatever was written to it. */
+static int write_error(struct xt_control_reply *reply, const char *msg)
+{
+	struct json_writer *w;
+
+	part_start(reply);
+	w = jsonw_new(reply->out, false);
+	if (!w)
+		return -ENOMEM;
+	jsonw_start_object(w);
+	jsonw_string_field(w, XT_CTL_KEY_ERROR, msg);
+	jsonw_end_object(w);
+	jsonw_destroy(&w); /* ends the line */
+	return part_end(reply);
+}
+
+/* {"result": ...} from a command that writes it whole; failing half way, its error alone. */
+static int write_whole(struct xt_control_reply *reply, struct request *rq,
+		       const struct control_cmd *cmd)
+{
 	int rc;
 
-	if (!out || !(rq->w = jsonw_new(out, false))) {
-		request_error(rq, "out of memory");
-		if (out)
-			fclose(out);
-		free(result);
-		return NULL;
-	}
+	part_start(reply);
+	rq->w = jsonw_new(reply->out, false);
+	if (!rq->w)
+		return write_error(reply, "out of memory");
 	jsonw_start_object(rq->w);
 	jsonw_name(rq->w, XT_CTL_KEY_RESULT);
 	rc = cmd->fn(rq);
 	jsonw_end_object(rq->w);
 	jsonw_destroy(&rq->w);
-	if (fclose(out) && !rc)
-		rc = request_error(rq, "out of memory");
-	if (rc) {
-		free(result);
-		return NULL;
-	}
-	*reply_len = result_len;
-	return result;
+	if (rc)
+		return write_error(reply, rq->error);
+	if (part_end(reply))
+		return write_error(reply, "out of memory");
+	return 0;
 }
 
-char *xt_control_handle(const struct xt_daemon_sources *src, const char *request, size_t len,
-			size_t *reply_len)
+/* A list's next part: {"result": [ first, its next elements, ]} and the newline last. */
+static int write_list_part(struct xt_control_reply *reply)
 {
+	bool first = !reply->w;
+
+	part_start(reply);
+	if (first) {
+		reply->w = jsonw_new(reply->out, false);
+		if (!reply->w) {
+			reply->list = NULL;
+			return write_error(reply, "out of memory");
+		}
+		jsonw_start_object(reply->w);
+		jsonw_name(reply->w, XT_CTL_KEY_RESULT);
+		jsonw_start_array(reply->w);
+	}
+	if (!reply->list(reply)) {
+		jsonw_end_array(reply->w);
+		jsonw_end_object(reply->w);
+		jsonw_destroy(&reply->w);
+		reply->list = NULL;
+	}
+	if (!part_end(reply))
+		return 0;
+	/* nothing is sent yet: the client can still be told */
+	if (first) {
+		reply->list = NULL;
+		return write_error(reply, "out of memory");
+	}
+	return -ENOMEM;
+}
+
+static struct xt_control_reply *reply_new(const struct xt_daemon_sources *src)
+{
+	struct xt_control_reply *reply = calloc(1, sizeof(*reply));
+
+	if (!reply)
+		return NULL;
+	reply->src = src;
+	reply->handed = true; /* no part yet */
+	reply->out = open_memstream(&reply->buf, &reply->len);
+	if (!reply->out) {
+		free(reply);
+		return NULL;
+	}
+	return reply;
+}
+
+struct xt_control_reply *xt_control_reply_error(const char *msg)
+{
+	struct xt_control_reply *reply = reply_new(NULL);
+
+	if (reply && write_error(reply, msg)) {
+		xt_control_reply_free(reply);
+		return NULL;
+	}
+	return reply;
+}
+
+struct xt_control_reply *xt_control_reply_start(const struct xt_daemon_sources *src,
+						const char *request, size_t len)
+{
+	struct xt_control_reply *reply = reply_new(src);
 	struct request rq = { .src = src };
 	const struct control_cmd *cmd = NULL;
-	char perr[128], *reply = NULL;
 	const char *command;
+	char perr[128];
+	int rc = 0;
 
+	if (!reply)
+		return NULL;
 	rq.json = xt_json_parse(request, len, perr, sizeof(perr));
 	if (!rq.json)
 		request_error(&rq, "request is not JSON: %s", perr);
@@ -499,11 +585,46 @@ char *xt_control_handle(const struct xt_daemon_sources *src, const char *request
 		for (size_t i = 0; i < NCOMMANDS && !cmd; i++)
 			if (!strcmp(command, commands[i].name))
 				cmd = &commands[i];
-		if (cmd)
-			reply = run_command(&rq, cmd, reply_len);
-		else
+		if (!cmd)
 			unknown_command(&rq, command);
 	}
+	if (cmd && cmd->list)
+		reply->list = cmd->list; /* written part by part, as the client reads */
+	else if (cmd)
+		rc = write_whole(reply, &rq, cmd);
+	else
+		rc = write_error(reply, rq.error);
 	xt_json_free((struct xt_json *)rq.json);
-	return reply ? reply : xt_control_error_reply(rq.error, reply_len);
+	if (rc) {
+		xt_control_reply_free(reply);
+		return NULL;
+	}
+	return reply;
+}
+
+int xt_control_reply_next(struct xt_control_reply *reply, const char **data, size_t *len)
+{
+	if (reply->handed) {
+		int rc;
+
+		if (!reply->list)
+			return 0;
+		rc = write_list_part(reply);
+		if (rc)
+			return rc;
+	}
+	reply->handed = true;
+	*data = reply->buf;
+	*len = reply->len;
+	return 1;
+}
+
+void xt_control_reply_free(struct xt_control_reply *reply)
+{
+	if (!reply)
+		return;
+	jsonw_destroy(&reply->w); /* a list cut off: its writer, into out still open */
+	fclose(reply->out);
+	free(reply->buf);
+	free(reply);
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The control socket's server: listening, accepting, each client's input and
- * output buffers on the event loop. Each request line is answered by
- * xt_control_handle (control_cmds.c).
+ * the reply it is being sent, on the event loop. Each request line is
+ * answered by a reply from control_cmds.c, sent a part at a time; the next
+ * line is read only once that reply is out.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,13 +23,22 @@
 #include "control.h"
 #include "log.h"
 
-/* A client sending requests without reading the replies is dropped past this. */
-#define MAX_PENDING_REPLY (4 * 1024 * 1024)
 /* A client that sends nothing and reads nothing for this long is closed. */
 #define CLIENT_IDLE_NS (10 * 1000000000ull)
 /* Once a second: idle clients closed, accepting resumed after running out of descriptors. */
 #define CHECK_MS 1000
 
+/*
+ * A client's memory is bounded whatever it asks or fails to read: its input
+ * line (XT_CONTROL_MAX_REQUEST) and one part of one reply, in a buffer at
+ * most twice the largest part (a memory stream's growth). A call list part
+ * is under 32 KiB (64 calls); the largest whole reply is one call's (call
+ * show: at most 16 streams of 4 flows, some 50 KiB). A reply's next part is
+ * written only once the last one is in the socket, and the next request line
+ * read only once the reply is out (meanwhile the kernel's socket buffers hold
+ * what the client sends). So under 128 KiB a client, 2 MiB for the
+ * XT_CONTROL_MAX_CLIENTS (16), however long the call list.
+ */
 struct control_client {
 	struct xt_control *control;
 	int fd;
@@ -36,10 +46,12 @@ struct control_client {
 	int events; /* what the registration waits for */
 	char in[XT_CONTROL_MAX_REQUEST + 1];
 	size_t in_len;
-	char *out;
-	size_t out_len, out_off;
-	bool closing;	    /* close once the pending reply is sent */
-	bool draining;	    /* reply sent, our side shut: discard input until the client closes */
+	struct xt_control_reply *reply; /* being sent; NULL: none */
+	const char *part;		/* its part being sent */
+	size_t part_len, part_off;
+	size_t reply_sent;  /* bytes of the reply sent so far, for the log */
+	bool closing;	    /* no more input: close once the replies are sent */
+	bool draining;	    /* replies sent, our side shut: discard input until the client closes */
 	uint64_t active_ns; /* CLOCK_MONOTONIC of its last input or output */
 };
 
@@ -70,105 +82,134 @@ static void client_close(struct control_client *client)
 	if (client->registration >= 0)
 		su_root_deregister(control->root, client->registration);
 	close(client->fd);
-	free(client->out);
+	xt_control_reply_free(client->reply);
 	free(client);
 }
 
-/* Send what is pending. Returns -1 when the client is gone (closed). */
-static int client_flush(struct control_client *client)
+/* A client whose reply cannot be finished: said once in the log, then closed. */
+static void client_cut_off(struct control_client *client, const char *why)
 {
-	while (client->out_off < client->out_len) {
-		ssize_t n = send(client->fd, client->out + client->out_off,
-				 client->out_len - client->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+	pr_info("control: closing a client %zu bytes into its reply: %s\n", client->reply_sent,
+		why);
+	client_close(client);
+}
 
+/* A request line is in the input buffer. */
+static bool has_request(const struct control_client *client)
+{
+	return memchr(client->in, '\n', client->in_len) != NULL;
+}
+
+/*
+ * Start the reply to the next request line, if one is in. Returns 1, 0 when
+ * there is none, -1 when out of memory (logged).
+ */
+static int client_next_request(struct control_client *client)
+{
+	const struct xt_daemon_sources *src = &client->control->sources;
+	char *nl = memchr(client->in, '\n', client->in_len);
+
+	if (nl) {
+		size_t line = (size_t)(nl - client->in);
+
+		client->reply = xt_control_reply_start(src, client->in, line);
+		memmove(client->in, nl + 1, client->in_len - line - 1);
+		client->in_len -= line + 1;
+	} else if (client->in_len == XT_CONTROL_MAX_REQUEST) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "request longer than %d bytes", XT_CONTROL_MAX_REQUEST);
+		client->in_len = 0;
+		client->closing = true;
+		client->reply = xt_control_reply_error(msg);
+	} else {
+		return 0;
+	}
+	client->part_len = client->part_off = client->reply_sent = 0;
+	if (!client->reply) {
+		pr_warn("control: cannot answer a request: out of memory; closing the client\n");
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * Send what can be sent: the reply's part, its next parts, then the replies
+ * to the request lines already in. A wakeup writes one part at most (call
+ * list: XT_B2BUA_CALL_BATCH calls), so that a long list does not hold up the
+ * SIP on the same event loop: the next part waits for the next wakeup.
+ * Returns -1 when the client is gone (closed).
+ */
+static int client_send(struct control_client *client)
+{
+	bool written = false; /* a part, this wakeup */
+	int events;
+
+	for (;;) {
+		ssize_t n;
+
+		if (client->part_off == client->part_len) {
+			int rc;
+
+			if (written)
+				break;
+			if (!client->reply) {
+				rc = client_next_request(client);
+				if (rc < 0) {
+					client_close(client);
+					return -1;
+				}
+				if (!rc)
+					break;
+			}
+			rc = xt_control_reply_next(client->reply, &client->part, &client->part_len);
+			client->part_off = 0;
+			if (rc < 0) {
+				client_cut_off(client, strerror(-rc));
+				return -1;
+			}
+			if (rc == 0) {
+				xt_control_reply_free(client->reply);
+				client->reply = NULL;
+				client->part_len = 0;
+				continue;
+			}
+			written = true;
+			continue; /* an empty part is done already */
+		}
+		n = send(client->fd, client->part + client->part_off,
+			 client->part_len - client->part_off, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (n <= 0) {
-			client_close(client);
+			if (client->reply_sent)
+				client_cut_off(client, "the client left");
+			else
+				client_close(client);
 			return -1;
 		}
-		client->out_off += (size_t)n;
+		client->part_off += (size_t)n;
+		client->reply_sent += (size_t)n;
 		client->active_ns = xt_monotonic_ns();
 	}
-	if (client->out_off == client->out_len) {
-		client->out_off = client->out_len = 0;
-		/*
-		 * Closing with unread input would reset the connection and could
-		 * lose the reply: shut our side, let the client close its own.
-		 */
-		if (client->closing && !client->draining) {
-			shutdown(client->fd, SHUT_WR);
-			client->draining = true;
-		}
+	/*
+	 * Nothing left to send: an input line to read, or when the client is
+	 * done (or its line was too long), shut our side and let it close its
+	 * own: closing with unread input would reset the connection and could
+	 * lose the reply.
+	 */
+	if (!client->reply && !has_request(client) && client->closing && !client->draining) {
+		shutdown(client->fd, SHUT_WR);
+		client->draining = true;
 	}
-	{
-		/* closing: no more input is read, so do not wait for it (its EOF would spin) */
-		int events = client->draining ? SU_WAIT_IN :
-			     client->closing  ? SU_WAIT_OUT :
-			     client->out_len  ? SU_WAIT_IN | SU_WAIT_OUT :
-						SU_WAIT_IN;
-
-		if (events != client->events) {
-			su_root_eventmask(client->control->root, client->registration, client->fd,
-					  events);
-			client->events = events;
-		}
-	}
-	return 0;
-}
-
-static int client_queue(struct control_client *client, char *reply, size_t len)
-{
-	char *out;
-
-	if (!reply)
-		return -1;
-	if (client->out_len + len > MAX_PENDING_REPLY) {
-		free(reply);
-		return -1;
-	}
-	out = realloc(client->out, client->out_len + len);
-	if (!out) {
-		free(reply);
-		return -1;
-	}
-	memcpy(out + client->out_len, reply, len);
-	client->out = out;
-	client->out_len += len;
-	free(reply);
-	return 0;
-}
-
-/* Answer every complete line in the input buffer. */
-static int client_requests(struct control_client *client)
-{
-	const struct xt_daemon_sources *src = &client->control->sources;
-	char *nl;
-
-	while ((nl = memchr(client->in, '\n', client->in_len))) {
-		size_t line = (size_t)(nl - client->in), len = 0;
-		char *reply = xt_control_handle(src, client->in, line, &len);
-
-		if (client_queue(client, reply, len)) {
-			client_close(client);
-			return -1;
-		}
-		memmove(client->in, nl + 1, client->in_len - line - 1);
-		client->in_len -= line + 1;
-	}
-	if (client->in_len == XT_CONTROL_MAX_REQUEST) {
-		char msg[96];
-		size_t len = 0;
-
-		snprintf(msg, sizeof(msg), "request longer than %d bytes", XT_CONTROL_MAX_REQUEST);
-		client->in_len = 0;
-		client->closing = true;
-		if (client_queue(client, xt_control_error_reply(msg, &len), len)) {
-			client_close(client);
-			return -1;
-		}
+	/* a reply or a request line pending: wait to write, not to read (an EOF would spin) */
+	events = !client->draining && (client->reply || has_request(client)) ? SU_WAIT_OUT :
+									       SU_WAIT_IN;
+	if (events != client->events) {
+		su_root_eventmask(client->control->root, client->registration, client->fd, events);
+		client->events = events;
 	}
 	return 0;
 }
@@ -178,10 +219,6 @@ static int client_event(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t
 	struct control_client *client = (struct control_client *)arg;
 	int events = su_wait_events(wait, client->fd);
 
-	if ((events & SU_WAIT_OUT) && client_flush(client))
-		return 0;
-	if (!(events & (SU_WAIT_IN | SU_WAIT_HUP | SU_WAIT_ERR)))
-		return 0;
 	if (client->draining) {
 		char sink[4096];
 		ssize_t n;
@@ -192,13 +229,9 @@ static int client_event(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t
 			client_close(client);
 		return 0;
 	}
-	if (client->closing) {
-		/* the client is gone before reading its reply */
-		if (events & (SU_WAIT_HUP | SU_WAIT_ERR))
-			client_close(client);
-		return 0;
-	}
-	for (;;) {
+	/* read only while no reply is pending: one reply at a time, its request first */
+	while ((events & (SU_WAIT_IN | SU_WAIT_HUP | SU_WAIT_ERR)) && !client->closing &&
+	       !client->reply && !has_request(client) && client->in_len < XT_CONTROL_MAX_REQUEST) {
 		ssize_t n = recv(client->fd, client->in + client->in_len,
 				 XT_CONTROL_MAX_REQUEST - client->in_len, MSG_DONTWAIT);
 
@@ -211,18 +244,14 @@ static int client_event(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t
 			return 0;
 		}
 		if (n == 0) {
-			/* the client shut its side: send what is left, then close */
+			/* the client shut its side: answer the lines it sent, then close */
 			client->closing = true;
 			break;
 		}
 		client->in_len += (size_t)n;
 		client->active_ns = xt_monotonic_ns();
-		if (client_requests(client))
-			return 0;
-		if (client->closing)
-			break;
 	}
-	client_flush(client);
+	client_send(client);
 	return 0;
 }
 
@@ -305,7 +334,11 @@ static void check_tick(su_root_magic_t *magic, su_timer_t *timer, su_timer_arg_t
 	for (int i = 0; i < XT_CONTROL_MAX_CLIENTS; i++) {
 		struct control_client *client = control->clients[i];
 
-		if (client && now - client->active_ns > CLIENT_IDLE_NS) {
+		if (!client || now - client->active_ns <= CLIENT_IDLE_NS)
+			continue;
+		if (client->reply) {
+			client_cut_off(client, "it has read nothing for 10 s");
+		} else {
 			pr_debug("control: closing a client idle for %llu s\n",
 				 (unsigned long long)(CLIENT_IDLE_NS / 1000000000ull));
 			client_close(client);

@@ -508,6 +508,27 @@ unsigned int xt_b2bua_foreach_call(struct xt_b2bua *b2b, const char *id, xt_call
 	return visited;
 }
 
+unsigned int xt_b2bua_foreach_call_after(struct xt_b2bua *b2b, uint64_t after,
+					 xt_call_visit_fn visit, void *arg, uint64_t *last)
+{
+	struct xt_call *batch[XT_B2BUA_CALL_BATCH], *call;
+	unsigned int walked = 0, visited;
+
+	/* newest first: the calls after `after` lead the list; keep the last (oldest) walked */
+	for (call = b2b->calls; call && call->number > after; call = call->next)
+		batch[walked++ % XT_B2BUA_CALL_BATCH] = call;
+	visited = walked < XT_B2BUA_CALL_BATCH ? walked : XT_B2BUA_CALL_BATCH;
+	for (unsigned int i = 0; i < visited; i++) {
+		struct xt_call_info info;
+
+		call = batch[(walked - 1 - i) % XT_B2BUA_CALL_BATCH];
+		call_info(call, &info);
+		visit(&info, arg);
+		*last = call->number;
+	}
+	return visited;
+}
+
 int xt_b2bua_terminate(struct xt_b2bua *b2b, const char *id)
 {
 	struct xt_call *call;

@@ -105,6 +105,21 @@ typedef void (*xt_call_visit_fn)(const struct xt_call_info *info, void *arg);
 /* Visit every call (oldest first), or the one named id. Returns how many were visited. */
 unsigned int xt_b2bua_foreach_call(struct xt_b2bua *b2b, const char *id, xt_call_visit_fn visit,
 				   void *arg);
+
+/* The most calls xt_b2bua_foreach_call_after visits at once. */
+#define XT_B2BUA_CALL_BATCH 64
+
+/*
+ * A list read a batch at a time, between which calls come and go: visit the
+ * oldest XT_B2BUA_CALL_BATCH calls of those started after call number `after`
+ * (0: from the first), oldest first; *last is the number of the last one
+ * visited. A call started since the list began is in it, one gone before its
+ * batch is not. Returns how many were visited: fewer than a batch, the end.
+ * Costs a walk over the calls newer than `after`.
+ */
+unsigned int xt_b2bua_foreach_call_after(struct xt_b2bua *b2b, uint64_t after,
+					 xt_call_visit_fn visit, void *arg, uint64_t *last);
+
 /*
  * Hang up a call: BYE to both legs when answered; else 503 to the caller and
  * CANCEL to the callee. Counted in calls_terminated. -ENOENT: no such call;

@@ -9,8 +9,10 @@
  *   {"command": "trunk list"}
  *   {"command": "trunk show", "side": "pbx"}
  *   {"command": "port list"}
- * and reads one reply a line: {"result": VALUE} or {"error": "why"}. A client
- * may send several requests on one connection. A line longer than
+ * and reads one reply a line: {"result": VALUE} or {"error": "why"}. A reply
+ * has no length limit (call list: every call, however many), so a client
+ * reads up to the newline. A client may send several requests on one
+ * connection: they are answered in turn. A line longer than
  * XT_CONTROL_MAX_REQUEST gets an error and the connection is closed.
  */
 #ifndef XTRUNK_CONTROL_PROTO_H

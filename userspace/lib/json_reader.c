@@ -87,11 +87,17 @@ static size_t put_utf8(char *out, unsigned int cp)
 /* A string at ps->p (on its opening quote), unescaped into a malloc'd buffer. */
 static char *parse_string(struct parser *ps)
 {
-	const char *p = ps->p + 1;
+	const char *p = ps->p + 1, *close = p;
 	char *out, *o;
 
-	/* the unescaped text is never longer than the escaped one */
-	out = malloc((size_t)(ps->end - p) + 1);
+	/*
+	 * The unescaped text is never longer than the escaped one: allocate
+	 * that, up to the closing quote (not the rest of the document: a long
+	 * reply's every string would cost its length, quadratic).
+	 */
+	while (close < ps->end && *close != '"')
+		close += *close == '\\' && close + 1 < ps->end ? 2 : 1;
+	out = malloc((size_t)(close - p) + 1);
 	if (!out) {
 		fail(ps, "out of memory");
 		return NULL;

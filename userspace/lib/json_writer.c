@@ -36,6 +36,11 @@ void jsonw_destroy(struct json_writer **self)
 	*self = NULL;
 }
 
+void jsonw_set_output(struct json_writer *self, FILE *out)
+{
+	self->out = out;
+}
+
 static void indent(struct json_writer *self)
 {
 	if (!self->pretty)

@@ -11,6 +11,11 @@ struct json_writer;
 
 struct json_writer *jsonw_new(FILE *out, bool pretty);
 void jsonw_destroy(struct json_writer **self);
+/*
+ * Write on to out from here: a document written in parts, each to its own
+ * stream (the control socket's long lists); nesting and commas carry over.
+ */
+void jsonw_set_output(struct json_writer *self, FILE *out);
 
 void jsonw_start_object(struct json_writer *self);
 void jsonw_end_object(struct json_writer *self);

@@ -172,6 +172,13 @@ static void render_media_refused(FILE *out, const struct xt_daemon_sources *src)
 				"xtrunk_sdp_media_refused_total{side=\"%s\",reason=\"%s\"} %llu\n",
 				src->config->endpoint[side].name, xt_media_refusal_names[r],
 				(unsigned long long)src->media->refused[side][r]);
+	family(out, "xtrunk_sdp_streams_refused_total", "counter",
+	       "Media streams refused (port 0 in the SDP sent on, no relay port held) past the "
+	       "call's streams limit, by the endpoint whose SDP had them.");
+	for (unsigned int side = 0; side < src->config->endpoints; side++)
+		fprintf(out, "xtrunk_sdp_streams_refused_total{side=\"%s\"} %llu\n",
+			src->config->endpoint[side].name,
+			(unsigned long long)src->media->streams_refused[side]);
 }
 
 static void render_calls(FILE *out, const struct xt_b2bua *b2b)
@@ -194,6 +201,8 @@ static void render_calls(FILE *out, const struct xt_b2bua *b2b)
 		(unsigned long long)stats.calls_timeout);
 	fprintf(out, "xtrunk_calls_total{result=\"rejected_limit\"} %llu\n",
 		(unsigned long long)stats.calls_rejected_limit);
+	fprintf(out, "xtrunk_calls_total{result=\"rejected_setup\"} %llu\n",
+		(unsigned long long)stats.calls_rejected_setup);
 	fprintf(out, "xtrunk_calls_total{result=\"rejected_acl\"} %llu\n",
 		(unsigned long long)stats.calls_rejected_acl);
 	fprintf(out, "xtrunk_calls_total{result=\"terminated\"} %llu\n",
@@ -244,6 +253,11 @@ static void render_admission(FILE *out, const struct xt_b2bua_stats *stats,
 	for (unsigned int side = 0; side < config->endpoints; side++)
 		fprintf(out, "xtrunk_channels_active{side=\"%s\"} %u\n",
 			config->endpoint[side].name, stats->channels_active[side]);
+	family(out, "xtrunk_calls_setup", "gauge",
+	       "Calls from each endpoint in set-up: INVITE received, not answered yet (setup_calls).");
+	for (unsigned int side = 0; side < config->endpoints; side++)
+		fprintf(out, "xtrunk_calls_setup{side=\"%s\"} %u\n", config->endpoint[side].name,
+			stats->setup_active[side]);
 	family(out, "xtrunk_channels_limit", "gauge",
 	       "Most calls each endpoint carries at once (channels); 0: no limit.");
 	for (unsigned int side = 0; side < config->endpoints; side++)
@@ -263,10 +277,11 @@ static void render_admission(FILE *out, const struct xt_b2bua_stats *stats,
 				(unsigned long long)adm->dropped[side][r]);
 	family(out, "xtrunk_sip_requests_rejected_total", "counter",
 	       "SIP requests refused with an answer, by endpoint and reason (acl: 403, "
-	       "channel_limit: 503 to an INVITE).");
+	       "channel_limit: 503 to an INVITE; setup_limit, setup_limit_source: 503 to an INVITE "
+	       "over setup_calls, setup_calls_per_source).");
 	for (unsigned int side = 0; side < config->endpoints; side++)
 		for (int r = 0; r < XT_REFUSALS; r++) {
-			if (r != XT_REFUSED_ACL && r != XT_REFUSED_CHANNEL_LIMIT)
+			if (r != XT_REFUSED_ACL && r < XT_REFUSED_CHANNEL_LIMIT)
 				continue; /* over a rate is never answered */
 			fprintf(out,
 				"xtrunk_sip_requests_rejected_total{side=\"%s\",reason=\"%s\"} "

@@ -117,6 +117,20 @@ check_eq "streams: the stricter side's limit applies (trunk streams = 2: 2 relay
 	"3 2 1" "$(awk -F'|' 'NR == 1 { z = 0; for (i = 1; i <= NF; i++) z += $i == "audio 0";
 		print NF, NF - z, z }' "$WORK/busy2.out")"
 kill "$TRUNK_PID" 2>/dev/null
+
+# === 3. /metrics connections ===
+conns() { in_ns "$NS_R" /usr/bin/python3 "$(dirname "$0")/metrics_conns.py" "$METRICS" "$@"; }
+read -r _ status _ open _ closed _ after < <(conns 20 20)
+check_eq "metrics: with 20 idle TCP connections open, a scrape works and all 20 are still open" \
+	"200 20" "$status $open"
+check "metrics: ... xtrunkd closes the 20 idle ones after 10 s (all $closed closed, after ${after:-?} s)" \
+	test "$closed" -eq 20 -a "${after:-0}" -ge 9 -a "${after:-0}" -le 14
+read -r _ status _ open _ closed _ after < <(conns 40 3)
+# 40 idle and the scrape's own: 32 at most, so the 9 idle longest are closed at once
+check_eq "metrics: with 40 idle connections (32 at most), a scrape works; the 9 idle longest are closed for it and the scrape" \
+	"200 31 9" "$status $open $closed"
+check "metrics: xtrunkd still answers once they are gone" \
+	wait_until 15 eval '[[ -n $(metric xtrunk_calls_started_total) ]]'
 check "stopping xtrunkd (SIGTERM) ends it cleanly" stop_xtrunkd
 
 finish_tests caps

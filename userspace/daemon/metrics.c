@@ -9,17 +9,8 @@
 
 #include <bpf/bpf.h>
 
-struct xt_metrics;
-#define NTH_SITE_MAGIC_T struct xt_metrics
-
-#include <sofia-sip/http_header.h>
-#include <sofia-sip/http_status.h>
-#include <sofia-sip/http_tag.h>
-#include <sofia-sip/nth.h>
-#include <sofia-sip/nth_tag.h>
-#include <sofia-sip/su_alloc.h>
-
 #include "xtrunk_abi.h"
+#include "http_server.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -31,8 +22,7 @@ struct xt_metrics;
 
 struct xt_metrics {
 	struct xt_daemon_sources sources;
-	nth_site_t *site;
-	su_home_t home[1];
+	struct xt_http_server *http;
 };
 
 static void family(FILE *out, const char *name, const char *type, const char *help)
@@ -409,15 +399,6 @@ char *xt_metrics_render(const struct xt_daemon_sources *src, size_t *len)
 	return text;
 }
 
-static bool accepts_gzip(const http_t *http)
-{
-	for (const http_accept_encoding_t *ae = http->http_accept_encoding; ae; ae = ae->aa_next)
-		if (ae->aa_value && !strcasecmp(ae->aa_value, "gzip") &&
-		    !(ae->aa_q && strtod(ae->aa_q, NULL) == 0.0))
-			return true;
-	return false;
-}
-
 /* gzip (RFC 1952) of text into a malloc'd buffer. */
 static unsigned char *gzip_text(const char *text, size_t len, size_t *out_len)
 {
@@ -448,40 +429,40 @@ static unsigned char *gzip_text(const char *text, size_t len, size_t *out_len)
 	return out;
 }
 
-static int serve(struct xt_metrics *metrics, nth_site_t *site, nth_request_t *req,
-		 const http_t *http, const char *path)
+static void serve(void *arg, const char *method, const char *path, bool gzip,
+		  struct xt_http_response *resp)
 {
-	su_home_t home[1] = { SU_HOME_INIT(home) };
+	struct xt_metrics *metrics = arg;
 	unsigned char *gz = NULL;
-	http_payload_t *payload;
 	size_t len = 0, gz_len = 0;
-	bool gzip;
 	char *text;
 
-	if (nth_request_method(req) != http_method_get &&
-	    nth_request_method(req) != http_method_head) {
-		nth_request_treply(req, HTTP_405_NOT_ALLOWED, HTTPTAG_ALLOW_STR("GET, HEAD"),
-				   TAG_END());
-		return 405;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		resp->status = 405;
+		resp->allow = "GET, HEAD";
+		return;
 	}
-	if (path && *path && strcmp(path, "metrics")) {
-		nth_request_treply(req, HTTP_404_NOT_FOUND, TAG_END());
-		return 404;
+	if (strcmp(path, "/") && strcmp(path, "/metrics")) {
+		resp->status = 404;
+		return;
 	}
 	text = xt_metrics_render(&metrics->sources, &len);
 	if (!text) {
-		nth_request_treply(req, HTTP_500_INTERNAL_SERVER, TAG_END());
-		return 500;
+		resp->status = 500;
+		return;
 	}
-	gzip = accepts_gzip(http) && (gz = gzip_text(text, len, &gz_len));
-	payload = http_payload_create(home, gzip ? (void *)gz : text, gzip ? gz_len : len);
-	nth_request_treply(req, HTTP_200_OK, HTTPTAG_CONTENT_TYPE_STR(EXPOSITION_TYPE),
-			   TAG_IF(gzip, HTTPTAG_CONTENT_ENCODING_STR("gzip")),
-			   HTTPTAG_PAYLOAD(payload), TAG_END());
-	free(text);
-	free(gz);
-	su_home_deinit(home);
-	return 200;
+	gz = gzip ? gzip_text(text, len, &gz_len) : NULL;
+	resp->status = 200;
+	resp->content_type = EXPOSITION_TYPE;
+	if (gz) {
+		free(text);
+		resp->content_encoding = "gzip";
+		resp->body = (char *)gz;
+		resp->body_len = gz_len;
+	} else {
+		resp->body = text;
+		resp->body_len = len;
+	}
 }
 
 struct xt_metrics *xt_metrics_create(su_root_t *root, const struct xt_endpoint *listen,
@@ -489,27 +470,25 @@ struct xt_metrics *xt_metrics_create(su_root_t *root, const struct xt_endpoint *
 				     size_t errlen)
 {
 	struct xt_metrics *metrics = calloc(1, sizeof(*metrics));
-	char host[64], url[96];
+	char host[64], url[96], why[128];
 
 	if (!metrics) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	su_home_init(metrics->home);
 	metrics->sources = *sources;
 	xt_addr_format(listen->family, listen->addr, host, sizeof(host));
 	snprintf(url, sizeof(url),
 		 listen->family == XT_AF_INET6 ? "http://[%s]:%u" : "http://%s:%u", host,
 		 listen->port);
-	metrics->site = nth_site_create(NULL, serve, metrics, (url_string_t *)url,
-					NTHTAG_ROOT(root), TAG_END());
-	if (!metrics->site) {
-		snprintf(err, errlen, "metrics: cannot listen on %s: %s", url, strerror(errno));
-		su_home_deinit(metrics->home);
+	metrics->http = xt_http_server_create(root, listen, serve, metrics, why, sizeof(why));
+	if (!metrics->http) {
+		snprintf(err, errlen, "metrics: cannot listen on %s: %s", url, why);
 		free(metrics);
 		return NULL;
 	}
-	pr_info("metrics on %s/metrics\n", url);
+	pr_info("metrics on %s/metrics (at most %d connections, idle ones closed after %d s)\n",
+		url, XT_HTTP_MAX_CONNECTIONS, XT_HTTP_IDLE_S);
 	return metrics;
 }
 
@@ -517,7 +496,6 @@ void xt_metrics_destroy(struct xt_metrics *metrics)
 {
 	if (!metrics)
 		return;
-	nth_site_destroy(metrics->site);
-	su_home_deinit(metrics->home);
+	xt_http_server_destroy(metrics->http);
 	free(metrics);
 }

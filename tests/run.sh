@@ -15,6 +15,7 @@ SUITES=(
 	"tests/e2e/test_nexthop.sh"
 	"tests/e2e/test_ctl.sh"
 	"tests/e2e/test_admission.sh"
+	"tests/e2e/test_caps.sh"
 	"tests/e2e/test_endpoints.sh"
 	"tests/e2e/test_dialogs.sh"
 	"tests/e2e/test_limits.sh"

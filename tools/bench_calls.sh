@@ -128,6 +128,8 @@ write_config() {
 		sip_rate = 0
 		sip_rate_global = 0
 		sip_rate_peer = 0
+		setup_calls = 0
+		setup_calls_per_source = 0
 
 		[side trunk]
 		interface = right0
@@ -139,6 +141,8 @@ write_config() {
 		sip_rate = 0
 		sip_rate_global = 0
 		sip_rate_peer = 0
+		setup_calls = 0
+		setup_calls_per_source = 0
 	EOF
 	# Its own control socket, and no SIP rate limit (the benchmark is the
 	# flood), where this xtrunkd has them.

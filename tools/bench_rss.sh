@@ -128,6 +128,8 @@ ports = $PORTS_MIN-$PORTS_MAX
 sip_rate = 0
 sip_rate_global = 0
 sip_rate_peer = 0
+setup_calls = 0
+setup_calls_per_source = 0
 channels = 0
 
 [side trunk]
@@ -139,6 +141,8 @@ ports = $PORTS_MIN-$PORTS_MAX
 sip_rate = 0
 sip_rate_global = 0
 sip_rate_peer = 0
+setup_calls = 0
+setup_calls_per_source = 0
 channels = 0
 EOF
 # its own control socket, no admission limits: where this xtrunkd has them

@@ -250,6 +250,8 @@ xtrunkd_userspace() {
 		sip_rate = 0
 		sip_rate_global = 0
 		sip_rate_peer = 0
+		setup_calls = 0
+		setup_calls_per_source = 0
 
 		[side trunk]
 		interface = right0

@@ -115,6 +115,8 @@ static void setup(void)
 		sc->port_max = (uint16_t)(sc->port_min + 2 * PAIRS - 1);
 		/* one source sends everything, fast */
 		sc->sip_rate = sc->sip_rate_global = sc->sip_rate_peer = 0;
+		sc->setup_calls = sc->setup_calls_per_source = 0;
+		sc->streams = XT_MAX_STREAMS; /* every stream the SDP code takes */
 		xt_port_pool_init(&fz.env.pools[side], sc->name, sc->port_min, sc->port_max);
 	}
 	xt_dataplane_open(&fz.dp, &fz.config, fz.root, false);

@@ -193,8 +193,8 @@ static void errors(void)
 		":3: dscp must be a number from 0 to 63, not '99'");
 	refused("config: an unknown endpoint key lists the keys there are", "[pbx pbx]\nmtu = 1\n",
 		":2: unknown key 'mtu' in an endpoint section (interface, address, address6, "
-		"advertise, ports, sip, peer, latch, channels, allow, media_deny, deny, sip_rate, "
-		"sip_rate_global, sip_rate_peer)");
+		"advertise, ports, sip, peer, latch, channels, setup_calls, setup_calls_per_source, "
+		"streams, allow, media_deny, deny, sip_rate, sip_rate_global, sip_rate_peer)");
 	refused("config: an unknown section says which there are", "[carrier x y]\n",
 		":1: unknown section [carrier x y] (expected [relay], [pbx NAME] or [trunk "
 		"NAME])");

@@ -252,6 +252,22 @@ static void test_streams(void)
 	snprintf(big + n, sizeof(big) - n, "m=audio 7000 RTP/AVP 0\r\n");
 	refused("a 17th stream is refused, not truncated", big, &first_offer, -EINVAL,
 		"SDP with 17 m= lines (1 to 16 supported)");
+	rewrite(SDP_HEAD "m=audio 6000 RTP/AVP 8\r\nm=audio 0 RTP/AVP 8\r\n"
+			 "m=video 6004 RTP/AVP 96\r\nm=audio 6006 RTP/AVP 8\r\n"
+			 "a=rtcp:6007 IN IP4 127.0.0.1\r\n",
+		&(struct xt_sdp_call){ .max_streams = 2 }, RELAY, &r);
+	expect(r.rc == 0 && r.desc.nstreams == 4 && r.desc.over_limit == 1 &&
+		       r.desc.streams[0].accepted && !r.desc.streams[1].accepted &&
+		       r.desc.streams[2].accepted && !r.desc.streams[3].accepted,
+	       "streams past max_streams (counting those with a port) are refused, not the SDP",
+	       r.err);
+	expect(r.out && has_line(r.out, "m=audio 30000 RTP/AVP 8") &&
+		       has_line(r.out, "m=video 30004 RTP/AVP 96") &&
+		       has_line(r.out, "m=audio 0 RTP/AVP 8") && !strstr(r.out, "6006") &&
+		       !strstr(r.out, "127.0.0.1"),
+	       "... sent on with port 0 (RFC 3264 6), its address unchecked and not shown",
+	       r.out ? r.out : r.err);
+	rewrite_done(&r);
 }
 
 static void test_families(void)

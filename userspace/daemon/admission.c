@@ -15,8 +15,10 @@
 #define RATE_BUCKETS (2 * XT_RATE_SOURCES) /* hash chains: a power of two */
 #define NONE (-1)
 
-const char *const xt_refusal_names[XT_REFUSALS] = { "acl", "rate", "rate_global", "rate_peer",
-						    "channel_limit" };
+const char *const xt_refusal_names[XT_REFUSALS] = {
+	"acl",		 "rate",	"rate_global",	     "rate_peer",
+	"channel_limit", "setup_limit", "setup_limit_source"
+};
 
 /* A token bucket: rate tokens a second, as many at most; a request takes one. */
 struct rate_bucket {
@@ -299,6 +301,22 @@ int xt_admission_channels(struct xt_admission *adm, int in, int out, const unsig
 		}
 	}
 	return -1;
+}
+
+int xt_admission_setup(struct xt_admission *adm, int endpoint, unsigned int setup,
+		       unsigned int from_source, bool is_peer)
+{
+	const struct xt_endpoint_config *sc = &adm->config->endpoint[endpoint];
+	int why = -1;
+
+	if (sc->setup_calls && setup >= sc->setup_calls)
+		why = XT_REFUSED_SETUP_LIMIT;
+	else if (!is_peer && sc->setup_calls_per_source &&
+		 from_source >= sc->setup_calls_per_source)
+		why = XT_REFUSED_SETUP_SOURCE;
+	if (why >= 0)
+		adm->stats.rejected[endpoint][why]++;
+	return why;
 }
 
 void xt_admission_get_stats(const struct xt_admission *adm, struct xt_admission_stats *stats)

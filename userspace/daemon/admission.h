@@ -33,6 +33,8 @@ enum xt_refusal {
 	XT_REFUSED_RATE_GLOBAL,	  /* sources other than the peer over sip_rate_global */
 	XT_REFUSED_RATE_PEER,	  /* the peer over sip_rate_peer */
 	XT_REFUSED_CHANNEL_LIMIT, /* INVITE while an endpoint's channels are all in use */
+	XT_REFUSED_SETUP_LIMIT,	  /* INVITE while setup_calls calls from the endpoint ring */
+	XT_REFUSED_SETUP_SOURCE,  /* ... while setup_calls_per_source from its source ring */
 	XT_REFUSALS
 };
 
@@ -75,6 +77,14 @@ enum xt_admission_verdict xt_admission_request(struct xt_admission *adm, int end
  * when it fits. active: calls in progress through each endpoint.
  */
 int xt_admission_channels(struct xt_admission *adm, int in, int out, const unsigned int *active);
+
+/*
+ * A new call from endpoint: over its calls in set-up (setup: calls from it
+ * not answered yet, from_source: those of them from the INVITE's source, which
+ * is the peer when is_peer)? The reason (and the 503 counted), or -1 when it fits.
+ */
+int xt_admission_setup(struct xt_admission *adm, int endpoint, unsigned int setup,
+		       unsigned int from_source, bool is_peer);
 
 void xt_admission_get_stats(const struct xt_admission *adm, struct xt_admission_stats *stats);
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Admission hooks: ACL, SIP rate, channels (admission.c decides and counts). */
+/* Admission hooks: ACL, SIP rate, channels, calls in set-up (admission.c decides and counts). */
 #include "b2bua_private.h"
 #include "clock.h"
 #include "log.h"
@@ -96,6 +96,54 @@ bool b2bua_admit_in_dialog(struct xt_b2bua *b2b, int endpoint, nta_incoming_t *i
 	 * dropped request until xtrunkd stops (XT_ADMIT_MUST_ANSWER: 403).
 	 */
 	return verdict == XT_ADMIT;
+}
+
+/* Calls from endpoint, not answered yet, whose INVITE came from src. */
+static unsigned int setup_from(const struct xt_b2bua *b2b, int endpoint,
+			       const struct xt_endpoint *src)
+{
+	unsigned int n = 0;
+
+	for (const struct xt_call *c = b2b->setup; c; c = c->setup_next)
+		n += call_endpoint(c, c->in) == endpoint &&
+		     xt_endpoint_addr_equal(&c->setup_source, src);
+	return n;
+}
+
+bool b2bua_setup_full(struct xt_b2bua *b2b, int endpoint, nta_agent_t *agent, msg_t *msg)
+{
+	const struct xt_endpoint_config *sc = &b2b->config->endpoint[endpoint];
+	bool peer = b2bua_from_peer(b2b, endpoint, msg);
+	unsigned int from_source = 0;
+	struct xt_endpoint src;
+	uint64_t now;
+	int why;
+
+	if (!peer && sc->setup_calls_per_source && b2bua_msg_source(msg, &src))
+		from_source = setup_from(b2b, endpoint, &src);
+	why = xt_admission_setup(b2b->admission, endpoint, b2b->stats.setup_active[endpoint],
+				 from_source, peer);
+	if (why < 0)
+		return false;
+	b2b->stats.calls_rejected_setup++;
+	log_refusal("503 to", "INVITE", msg, why, sc->name);
+	now = xt_monotonic_ns();
+	if (!b2b->warned_ns[endpoint][why] ||
+	    now - b2b->warned_ns[endpoint][why] >= RATE_WARN_INTERVAL_NS) {
+		b2b->warned_ns[endpoint][why] = now;
+		if (why == XT_REFUSED_SETUP_LIMIT)
+			pr_warn("endpoint %s: %u calls in set-up (setup_calls): new INVITEs get "
+				"503\n",
+				sc->name, sc->setup_calls);
+		else
+			pr_warn("endpoint %s: a source has %u calls in set-up "
+				"(setup_calls_per_source): its new INVITEs get 503\n",
+				sc->name, sc->setup_calls_per_source);
+	}
+	nta_msg_treply(agent, msg, SIP_503_SERVICE_UNAVAILABLE,
+		       SIPTAG_RETRY_AFTER_STR(XT_CHANNELS_RETRY_AFTER),
+		       SIPTAG_USER_AGENT_STR(USER_AGENT), TAG_END());
+	return true;
 }
 
 bool b2bua_channels_full(struct xt_b2bua *b2b, int in, int out, nta_agent_t *agent, msg_t *msg)

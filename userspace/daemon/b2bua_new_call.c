@@ -61,6 +61,18 @@ static bool open_callee_leg(struct xt_call *call, sip_t const *sip, char *ruri, 
 	return call->leg[out] && nta_leg_tag(call->leg[out], NULL);
 }
 
+/* The call counts against setup_calls from its INVITE's source until answered. */
+static void setup_start(struct xt_call *call, nta_incoming_t *irq)
+{
+	msg_t *msg = nta_incoming_getrequest(irq);
+	struct xt_endpoint src;
+
+	b2bua_msg_source(msg, &src);
+	xt_call_setup_start(call, &src);
+	if (msg)
+		msg_destroy(msg);
+}
+
 /* An INVITE that starts a call: its server transaction, the call, our INVITE to the callee. */
 int b2bua_new_call(struct xt_b2bua *b2b, int from, nta_incoming_t *irq, sip_t const *sip,
 		   bool from_peer)
@@ -82,6 +94,7 @@ int b2bua_new_call(struct xt_b2bua *b2b, int from, nta_incoming_t *irq, sip_t co
 	call->caller_is_peer = from_peer;
 	in = call->in;
 	out = call->out;
+	setup_start(call, irq);
 	pr_info("call %s: INVITE from %s for %s\n", call->id, b2b->config->endpoint[from].name,
 		user ? user : "(no user)");
 
@@ -137,7 +150,8 @@ static int invite_refusal(struct xt_b2bua *b2b, int endpoint, nta_agent_t *agent
 		return 481; /* a re-INVITE for a dialog we do not know */
 	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0)
 		return 483;
-	if (b2bua_channels_full(b2b, endpoint, to, agent, msg))
+	if (b2bua_channels_full(b2b, endpoint, to, agent, msg) ||
+	    b2bua_setup_full(b2b, endpoint, agent, msg))
 		return -1; /* answered, with Retry-After */
 	return 0;
 }

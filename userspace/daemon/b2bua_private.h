@@ -63,6 +63,7 @@ struct xt_b2bua {
 	su_home_t home[1];
 	struct xt_call *calls; /* the newest first: their numbers go down along the list */
 	uint64_t calls_numbered;
+	struct xt_call *setup; /* the calls not answered yet (call->setup_next) */
 	struct xt_b2bua_stats stats;
 	struct xt_admission *admission; /* ACL, rate limit, channels */
 	int sip_fd[XT_ENDPOINTS_MAX];	/* each agent's UDP socket (b2bua_final_once) */
@@ -91,6 +92,8 @@ void b2bua_count_response(struct xt_b2bua *b2b, int endpoint, sip_t const *sip);
  * never Via or Contact). Consumes the message reference nta_*_get*() returned.
  */
 void b2bua_note_source(struct xt_call *call, int leg, msg_t *msg);
+/* Where msg came from (the packet's source); false, *ep zeroed, when unknown. */
+bool b2bua_msg_source(msg_t *msg, struct xt_endpoint *ep);
 /*
  * Rewrite the body of a message from leg `from` for the other leg.
  * Returns 0 (no body, or *sdp set), or the SIP status to answer with.
@@ -121,6 +124,12 @@ bool b2bua_admit_in_dialog(struct xt_b2bua *b2b, int endpoint, nta_incoming_t *i
  * Retry-After (stateless: msg consumed), counted.
  */
 bool b2bua_channels_full(struct xt_b2bua *b2b, int in, int out, nta_agent_t *agent, msg_t *msg);
+/*
+ * A new call from endpoint would pass its setup_calls (or, from a source
+ * other than the peer, setup_calls_per_source): 503 with Retry-After
+ * (stateless: msg consumed), counted, logged at most every 10 s.
+ */
+bool b2bua_setup_full(struct xt_b2bua *b2b, int endpoint, nta_agent_t *agent, msg_t *msg);
 
 /* ---- b2bua_new_call.c ---- */
 

@@ -153,6 +153,7 @@ static void invite_answered(struct xt_call *call, nta_outgoing_t *orq, sip_t con
 	 * ours stays for its 2xx retransmissions and other branches' 2xx.
 	 */
 	xt_call_event(call, XT_CALL_EV_ANSWER);
+	xt_call_setup_done(call);
 	call->answered_ns = xt_monotonic_ns();
 	b2b->stats.calls_answered++;
 	pr_info("call %s: answered (%d)%s\n", call->id, status,

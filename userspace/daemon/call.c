@@ -55,6 +55,33 @@ bool xt_call_event(struct xt_call *call, enum xt_call_event event)
 	return true;
 }
 
+void xt_call_setup_start(struct xt_call *call, const struct xt_endpoint *src)
+{
+	struct xt_b2bua *b2b = call->b2b;
+
+	call->setup_source = *src;
+	call->in_setup = true;
+	call->setup_next = b2b->setup;
+	b2b->setup = call;
+	b2b->stats.setup_active[call_endpoint(call, call->in)]++;
+}
+
+void xt_call_setup_done(struct xt_call *call)
+{
+	struct xt_b2bua *b2b = call->b2b;
+
+	if (!call->in_setup)
+		return;
+	/* the list is as long as the calls ringing: setup_calls bounds it */
+	for (struct xt_call **pp = &b2b->setup; *pp; pp = &(*pp)->setup_next)
+		if (*pp == call) {
+			*pp = call->setup_next;
+			break;
+		}
+	call->in_setup = false;
+	b2b->stats.setup_active[call_endpoint(call, call->in)]--;
+}
+
 /* ---- messages on a leg ---- */
 
 int xt_call_bye_response(struct xt_call *unused, nta_outgoing_t *orq, sip_t const *sip)
@@ -281,6 +308,7 @@ static void call_destroy(struct xt_call *call)
 	struct xt_call **pp;
 
 	xt_call_end_media(call);
+	xt_call_setup_done(call);
 	while (call->relayed) {
 		struct xt_relayed_request *rr = call->relayed;
 

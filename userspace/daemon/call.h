@@ -47,6 +47,10 @@ struct xt_call {
 	bool offer_in_invite;	    /* else the offer comes in the 2xx (delayed offer) */
 	bool callee_acked;	    /* its 2xx was ACKed (retransmissions are ACKed again) */
 	bool caller_is_peer;	    /* the INVITE came from its endpoint's peer address */
+	/* not answered yet: on the b2bua's setup list, counted against setup_calls */
+	bool in_setup;
+	struct xt_endpoint setup_source; /* where its INVITE came from */
+	struct xt_call *setup_next;
 	struct xt_pending_ack pending_ack;
 	nta_leg_t *forks[4]; /* extra answered branches, ACKed and BYEd */
 	struct xt_relayed_request *relayed;
@@ -86,6 +90,9 @@ struct xt_call *xt_call_create(struct xt_b2bua *b2b, int from, int to);
  * (logged) when it cannot happen in the call's state, which stays.
  */
 bool xt_call_event(struct xt_call *call, enum xt_call_event event);
+/* The call is in set-up from its INVITE, from src, until answered or gone. */
+void xt_call_setup_start(struct xt_call *call, const struct xt_endpoint *src);
+void xt_call_setup_done(struct xt_call *call);
 /*
  * End a call, or start ending it: BYE to answered legs, CANCEL to an INVITE
  * still pending, a final response to a caller still waiting (status and

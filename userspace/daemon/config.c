@@ -120,6 +120,23 @@ static const struct config_key keys[] = {
 	  .help = "Admission. channels: most calls through this endpoint at once (a call holds "
 		  "a\nchannel on both of its endpoints from its INVITE to its end); the next "
 		  "INVITE\ngets 503 Service Unavailable with Retry-After. 0: no limit." },
+	{ "setup_calls", ENDPOINT(setup_calls), .type = KEY_UINT, .min = 0, .max = 1000000,
+	  .unit = "a number", .def = "200",
+	  .help = "setup_calls: most calls from this endpoint in set-up at once (INVITE received,\n"
+		  "no 2xx yet), from any source, the peer included; the next INVITE gets 503\n"
+		  "Service Unavailable with Retry-After. Unanswered calls hold relay ports\n"
+		  "and a channel on both endpoints until they ring out. 0: no limit." },
+	{ "setup_calls_per_source", ENDPOINT(setup_calls_per_source), .type = KEY_UINT, .min = 0,
+	  .max = 1000000, .unit = "a number", .def = "20",
+	  .help = "setup_calls_per_source: the same, for one source address other than the\n"
+		  "peer (a PBX or a provider sends all its calls from the peer address: it is\n"
+		  "held to setup_calls only). 0: no limit." },
+	{ "streams", ENDPOINT(streams), .type = KEY_UINT, .min = 1, .max = 16 /* XT_MAX_STREAMS */,
+	  .unit = "a number", .def = "4",
+	  .help = "streams: most media streams (m= lines with a port) a call relays; a call\n"
+		  "takes the smaller of its two endpoints' values. Streams past it are refused\n"
+		  "the RFC 3264 way (port 0 in the SDP sent on, no relay port held); the call\n"
+		  "goes on with the first ones." },
 	{ "allow", ENDPOINT(allow), .type = KEY_CIDRS,
 	  .help = "allow: the networks this endpoint accepts SIP from besides its peer's address\n"
 		  "(CIDR, IPv4 or IPv6, comma separated; the key may repeat). Absent: the peer's\n"

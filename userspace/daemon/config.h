@@ -71,6 +71,9 @@ struct xt_endpoint_config {
 	struct xt_endpoint peer;      /* the PBX / the provider's SIP address */
 	enum xt_latch_mode latch;
 	unsigned int channels; /* concurrent calls through this endpoint; 0: no limit */
+	/* calls from this endpoint not answered yet: in all, from one source but the peer */
+	unsigned int setup_calls, setup_calls_per_source;
+	unsigned int streams; /* media streams (m= with a port) one call relays */
 
 	/*
 	 * Admission: the SIP sources accepted (none listed: any), what the others

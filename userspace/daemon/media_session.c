@@ -520,6 +520,7 @@ int xt_media_session_sdp(struct xt_media_session *ms, int from, const char *body
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
 	struct xt_sdp_call call = { .family = ms->family, .nstreams = ms->nstreams };
+	unsigned int limit0 = leg_config(ms, 0)->streams, limit1 = leg_config(ms, 1)->streams;
 	struct xt_sdp_description desc;
 	struct xt_sdp_relay relay;
 	sdp_parser_t *parser;
@@ -531,7 +532,14 @@ int xt_media_session_sdp(struct xt_media_session *ms, int from, const char *body
 	rc = xt_sdp_parse(home, body, len, &parser, err, errlen);
 	if (rc)
 		goto out;
+	/* the call's limit is the stricter endpoint's: both legs carry every stream */
+	call.max_streams = limit0 < limit1 ? limit0 : limit1;
 	rc = xt_sdp_describe(sdp_session(parser), &call, &desc, err, errlen);
+	if (!rc && desc.over_limit) {
+		ms->env->streams_refused[ms->endpoint[from]] += desc.over_limit;
+		pr_info("call %s: SDP from %s: %u streams past streams = %u refused (port 0)\n",
+			ms->id, leg_config(ms, from)->name, desc.over_limit, call.max_streams);
+	}
 	if (!rc)
 		rc = apply_description(ms, from, &desc, &relay, &changed, err, errlen);
 	if (!rc)

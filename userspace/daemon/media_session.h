@@ -42,6 +42,8 @@ struct xt_media_env {
 	struct xt_port_pool pools[XT_ENDPOINTS_MAX]; /* each endpoint's relay ports */
 	/* SDPs refused for their media address, by the endpoint that sent them */
 	uint64_t refused[XT_ENDPOINTS_MAX][XT_MEDIA_REFUSALS];
+	/* streams refused (port 0 sent on) past a call's streams limit, by sender */
+	uint64_t streams_refused[XT_ENDPOINTS_MAX];
 };
 
 struct xt_stream {

@@ -9,17 +9,8 @@
 
 #include <bpf/bpf.h>
 
-struct xt_metrics;
-#define NTH_SITE_MAGIC_T struct xt_metrics
-
-#include <sofia-sip/http_header.h>
-#include <sofia-sip/http_status.h>
-#include <sofia-sip/http_tag.h>
-#include <sofia-sip/nth.h>
-#include <sofia-sip/nth_tag.h>
-#include <sofia-sip/su_alloc.h>
-
 #include "xtrunk_abi.h"
+#include "http_server.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -31,8 +22,7 @@ struct xt_metrics;
 
 struct xt_metrics {
 	struct xt_daemon_sources sources;
-	nth_site_t *site;
-	su_home_t home[1];
+	struct xt_http_server *http;
 };
 
 static void family(FILE *out, const char *name, const char *type, const char *help)
@@ -172,6 +162,13 @@ static void render_media_refused(FILE *out, const struct xt_daemon_sources *src)
 				"xtrunk_sdp_media_refused_total{side=\"%s\",reason=\"%s\"} %llu\n",
 				src->config->endpoint[side].name, xt_media_refusal_names[r],
 				(unsigned long long)src->media->refused[side][r]);
+	family(out, "xtrunk_sdp_streams_refused_total", "counter",
+	       "Media streams refused (port 0 in the SDP sent on, no relay port held) past the "
+	       "call's streams limit, by the endpoint whose SDP had them.");
+	for (unsigned int side = 0; side < src->config->endpoints; side++)
+		fprintf(out, "xtrunk_sdp_streams_refused_total{side=\"%s\"} %llu\n",
+			src->config->endpoint[side].name,
+			(unsigned long long)src->media->streams_refused[side]);
 }
 
 static void render_calls(FILE *out, const struct xt_b2bua *b2b)
@@ -194,6 +191,8 @@ static void render_calls(FILE *out, const struct xt_b2bua *b2b)
 		(unsigned long long)stats.calls_timeout);
 	fprintf(out, "xtrunk_calls_total{result=\"rejected_limit\"} %llu\n",
 		(unsigned long long)stats.calls_rejected_limit);
+	fprintf(out, "xtrunk_calls_total{result=\"rejected_setup\"} %llu\n",
+		(unsigned long long)stats.calls_rejected_setup);
 	fprintf(out, "xtrunk_calls_total{result=\"rejected_acl\"} %llu\n",
 		(unsigned long long)stats.calls_rejected_acl);
 	fprintf(out, "xtrunk_calls_total{result=\"terminated\"} %llu\n",
@@ -244,6 +243,11 @@ static void render_admission(FILE *out, const struct xt_b2bua_stats *stats,
 	for (unsigned int side = 0; side < config->endpoints; side++)
 		fprintf(out, "xtrunk_channels_active{side=\"%s\"} %u\n",
 			config->endpoint[side].name, stats->channels_active[side]);
+	family(out, "xtrunk_calls_setup", "gauge",
+	       "Calls from each endpoint in set-up: INVITE received, not answered yet (setup_calls).");
+	for (unsigned int side = 0; side < config->endpoints; side++)
+		fprintf(out, "xtrunk_calls_setup{side=\"%s\"} %u\n", config->endpoint[side].name,
+			stats->setup_active[side]);
 	family(out, "xtrunk_channels_limit", "gauge",
 	       "Most calls each endpoint carries at once (channels); 0: no limit.");
 	for (unsigned int side = 0; side < config->endpoints; side++)
@@ -263,10 +267,11 @@ static void render_admission(FILE *out, const struct xt_b2bua_stats *stats,
 				(unsigned long long)adm->dropped[side][r]);
 	family(out, "xtrunk_sip_requests_rejected_total", "counter",
 	       "SIP requests refused with an answer, by endpoint and reason (acl: 403, "
-	       "channel_limit: 503 to an INVITE).");
+	       "channel_limit: 503 to an INVITE; setup_limit, setup_limit_source: 503 to an INVITE "
+	       "over setup_calls, setup_calls_per_source).");
 	for (unsigned int side = 0; side < config->endpoints; side++)
 		for (int r = 0; r < XT_REFUSALS; r++) {
-			if (r != XT_REFUSED_ACL && r != XT_REFUSED_CHANNEL_LIMIT)
+			if (r != XT_REFUSED_ACL && r < XT_REFUSED_CHANNEL_LIMIT)
 				continue; /* over a rate is never answered */
 			fprintf(out,
 				"xtrunk_sip_requests_rejected_total{side=\"%s\",reason=\"%s\"} "
@@ -394,15 +399,6 @@ char *xt_metrics_render(const struct xt_daemon_sources *src, size_t *len)
 	return text;
 }
 
-static bool accepts_gzip(const http_t *http)
-{
-	for (const http_accept_encoding_t *ae = http->http_accept_encoding; ae; ae = ae->aa_next)
-		if (ae->aa_value && !strcasecmp(ae->aa_value, "gzip") &&
-		    !(ae->aa_q && strtod(ae->aa_q, NULL) == 0.0))
-			return true;
-	return false;
-}
-
 /* gzip (RFC 1952) of text into a malloc'd buffer. */
 static unsigned char *gzip_text(const char *text, size_t len, size_t *out_len)
 {
@@ -433,40 +429,40 @@ static unsigned char *gzip_text(const char *text, size_t len, size_t *out_len)
 	return out;
 }
 
-static int serve(struct xt_metrics *metrics, nth_site_t *site, nth_request_t *req,
-		 const http_t *http, const char *path)
+static void serve(void *arg, const char *method, const char *path, bool gzip,
+		  struct xt_http_response *resp)
 {
-	su_home_t home[1] = { SU_HOME_INIT(home) };
+	struct xt_metrics *metrics = arg;
 	unsigned char *gz = NULL;
-	http_payload_t *payload;
 	size_t len = 0, gz_len = 0;
-	bool gzip;
 	char *text;
 
-	if (nth_request_method(req) != http_method_get &&
-	    nth_request_method(req) != http_method_head) {
-		nth_request_treply(req, HTTP_405_NOT_ALLOWED, HTTPTAG_ALLOW_STR("GET, HEAD"),
-				   TAG_END());
-		return 405;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		resp->status = 405;
+		resp->allow = "GET, HEAD";
+		return;
 	}
-	if (path && *path && strcmp(path, "metrics")) {
-		nth_request_treply(req, HTTP_404_NOT_FOUND, TAG_END());
-		return 404;
+	if (strcmp(path, "/") && strcmp(path, "/metrics")) {
+		resp->status = 404;
+		return;
 	}
 	text = xt_metrics_render(&metrics->sources, &len);
 	if (!text) {
-		nth_request_treply(req, HTTP_500_INTERNAL_SERVER, TAG_END());
-		return 500;
+		resp->status = 500;
+		return;
 	}
-	gzip = accepts_gzip(http) && (gz = gzip_text(text, len, &gz_len));
-	payload = http_payload_create(home, gzip ? (void *)gz : text, gzip ? gz_len : len);
-	nth_request_treply(req, HTTP_200_OK, HTTPTAG_CONTENT_TYPE_STR(EXPOSITION_TYPE),
-			   TAG_IF(gzip, HTTPTAG_CONTENT_ENCODING_STR("gzip")),
-			   HTTPTAG_PAYLOAD(payload), TAG_END());
-	free(text);
-	free(gz);
-	su_home_deinit(home);
-	return 200;
+	gz = gzip ? gzip_text(text, len, &gz_len) : NULL;
+	resp->status = 200;
+	resp->content_type = EXPOSITION_TYPE;
+	if (gz) {
+		free(text);
+		resp->content_encoding = "gzip";
+		resp->body = (char *)gz;
+		resp->body_len = gz_len;
+	} else {
+		resp->body = text;
+		resp->body_len = len;
+	}
 }
 
 struct xt_metrics *xt_metrics_create(su_root_t *root, const struct xt_endpoint *listen,
@@ -474,27 +470,25 @@ struct xt_metrics *xt_metrics_create(su_root_t *root, const struct xt_endpoint *
 				     size_t errlen)
 {
 	struct xt_metrics *metrics = calloc(1, sizeof(*metrics));
-	char host[64], url[96];
+	char host[64], url[96], why[128];
 
 	if (!metrics) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	su_home_init(metrics->home);
 	metrics->sources = *sources;
 	xt_addr_format(listen->family, listen->addr, host, sizeof(host));
 	snprintf(url, sizeof(url),
 		 listen->family == XT_AF_INET6 ? "http://[%s]:%u" : "http://%s:%u", host,
 		 listen->port);
-	metrics->site = nth_site_create(NULL, serve, metrics, (url_string_t *)url,
-					NTHTAG_ROOT(root), TAG_END());
-	if (!metrics->site) {
-		snprintf(err, errlen, "metrics: cannot listen on %s: %s", url, strerror(errno));
-		su_home_deinit(metrics->home);
+	metrics->http = xt_http_server_create(root, listen, serve, metrics, why, sizeof(why));
+	if (!metrics->http) {
+		snprintf(err, errlen, "metrics: cannot listen on %s: %s", url, why);
 		free(metrics);
 		return NULL;
 	}
-	pr_info("metrics on %s/metrics\n", url);
+	pr_info("metrics on %s/metrics (at most %d connections, idle ones closed after %d s)\n",
+		url, XT_HTTP_MAX_CONNECTIONS, XT_HTTP_IDLE_S);
 	return metrics;
 }
 
@@ -502,7 +496,6 @@ void xt_metrics_destroy(struct xt_metrics *metrics)
 {
 	if (!metrics)
 		return;
-	nth_site_destroy(metrics->site);
-	su_home_deinit(metrics->home);
+	xt_http_server_destroy(metrics->http);
 	free(metrics);
 }

@@ -297,8 +297,9 @@ static int count_streams(const sdp_session_t *sdp, const struct xt_sdp_call *cal
 int xt_sdp_describe(const sdp_session_t *sdp, const struct xt_sdp_call *call,
 		    struct xt_sdp_description *desc, char *err, size_t errlen)
 {
+	unsigned int limit = call->max_streams ? call->max_streams : XT_MAX_STREAMS;
+	unsigned int i, with_port = 0, kept = 0;
 	const sdp_media_t *m;
-	unsigned int i;
 	bool any = false;
 	int rc;
 
@@ -311,7 +312,8 @@ int xt_sdp_describe(const sdp_session_t *sdp, const struct xt_sdp_call *call,
 	/* Validate every stream before describing any. */
 	for (m = sdp->sdp_media, i = 0; m; m = m->m_next, i++) {
 		rc = check_rtpmaps(m, i + 1, err, errlen);
-		if (!rc && m->m_port)
+		/* a stream past the limit is refused whatever its address */
+		if (!rc && m->m_port && with_port++ < limit)
 			rc = stream_address(sdp, m, i + 1, &desc->family,
 					    &desc->streams[i].peer_rtp, err, errlen);
 		if (rc)
@@ -331,6 +333,10 @@ int xt_sdp_describe(const sdp_session_t *sdp, const struct xt_sdp_call *call,
 		struct xt_sdp_stream *d = &desc->streams[i];
 
 		describe_stream(sdp, m, d);
+		if (d->accepted && kept++ >= limit) {
+			d->accepted = false;
+			desc->over_limit++;
+		}
 		any |= d->accepted;
 		if (d->accepted && !d->holds)
 			desc->hold = false;
@@ -363,8 +369,13 @@ static int rewrite_media(su_home_t *home, sdp_session_t *sdp, const struct xt_sd
 			if (!d->accepted || !d->unspecified)
 				connection_to_relay(m->m_connections, desc->family, relay->address);
 		}
-		if (!d->accepted)
+		if (!d->accepted) {
+			/* refused here (streams), or by the SDP itself: no port, and no
+			 * a=rtcp naming the other side's address */
+			m->m_port = 0;
+			sdp_attribute_remove(&m->m_attributes, "rtcp");
 			continue;
+		}
 		m->m_port = relay->ports[i].rtp;
 		rtcp = sdp_attribute_find(m->m_attributes, "rtcp");
 		if (!rtcp || !rtcp->a_value)

@@ -74,6 +74,8 @@ struct xt_sdp_description {
 	/* Hold (RFC 3264 8.4, and RFC 2543's c=0.0.0.0): every stream the SDP keeps is
 	 * sendonly or inactive (at media or session level), or has no address to send to. */
 	bool hold;
+	/* streams with a port past xt_sdp_call.max_streams: refused (port 0 sent on) */
+	unsigned int over_limit;
 	struct xt_sdp_stream streams[XT_MAX_STREAMS];
 };
 
@@ -81,6 +83,8 @@ struct xt_sdp_description {
 struct xt_sdp_call {
 	uint8_t family;	       /* the call's address family; 0 before its first address */
 	unsigned int nstreams; /* m= lines negotiated; an SDP may not have fewer (RFC 3264) */
+	/* streams with a port relayed at most (the first ones); 0: XT_MAX_STREAMS */
+	unsigned int max_streams;
 };
 
 /* What the rewritten SDP names instead of the peer: the relay on the other side. */
@@ -102,7 +106,9 @@ int xt_sdp_parse(su_home_t *home, const char *body, size_t len, sdp_parser_t **p
 		 size_t errlen);
 
 /*
- * Describe what sdp asks for. Returns 0, or -EBADMSG (malformed: 400),
+ * Describe what sdp asks for; streams with a port past call->max_streams are
+ * described as refused, which is what the rendered SDP says of them (port 0,
+ * RFC 3264 6: the call goes on with the others). Returns 0, or -EBADMSG (malformed: 400),
  * -EINVAL (SDP the relay cannot serve: 488) with the reason in err.
  */
 int xt_sdp_describe(const sdp_session_t *sdp, const struct xt_sdp_call *call,

@@ -34,19 +34,27 @@ static void host_text(const struct xt_endpoint *ep, char *buf, size_t len)
  * never Via or Contact): NAT detection and latching depend on it. Consumes
  * the message reference nta_*_get*() returned.
  */
-void b2bua_note_source(struct xt_call *call, int leg, msg_t *msg)
+bool b2bua_msg_source(msg_t *msg, struct xt_endpoint *ep)
 {
 	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
 	struct sockaddr_storage ss;
+
+	memset(ep, 0, sizeof(*ep));
+	if (!ai || !ai->ai_addr || ai->ai_addrlen > sizeof(ss) ||
+	    (ai->ai_family != AF_INET && ai->ai_family != AF_INET6))
+		return false;
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+	xt_endpoint_from_sockaddr(&ss, ep);
+	return true;
+}
+
+void b2bua_note_source(struct xt_call *call, int leg, msg_t *msg)
+{
 	struct xt_endpoint ep;
 
-	if (ai && ai->ai_addr && ai->ai_addrlen <= sizeof(ss) &&
-	    (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)) {
-		memset(&ss, 0, sizeof(ss));
-		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-		xt_endpoint_from_sockaddr(&ss, &ep);
+	if (b2bua_msg_source(msg, &ep))
 		xt_media_session_signal_source(&call->media, leg, &ep);
-	}
 	if (msg)
 		msg_destroy(msg);
 }

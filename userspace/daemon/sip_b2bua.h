@@ -53,6 +53,8 @@ struct xt_b2bua_stats {
 	unsigned int calls_active;
 	/* everything by endpoint is indexed as config->endpoint[] */
 	unsigned int channels_active[XT_ENDPOINTS_MAX]; /* calls in progress through each */
+	unsigned int setup_active[XT_ENDPOINTS_MAX];	/* calls from each not answered yet */
+	uint64_t calls_rejected_setup; /* 503: setup_calls or setup_calls_per_source reached */
 	uint64_t calls_rejected_limit; /* 503: an endpoint's channel limit reached */
 	uint64_t calls_rejected_acl;   /* 403 or dropped: source outside allow */
 	uint64_t sip_requests[XT_ENDPOINTS_MAX][XT_SIP_METHODS]; /* received, by method */

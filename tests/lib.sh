@@ -91,6 +91,20 @@ require_root() {
 }
 
 # json_true FILTER JSON: the jq filter holds (is neither false nor null).
+# quiet CMD...: run it, output discarded (for check's exit status alone)
+quiet() { "$@" >/dev/null 2>&1; }
+
+# udp_bound NS PORT: something in namespace NS listens on UDP PORT
+udp_bound() { [[ -n $(ip netns exec "$1" ss -Huan "sport = :$2") ]]; }
+
+# metric NAME_AND_LABELS: its value in the /metrics of xtrunkd at $METRICS
+# (in the relay namespace NS_R), empty when absent; metric_is NAME VALUE
+metric() {
+	in_ns "$NS_R" curl -sS --max-time 5 "http://$METRICS/metrics" |
+		awk -v s="$1" 'index($0, s " ") == 1 { print $2 }'
+}
+metric_is() { [[ $(metric "$1") == "$2" ]]; }
+
 json_true() {
 	jq -e "$1" >/dev/null <<<"$2"
 }

@@ -29,7 +29,6 @@ OUTSIDER=10.90.1.3 # another address on the PBX's network: outsider, flooder
 RELAY_P=10.90.1.1
 TRUNK=10.90.2.2
 
-quiet() { "$@" >/dev/null 2>&1; }
 
 # write_config PBX_SIDE_LINES TRUNK_SIDE_LINES: the test's configuration with
 # extra keys for each side (newline-separated).
@@ -56,11 +55,6 @@ restart() {
 }
 
 # metric 'NAME{LABELS}': its value in xtrunkd's /metrics now ("" if absent).
-metric() {
-	in_ns "$NS_R" curl -sS --max-time 5 "http://$METRICS/metrics" |
-		awk -v s="$1" 'index($0, s " ") == 1 { print $2 }'
-}
-metric_is() { [[ $(metric "$1") == "$2" ]]; }
 
 # ---- SIPp ----
 
@@ -86,7 +80,6 @@ uac() {
 }
 # finished NAME: SIPp NAME's exit status, once it ends (124: it had to be stopped).
 finished() { reap "${SIPP_PID[$1]}" "${2:-40}"; }
-udp_bound() { [[ -n $(ip netns exec "$1" ss -Huan "sport = :$2") ]]; }
 calls() { # NAME Successful|Failed: SIPp's final count
 	grep -a "$2 call" "$WORK/$1.out" | tail -1 | awk -F'|' '{gsub(/ /, "", $3); print $3}'
 }

@@ -26,7 +26,6 @@ declare -A MEDIA=([pbx]=40000 [trunk]=50000)
 SIP_SOCKETS="10.88.1.1:5060 10.88.2.1:5060"
 
 ctl() { in_ns "$NS_R" "$XTRUNKCTL" --pin-dir "$PIN" "$@"; }
-quiet() { "$@" >/dev/null 2>&1; }
 other() { [[ $1 == pbx ]] && echo trunk || echo pbx; }
 declare -A NAME=([pbx]=PBX [trunk]=trunk)
 
@@ -89,7 +88,6 @@ flow_lines() { jq -r '[.[] | "\(.local) \(.to) \(.via) \(.from) \(.dscp)"] | sor
 relay_sockets() { ip netns exec "$NS_R" ss -Huan | awk '{print $4}' | sort | xargs; }
 relay_ports_bound() { [[ $(relay_sockets | wc -w) -ge $1 ]]; }
 only_sip_sockets() { [[ $(relay_sockets) == "$SIP_SOCKETS" ]]; }
-udp_bound() { [[ -n $(ip netns exec "$1" ss -Huan "sport = :$2") ]]; }
 
 # flow_line FAMILY IN IN_PORT OUT_PORT RTCP: "LOCAL TO VIA FROM DSCP" of the flow
 # for what side IN's host sends to the relay port IN_PORT (+1 for RTCP): it

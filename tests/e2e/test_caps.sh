@@ -30,12 +30,6 @@ restart() {
 	start_xtrunkd "$WORK/$1"
 }
 
-metric() {
-	in_ns "$NS_R" curl -sS --max-time 5 "http://$METRICS/metrics" |
-		awk -v s="$1" 'index($0, s " ") == 1 { print $2 }'
-}
-metric_is() { [[ $(metric "$1") == "$2" ]]; }
-udp_bound() { [[ -n $(ip netns exec "$1" ss -Huan "sport = :$2") ]]; }
 caps() { /usr/bin/python3 "$(dirname "$0")/sip_caps.py" "$@"; }
 
 # trunk NAME MODE SECONDS: the trunk's sip_caps.py in the background

@@ -21,9 +21,7 @@ RELAY_T=10.97.2.1
 TRUNK=10.97.2.2
 LEASE=4
 
-quiet() { "$@" >/dev/null 2>&1; }
 ctl() { in_ns "$NS_R" "$XTRUNKCTL" --pin-dir "$PIN" --socket "$SOCK" "$@"; }
-udp_bound() { [[ -n $(ip netns exec "$1" ss -Huan "sport = :$2") ]]; }
 stat_of() { ctl -j stats | jq -r ".$1"; }
 flow_packets() { ctl -j flow list | jq -r --arg l "$1" '.[] | select(.local == $l) | .packets'; }
 owners() { ctl -j flow list | jq -r 'map(.owner) | sort | group_by(.) | map("\(.[0])=\(length)") | join(",")'; }

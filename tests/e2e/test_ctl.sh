@@ -24,8 +24,6 @@ declare -A RELAY4=([pbx]=10.91.1.1 [trunk]=10.91.2.1)
 declare -A MEDIA=([pbx]=40000 [trunk]=50000)
 
 ctl() { in_ns "$NS_R" "$XTRUNKCTL" --pin-dir "$PIN" --socket "$SOCK" "$@"; }
-quiet() { "$@" >/dev/null 2>&1; }
-udp_bound() { [[ -n $(ip netns exec "$1" ss -Huan "sport = :$2") ]]; }
 successful_calls() {
 	grep -a 'Successful call' "$1" | tail -1 | awk -F'|' '{gsub(/ /, "", $3); print $3}'
 }

@@ -22,12 +22,6 @@ PBX=10.95.1.2
 RELAY_P=10.95.1.1
 TRUNK=10.95.2.2
 
-quiet() { "$@" >/dev/null 2>&1; }
-metric() {
-	in_ns "$NS_R" curl -sS --max-time 5 "http://$METRICS/metrics" |
-		awk -v s="$1" 'index($0, s " ") == 1 { print $2 }'
-}
-metric_is() { [[ $(metric "$1") == "$2" ]]; }
 # idle: no channel in use, no relay port used, no call
 idle() {
 	metric_is 'xtrunk_calls_active' 0 &&
@@ -38,7 +32,6 @@ idle() {
 }
 
 declare -A SIPP_PID
-udp_bound() { [[ -n $(ip netns exec "$1" ss -Huan "sport = :$2") ]]; }
 # uas NAME SCENARIO CALLS: the trunk's SIPp, in the background.
 uas() {
 	ip netns exec "$NS_T" sipp -sf "$SIP_DIR/$2" -i "$TRUNK" -p 5060 -m "$3" -nostdin \

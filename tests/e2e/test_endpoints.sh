@@ -24,14 +24,8 @@ CARRIER_B=10.93.2.3
 RELAY_P=10.93.1.1
 RELAY_T=10.93.2.1
 
-quiet() { "$@" >/dev/null 2>&1; }
 ctl() { in_ns "$NS_R" "$XTRUNKCTL" --pin-dir "$PIN" --socket "$SOCK" "$@"; }
 # metric 'NAME{LABELS}': its value in xtrunkd's /metrics now ("" if absent).
-metric() {
-	in_ns "$NS_R" curl -sS --max-time 5 "http://$METRICS/metrics" |
-		awk -v s="$1" 'index($0, s " ") == 1 { print $2 }'
-}
-metric_is() { [[ $(metric "$1") == "$2" ]]; }
 # metrics NAME LABEL-PREFIX: "endpoint=value ..." for every endpoint, in config order
 metrics() {
 	local out="" ep
@@ -90,7 +84,6 @@ write_config() {
 # ---- SIPp ----
 
 declare -A SIPP_PID
-udp_bound() { [[ -n $(ip netns exec "$1" ss -Huan "sport = :$2") ]]; }
 # uas NAME NS ADDR CALLS: a callee answering CALLS calls on ADDR:5060 (adm_uas.xml).
 uas() {
 	ip netns exec "$2" sipp -sf "$SIP_DIR/adm_uas.xml" -i "$3" -p 5060 -m "$4" -nostdin \

@@ -17,13 +17,7 @@ PBX=10.98.1.2
 RELAY_P=10.98.1.1
 TRUNK=10.98.2.2
 
-quiet() { "$@" >/dev/null 2>&1; }
 ctl() { in_ns "$NS_R" "$XTRUNKCTL" --pin-dir "$PIN" --socket "$SOCK" "$@"; }
-udp_bound() { [[ -n $(ip netns exec "$1" ss -Huan "sport = :$2") ]]; }
-metric() {
-	in_ns "$NS_R" curl -sS --max-time 5 "http://$METRICS/metrics" |
-		awk -v s="$1" 'index($0, s " ") == 1 { print $2 }'
-}
 # the relay port the PBX's RTP arrives at, from call show
 pbx_rtp_port() {
 	ctl -j call show "$(ctl -j call list | jq -r '.[0].id')" |

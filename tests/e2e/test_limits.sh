@@ -17,12 +17,7 @@ PBX=10.96.1.2
 RELAY_P=10.96.1.1
 TRUNK=10.96.2.2
 
-quiet() { "$@" >/dev/null 2>&1; }
 ctl() { in_ns "$NS_R" "$XTRUNKCTL" --pin-dir "$PIN" --socket "$SOCK" "$@"; }
-metric() {
-	in_ns "$NS_R" curl -sS --max-time 5 "http://$METRICS/metrics" |
-		awk -v s="$1" 'index($0, s " ") == 1 { print $2 }'
-}
 # start_limited LOG SOFT:HARD: xtrunkd under that open-files limit
 start_limited() {
 	XD_LOG=$1
@@ -34,7 +29,6 @@ start_limited() {
 }
 # cpu_ticks: xtrunkd's user + system time so far, in clock ticks
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$XD_PID/stat"; }
-udp_bound() { [[ -n $(ip netns exec "$1" ss -Huan "sport = :$2") ]]; }
 
 lab_up 96
 {

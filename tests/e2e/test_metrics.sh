@@ -21,7 +21,6 @@ declare -A PORT_MAX=([pbx]=20099 [trunk]=30099)
 declare -A MEDIA=([pbx]=40000 [trunk]=50000) # SIPp's media ports (sipp_audio_call)
 
 ctl() { in_ns "$NS_R" "$XTRUNKCTL" --pin-dir "$PIN" "$@"; }
-quiet() { "$@" >/dev/null 2>&1; }
 now() { date +%s.%N; }
 
 write_config() {
@@ -144,7 +143,6 @@ relay_ports() {
 	local IFS=,
 	echo "${list[*]}"
 }
-udp_bound() { [[ -n $(ip netns exec "$1" ss -Huan "sport = :$2") ]]; }
 
 # xtrunkctl -j stats show as "NAME=VALUE,..." without rx (no metric for it) and the
 # transmit errors (xtrunk_xdp_xmit_errors_total, checked by test_xmit.sh).

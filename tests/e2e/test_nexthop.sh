@@ -23,7 +23,6 @@ declare -A RELAY4=([pbx]=10.86.1.1 [trunk]=10.86.2.1)
 declare -A MEDIA=([pbx]=40000 [trunk]=50000)
 
 ctl() { in_ns "$NS_R" "$XTRUNKCTL" --pin-dir "$PIN" "$@"; }
-udp_bound() { [[ -n $(ip netns exec "$1" ss -Huan "sport = :$2") ]]; }
 flow_count() { ctl -j flow list | jq length; }
 flows_are() { [[ $(flow_count) == "$1" ]]; }
 successful_calls() {

@@ -49,7 +49,6 @@ MIN_PACKETS=400 # RTP packets of MIN_HEARD seconds both ways (G.711 20 ms)
 
 ctl() { in_ns "$NS_R" "$XTRUNKCTL" --pin-dir "$PIN" "$@"; }
 other() { [[ $1 == pbx ]] && echo trunk || echo pbx; }
-udp_bound() { [[ -n $(ip netns exec "$1" ss -Huan "sport = :$2") ]]; }
 stat_field() { ctl -j stats | jq -r ".$1 // 0"; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
